@@ -1,0 +1,1 @@
+"""linkcrawler: a self-hosted backlink crawler built on Scrapy, Redis and MongoDB."""

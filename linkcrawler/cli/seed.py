@@ -1,0 +1,53 @@
+"""`linkcrawler seed URL... [--file F] [--new-run]`: queue start URLs on the shared frontier."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from linkcrawler import defaults
+from linkcrawler.cli.app import app
+from linkcrawler.connection import connect_redis
+from linkcrawler.envsettings import env_str
+from linkcrawler.errors import UserError
+from linkcrawler.seeding import push_seeds, start_new_run, validate_seeds
+
+
+def _read_seed_file(path: Path) -> list[tuple[str, str]]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"cannot read seed file {path}: {exc}") from None
+    return [
+        (f"{path}:{number}", line.strip())
+        for number, line in enumerate(lines, 1)
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+
+
+@app.command("seed")
+def seed(
+    urls: Annotated[list[str] | None, typer.Argument(help="Start URLs (http or https).")] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", "-f", help="A file of URLs, one per line; # starts a comment.")
+    ] = None,
+    new_run: Annotated[
+        bool, typer.Option("--new-run", help="Start a new crawl run: revisit pages already crawled.")
+    ] = False,
+    redis_url: Annotated[str | None, typer.Option(help="Redis URL (default: $REDIS_URL).")] = None,
+) -> None:
+    """Put start URLs on the shared frontier for `scrapy crawl backlinks` workers."""
+    pairs = [("argument", url) for url in urls or []]
+    if file is not None:
+        pairs += _read_seed_file(file)
+    if not pairs:
+        raise UserError("no seeds given: pass URLs or --file FILE")
+    valid = validate_seeds(pairs)
+    server = connect_redis(redis_url or env_str("REDIS_URL", defaults.REDIS_URL))
+    if new_run:
+        start_new_run(server)
+    count = push_seeds(server, valid)
+    run = "new crawl run" if new_run else "current crawl run"
+    typer.echo(f"queued {count} seed URL(s) for the {run}")

@@ -1,0 +1,37 @@
+"""`scrapy crawl`, with Redis and MongoDB checked before the reactor starts.
+
+Scrapy reports a component that fails to start with a traceback from deep
+inside Twisted; a worker whose Redis or MongoDB is unreachable should say so
+in one line and exit non-zero instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+
+from linkcrawler.connection import connect_redis, redis_url_from_settings
+from linkcrawler.errors import UserError, mask_uri
+from linkcrawler.mongo import get_database
+from linkcrawler.sink import JOURNAL_SCHEME
+
+
+def check_services(settings: object) -> None:
+    """Raise `UserError` if the shared Redis or the MongoDB of `settings` cannot be reached."""
+    connect_redis(redis_url_from_settings(settings)).close()
+    uri = settings.get("MONGO_URI")
+    if not uri.startswith(JOURNAL_SCHEME):
+        get_database(uri, settings.get("MONGO_DATABASE"))
+
+
+class Command(ScrapyCrawlCommand):
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        try:
+            check_services(self.settings)
+        except UserError as exc:
+            print(f"scrapy crawl: error: {mask_uri(str(exc))}", file=sys.stderr)
+            self.exitcode = 2
+            return
+        super().run(args, opts)

@@ -1,0 +1,22 @@
+"""The one exception every entry point turns into a single clear line.
+
+Components raise `UserError` for anything a user can fix (a bad argument, an
+unreachable server, a malformed seed); the CLI prints its message and exits
+non-zero, Scrapy runs log it and stop. Anything else is a bug and keeps its
+traceback.
+"""
+
+from __future__ import annotations
+
+import re
+
+_CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<password>[^@/\s]*)@", re.I)
+
+
+class UserError(Exception):
+    """A problem the user can fix; the message says what is wrong and what to do."""
+
+
+def mask_uri(text: str) -> str:
+    """Hide passwords in any URI inside `text` (`redis://u:secret@h` -> `redis://u:***@h`)."""
+    return _CREDENTIALS.sub(lambda m: f"{m['scheme']}{m['user']}:***@", text)

@@ -1,0 +1,54 @@
+"""Worker heartbeats in Redis: who is crawling, and who did something recently.
+
+Each worker writes one hash field, `{host}:{pid}` -> JSON, about once a second.
+Idle workers read it to decide whether the crawl is over (nobody has fetched
+anything for a while and the frontier is empty), and operators read it to see
+live workers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from dataclasses import dataclass
+from typing import Any
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class WorkerState:
+    worker: str
+    heartbeat: float
+    last_active: float
+    pages: int
+
+
+class WorkerRegistry:
+    """The heartbeat hash of one spider's workers."""
+
+    def __init__(self, server: Any, key: str, worker: str | None = None) -> None:
+        self.server = server
+        self.key = key
+        self.worker = worker or worker_id()
+
+    def beat(self, last_active: float, pages: int) -> None:
+        state = {"heartbeat": time.time(), "last_active": last_active, "pages": pages}
+        self.server.hset(self.key, self.worker, json.dumps(state))
+
+    def leave(self) -> None:
+        self.server.hdel(self.key, self.worker)
+
+    def states(self) -> list[WorkerState]:
+        return [
+            WorkerState(name.decode() if isinstance(name, bytes) else name, **json.loads(raw))
+            for name, raw in self.server.hgetall(self.key).items()
+        ]
+
+    def others_active_since(self, since: float) -> bool:
+        """True if another worker fetched something at or after `since` (a wall-clock time)."""
+        return any(s.worker != self.worker and s.last_active >= since for s in self.states())

@@ -1,0 +1,71 @@
+"""Settings shared by every deployment. Each value here can be overridden by the
+environment variable of the same name (see `linkcrawler.envsettings`), so
+compose, Kubernetes and scrapyd configure workers the same way.
+
+Components document the settings they read where they read them; this module
+holds their values.
+"""
+
+from linkcrawler.envsettings import env_bool, env_float, env_int, env_list, env_str
+
+BOT_NAME = "linkcrawler"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+COMMANDS_MODULE = "linkcrawler.commands"
+USER_AGENT = env_str("USER_AGENT", "linkcrawler/0.1 (+https://github.com/linkcrawler/linkcrawler)")
+
+# Shared services.
+REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+MONGO_URI = env_str("MONGO_URI", "mongodb://127.0.0.1:27017/")
+MONGO_DATABASE = env_str("MONGO_DATABASE", "linkcrawler")
+
+# The shared frontier (linkcrawler.frontier).
+SCHEDULER = "linkcrawler.frontier.Scheduler"
+DUPEFILTER_CLASS = "scrapy_redis.dupefilter.RFPDupeFilter"
+PAGES_PER_DOMAIN = env_int("PAGES_PER_DOMAIN", 0)
+DEPTH_LIMIT = env_int("DEPTH_LIMIT", 0)
+ALLOWED_DOMAINS = env_list("ALLOWED_DOMAINS", [])
+DENIED_DOMAINS = env_list("DENIED_DOMAINS", [])
+IDLE_CLOSE_SECONDS = env_float("IDLE_CLOSE_SECONDS", 0)
+
+# Politeness (per worker process; see the README for the cluster-wide limits).
+ROBOTSTXT_OBEY = env_bool("ROBOTSTXT_OBEY", True)
+ROBOTSTXT_PARSER = "scrapy.robotstxt.ProtegoRobotParser"
+CONCURRENT_REQUESTS = env_int("CONCURRENT_REQUESTS", 32)
+CONCURRENT_REQUESTS_PER_DOMAIN = env_int("CONCURRENT_REQUESTS_PER_DOMAIN", 4)
+DOWNLOAD_DELAY = env_float("DOWNLOAD_DELAY", 0.0)
+DOWNLOAD_TIMEOUT = env_int("DOWNLOAD_TIMEOUT", 30)
+DOWNLOAD_MAXSIZE = env_int("DOWNLOAD_MAXSIZE", 10 * 1024 * 1024)
+DOWNLOAD_WARNSIZE = env_int("DOWNLOAD_WARNSIZE", 2 * 1024 * 1024)
+
+# Every response reaches the spider, so error pages are recorded with their
+# status; meta refresh is extracted as a redirect link instead of followed
+# silently; 500 is a page's answer, not a transient failure, so it is not
+# retried (and a recrawl sees it again).
+HTTPERROR_ALLOW_ALL = True
+METAREFRESH_ENABLED = False
+RETRY_TIMES = env_int("RETRY_TIMES", 2)
+RETRY_HTTP_CODES = [502, 503, 504, 522, 524, 408, 429]
+
+# Network policy (linkcrawler.resolver, linkcrawler.netpolicy): public
+# addresses only unless CRAWL_NETWORKS says otherwise.
+TWISTED_DNS_RESOLVER = "linkcrawler.resolver.PolicyResolver"
+CRAWL_NETWORKS = env_list("CRAWL_NETWORKS", [])
+CRAWL_HOSTS: dict[str, str] = {}
+CRAWL_HOSTS_ONLY = False
+DOWNLOADER_MIDDLEWARES = {"linkcrawler.resolver.AddressPolicyMiddleware": 50}
+
+# Extraction (linkcrawler.extract).
+STORE_INTERNAL_LINKS = env_bool("STORE_INTERNAL_LINKS", False)
+
+# Storage (pipelines.store).
+ITEM_PIPELINES = {
+    "pipelines.normalize.NormalizePipeline": 100,
+    "pipelines.store.StorePipeline": 800,
+}
+STORE_BATCH_SIZE = env_int("STORE_BATCH_SIZE", 1000)
+STORE_FLUSH_SECONDS = env_float("STORE_FLUSH_SECONDS", 2.0)
+
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+TELNETCONSOLE_ENABLED = False
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"

@@ -1,0 +1,166 @@
+"""The backlinks spider: fetch a page, record it and every link on it, follow its links.
+
+Seeds come from the shared Redis list `backlinks:start_urls` (pushed by
+`linkcrawler seed`); followed requests go through the shared frontier
+(`linkcrawler.frontier.Scheduler`), so any number of workers split the crawl.
+All parsing lives in `linkcrawler.extract`; this module only wires it to
+Scrapy.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from linkcrawler.extract import Extractor, is_html
+from scrapy import Request, signals
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
+from scrapy.http import Response, TextResponse
+from scrapy_redis.spiders import RedisSpider
+from twisted.internet import task
+from twisted.python.failure import Failure
+
+from linkcrawler import defaults
+from linkcrawler.domains import DomainFilter
+from linkcrawler.items import PageItem, RedirectHop
+from linkcrawler.workers import WorkerRegistry
+
+
+class BacklinksSpider(RedisSpider):
+    """Settings read here (besides the extractor's, see `linkcrawler.extract`):
+
+    - `ALLOWED_DOMAINS` / `DENIED_DOMAINS` (lists of domains, default empty):
+      follow only links whose host is, or is under, an allowed domain, and
+      never those under a denied one. Links are stored either way.
+    - `IDLE_CLOSE_SECONDS` (default 0 = never): close once the frontier has
+      been empty and no worker has fetched anything for this long. Cluster
+      workers keep the default and wait for the next crawl run's seeds.
+    - `WORKER_HEARTBEAT_SECONDS` (default 1): how often this worker reports
+      itself in `backlinks:workers`.
+    Depth is Scrapy's own `DEPTH_LIMIT`; the per-domain budget is the
+    frontier's `PAGES_PER_DOMAIN`.
+    """
+
+    name = defaults.SPIDER_NAME
+    redis_key = defaults.START_URLS_KEY
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> BacklinksSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        spider.extractor = Extractor.from_settings(settings)
+        spider.domain_filter = DomainFilter(settings.getlist("ALLOWED_DOMAINS"), settings.getlist("DENIED_DOMAINS"))
+        spider.idle_close_seconds = settings.getfloat("IDLE_CLOSE_SECONDS", defaults.IDLE_CLOSE_SECONDS)
+        spider.workers = WorkerRegistry(spider.server, defaults.spider_key(defaults.WORKERS_KEY, cls.name))
+        spider.heartbeat_seconds = settings.getfloat("WORKER_HEARTBEAT_SECONDS", defaults.WORKER_HEARTBEAT_SECONDS)
+        spider.last_active = time.time()
+        spider.pages_seen = 0
+        spider.idle_since: float | None = None
+        spider.queue_key = defaults.spider_key(defaults.QUEUE_KEY, cls.name)
+        crawler.signals.connect(spider.on_opened, signal=signals.spider_opened)
+        crawler.signals.connect(spider.on_closed, signal=signals.spider_closed)
+        return spider
+
+    async def start(self) -> AsyncIterator[Request]:
+        for request in self.next_requests():
+            yield request
+
+    def make_request_from_data(self, data: bytes) -> Request | None:
+        """A seed is a JSON object with a `url` (as `linkcrawler seed` writes) or a bare URL."""
+        text = data.decode("utf-8", "replace").strip()
+        url = json.loads(text).get("url") if text.startswith("{") else text
+        normalized = self.extractor.normalize_url(url or "", url or "")
+        if normalized is None:
+            self.logger.error("ignoring malformed seed %r", text[:200])
+            return None
+        return self.page_request(normalized)
+
+    def page_request(self, url: str) -> Request:
+        return Request(url, callback=self.parse, errback=self.failed)
+
+    def parse(self, response: Response) -> Iterator[Any]:
+        self.last_active = time.time()
+        self.pages_seen += 1
+        item = self.page_item(response)
+        headers = response.headers.to_unicode_dict()
+        item.content_type = headers.get("Content-Type")
+        if response.status == 200 and isinstance(response, TextResponse) and is_html(
+            item.content_type, response.body[:1024]
+        ):
+            page = self.extractor.extract(response.text, response.url, headers)
+            item.parsed = True
+            item.url = page.url
+            item.links = page.links
+            item.canonical = page.canonical
+            item.robots = page.robots
+            item.skipped = page.skipped
+            for link in page.links:
+                if self.domain_filter.allows(link.target_host):
+                    yield self.page_request(link.target_url)
+        yield item
+
+    def page_item(self, response: Response) -> PageItem:
+        chain = [*response.meta.get("redirect_urls", ()), response.url]
+        normalized = [self.extractor.normalize_url(url, url) or url for url in chain]
+        reasons = response.meta.get("redirect_reasons", ())
+        hops = [
+            RedirectHop(url, reason if isinstance(reason, int) else 0, location)
+            for url, location, reason in zip(normalized, normalized[1:], reasons, strict=False)
+        ]
+        return PageItem(
+            url=normalized[-1],
+            requested_url=normalized[0],
+            fetched_at=datetime.now(UTC),
+            status=response.status,
+            ip=str(response.ip_address) if response.ip_address else None,
+            size=len(response.body),
+            depth=response.meta.get("depth", 0),
+            redirects=hops,
+            redirect_links=self.extractor.redirect_links(normalized) if hops else [],
+        )
+
+    def failed(self, failure: Failure) -> Iterator[PageItem]:
+        """A request that failed for good: record the page with its error (robots.txt refusals are not fetches)."""
+        if failure.check(IgnoreRequest):
+            return
+        self.last_active = time.time()
+        request = failure.request
+        url = self.extractor.normalize_url(request.url, request.url) or request.url
+        message = failure.getErrorMessage().splitlines()[0] if failure.getErrorMessage() else ""
+        error = f"{failure.type.__name__}: {message}"
+        yield PageItem(
+            url=url,
+            requested_url=url,
+            fetched_at=datetime.now(UTC),
+            depth=request.meta.get("depth", 0),
+            error=error,
+        )
+
+    def on_opened(self) -> None:
+        self._heartbeat = task.LoopingCall(self._beat)
+        self._heartbeat.start(self.heartbeat_seconds)
+
+    def on_closed(self) -> None:
+        if self._heartbeat.running:
+            self._heartbeat.stop()
+        self.workers.leave()
+
+    def _beat(self) -> None:
+        self.workers.beat(self.last_active, self.pages_seen)
+
+    def spider_idle(self) -> None:
+        """Pull seeds when idle; close only when the whole crawl, not just this worker, is done."""
+        self.schedule_next_requests()
+        if self.server.zcard(self.queue_key) or self.server.llen(self.redis_key):
+            self.idle_since = None
+            raise DontCloseSpider
+        if self.idle_close_seconds <= 0:
+            raise DontCloseSpider
+        now = time.time()
+        self.idle_since = self.idle_since or now
+        quiet_since = now - self.idle_close_seconds
+        if self.idle_since > quiet_since or self.workers.others_active_since(quiet_since):
+            raise DontCloseSpider

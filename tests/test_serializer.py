@@ -1,0 +1,42 @@
+"""Requests survive the Redis frontier as JSON, with everything Scrapy puts in them."""
+
+from scrapy import Request
+from scrapy.utils.request import request_from_dict
+
+from linkcrawler import serializer
+
+
+def roundtrip(request: Request) -> Request:
+    data = serializer.dumps(request.to_dict())
+    assert data.startswith(b"{")  # JSON, readable with redis-cli, never a pickle
+    return request_from_dict(serializer.loads(data))
+
+
+def test_url_priority_and_flags_survive():
+    request = Request("http://a.com/x?b=2&a=1", priority=-4, dont_filter=True, flags=["seed"])
+    back = roundtrip(request)
+    assert (back.url, back.priority, back.dont_filter, back.flags) == (request.url, -4, True, ["seed"])
+
+
+def test_bytes_headers_and_body_survive():
+    request = Request("http://a.com/", method="POST", headers={"X-Token": "1"}, body=b"\x00\xffraw")
+    back = roundtrip(request)
+    assert back.body == b"\x00\xffraw"
+    assert back.headers.getlist("X-Token") == [b"1"]
+
+
+def test_meta_from_redirects_and_depth_survives():
+    meta = {"depth": 3, "redirect_urls": ["http://a.com/old"], "redirect_reasons": [301], "redirect_times": 1}
+    assert roundtrip(Request("http://a.com/new", meta=meta)).meta == meta
+
+
+def test_keys_that_look_like_tags_are_not_confused_with_them():
+    meta = {"$b": "not base64", "nested": {"$m": [1, 2]}}
+    assert roundtrip(Request("http://a.com/", meta=meta)).meta == meta
+
+
+def test_unserializable_meta_is_refused_loudly():
+    import pytest
+
+    with pytest.raises(TypeError, match="cannot put a object"):
+        serializer.dumps({"meta": {"x": object()}})
