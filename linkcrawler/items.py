@@ -22,6 +22,7 @@ class RedirectHop:
     url: str
     status: int
     location: str
+    ip: str | None = None
 
 
 @dataclass(slots=True)

@@ -47,17 +47,17 @@ def link_documents(item: PageItem, *, store_internal: bool = False) -> list[dict
     the source host.
     """
     source_host, source_domain = split_host(item.url)
-    subnet = subnet_of(item.ip)
-    observations = [(item.url, source_host, source_domain, link) for link in item.links]
+    observations = [(item.url, source_host, source_domain, item.ip, link) for link in item.links]
+    hop_ips = {hop.url: hop.ip for hop in item.redirects}
     for source_url, link in item.redirect_links:
         hop_host, hop_domain = split_host(source_url)
-        observations.append((source_url, hop_host, hop_domain, link))
+        observations.append((source_url, hop_host, hop_domain, hop_ips.get(source_url), link))
     documents = []
-    for source_url, host, domain, link in observations:
+    for source_url, host, domain, ip, link in observations:
         internal = _same_site(host, domain, link)
         if internal and not store_internal:
             continue
-        documents.append(_link_document(item, source_url, host, domain, link, internal, subnet))
+        documents.append(_link_document(item, source_url, host, domain, ip, link, internal))
     return documents
 
 
@@ -68,15 +68,15 @@ def _same_site(source_host: str, source_domain: str, link: Link) -> bool:
 
 
 def _link_document(
-    item: PageItem, source_url: str, host: str, domain: str, link: Link, internal: bool, subnet: str | None
+    item: PageItem, source_url: str, host: str, domain: str, ip: str | None, link: Link, internal: bool
 ) -> dict[str, Any]:
     return {
         "_id": link_id(source_url, link.target_url, link.link_type, link.anchor),
         "source_url": source_url,
         "source_host": host,
         "source_domain": domain,
-        "source_ip": item.ip,
-        "source_subnet": subnet,
+        "source_ip": ip,
+        "source_subnet": subnet_of(ip),
         "target_url": link.target_url,
         "target_host": link.target_host,
         "target_domain": link.target_domain,
@@ -128,6 +128,7 @@ def page_documents(item: PageItem) -> list[dict[str, Any]]:
                 "host": hop_host,
                 "domain": hop_domain,
                 "status": hop.status,
+                "ip": hop.ip,
                 "redirect_to": hop.location,
                 "depth": item.depth,
                 "error": None,

@@ -53,7 +53,10 @@ TWISTED_DNS_RESOLVER = "linkcrawler.resolver.PolicyResolver"
 CRAWL_NETWORKS = env_list("CRAWL_NETWORKS", [])
 CRAWL_HOSTS: dict[str, str] = {}
 CRAWL_HOSTS_ONLY = False
-DOWNLOADER_MIDDLEWARES = {"linkcrawler.resolver.AddressPolicyMiddleware": 50}
+DOWNLOADER_MIDDLEWARES = {
+    "linkcrawler.resolver.AddressPolicyMiddleware": 50,
+    "linkcrawler.redirects.RedirectIpMiddleware": 650,
+}
 
 # Extraction (linkcrawler.extract).
 STORE_INTERNAL_LINKS = env_bool("STORE_INTERNAL_LINKS", False)

@@ -106,9 +106,10 @@ class BacklinksSpider(RedisSpider):
         chain = [*response.meta.get("redirect_urls", ()), response.url]
         normalized = [self.extractor.normalize_url(url, url) or url for url in chain]
         reasons = response.meta.get("redirect_reasons", ())
+        ips = response.meta.get("redirect_ips", ())
         hops = [
-            RedirectHop(url, reason if isinstance(reason, int) else 0, location)
-            for url, location, reason in zip(normalized, normalized[1:], reasons, strict=False)
+            RedirectHop(url, reason if isinstance(reason, int) else 0, location, ip)
+            for url, location, reason, ip in zip(normalized, normalized[1:], reasons, ips, strict=False)
         ]
         return PageItem(
             url=normalized[-1],
