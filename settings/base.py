@@ -55,6 +55,8 @@ CRAWL_HOSTS: dict[str, str] = {}
 CRAWL_HOSTS_ONLY = False
 DOWNLOADER_MIDDLEWARES = {
     "linkcrawler.resolver.AddressPolicyMiddleware": 50,
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "linkcrawler.robots.RobotsTxtMiddleware": 100,
     "linkcrawler.redirects.RedirectIpMiddleware": 650,
 }
 
