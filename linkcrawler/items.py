@@ -2,8 +2,8 @@
 
 One item per page, not one per link: a link-heavy page has hundreds of links,
 and Scrapy's per-item machinery would cost more than the links themselves. The
-normalize pipeline turns it into one `pages` document per fetched URL (and per
-redirect hop) and one `links` document per link to store.
+normalize pipeline turns it into one `pages` document and one `links`
+document per link to store.
 """
 
 from __future__ import annotations
@@ -16,26 +16,15 @@ from linkcrawler.links import Link
 
 
 @dataclass(slots=True)
-class RedirectHop:
-    """One HTTP redirect the page went through before its final URL."""
-
-    url: str
-    status: int
-    location: str
-    ip: str | None = None
-
-
-@dataclass(slots=True)
 class PageItem:
     """A fetched (or failed) URL and what it links to.
 
-    `url` is the final URL, normalized; `requested_url` the one that was
-    scheduled. `links` holds every link of the page, internal ones included;
-    `redirect_links` the redirect hops' links, each with its source URL.
+    `url` is normalized. `links` holds every link of the page, internal ones
+    included; a redirect response has one link, of type `redirect`, to its
+    Location (`redirect_to`).
     """
 
     url: str
-    requested_url: str
     fetched_at: datetime
     status: int | None = None
     content_type: str | None = None
@@ -46,7 +35,6 @@ class PageItem:
     canonical: str | None = None
     robots: list[str] = field(default_factory=list)
     parsed: bool = False
-    redirects: list[RedirectHop] = field(default_factory=list)
-    redirect_links: list[tuple[str, Link]] = field(default_factory=list)
+    redirect_to: str | None = None
     links: list[Link] = field(default_factory=list)
     skipped: Counter[str] = field(default_factory=Counter)

@@ -39,25 +39,20 @@ def subnet_of(ip: str | None) -> str | None:
 
 
 def link_documents(item: PageItem, *, store_internal: bool = False) -> list[dict[str, Any]]:
-    """One document per link of the page (and of its redirect hops) worth storing.
+    """One document per link of the page worth storing.
 
     External links always; links within one registered domain only with
     `store_internal`. A link whose target domain is unknown (an IP address,
     a host on no public suffix) counts as external unless its host matches
     the source host.
     """
-    source_host, source_domain = split_host(item.url)
-    observations = [(item.url, source_host, source_domain, item.ip, link) for link in item.links]
-    hop_ips = {hop.url: hop.ip for hop in item.redirects}
-    for source_url, link in item.redirect_links:
-        hop_host, hop_domain = split_host(source_url)
-        observations.append((source_url, hop_host, hop_domain, hop_ips.get(source_url), link))
+    host, domain = split_host(item.url)
     documents = []
-    for source_url, host, domain, ip, link in observations:
+    for link in item.links:
         internal = _same_site(host, domain, link)
         if internal and not store_internal:
             continue
-        documents.append(_link_document(item, source_url, host, domain, ip, link, internal))
+        documents.append(_link_document(item, host, domain, link, internal))
     return documents
 
 
@@ -67,16 +62,14 @@ def _same_site(source_host: str, source_domain: str, link: Link) -> bool:
     return source_host == link.target_host
 
 
-def _link_document(
-    item: PageItem, source_url: str, host: str, domain: str, ip: str | None, link: Link, internal: bool
-) -> dict[str, Any]:
+def _link_document(item: PageItem, host: str, domain: str, link: Link, internal: bool) -> dict[str, Any]:
     return {
-        "_id": link_id(source_url, link.target_url, link.link_type, link.anchor),
-        "source_url": source_url,
+        "_id": link_id(item.url, link.target_url, link.link_type, link.anchor),
+        "source_url": item.url,
         "source_host": host,
         "source_domain": domain,
-        "source_ip": ip,
-        "source_subnet": subnet_of(ip),
+        "source_ip": item.ip,
+        "source_subnet": subnet_of(item.ip),
         "target_url": link.target_url,
         "target_host": link.target_host,
         "target_domain": link.target_domain,
@@ -94,51 +87,27 @@ def _link_document(
     }
 
 
-def page_documents(item: PageItem) -> list[dict[str, Any]]:
-    """The fetched page, plus one document per redirect hop that led to it."""
+def page_document(item: PageItem) -> dict[str, Any]:
     host, domain = split_host(item.url)
-    external = sum(not _same_site(host, domain, link) for link in item.links)
-    documents = [
-        {
-            "_id": item.url,
-            "url": item.url,
-            "host": host,
-            "domain": domain,
-            "status": item.status,
-            "content_type": item.content_type,
-            "ip": item.ip,
-            "size": item.size,
-            "depth": item.depth,
-            "error": item.error,
-            "redirect_to": None,
-            "canonical": item.canonical,
-            "robots": item.robots,
-            "parsed": item.parsed,
-            "outlinks": len(item.links),
-            "external_outlinks": external,
-            "fetched_at": item.fetched_at,
-        }
-    ]
-    for hop in item.redirects:
-        hop_host, hop_domain = split_host(hop.url)
-        documents.append(
-            {
-                "_id": hop.url,
-                "url": hop.url,
-                "host": hop_host,
-                "domain": hop_domain,
-                "status": hop.status,
-                "ip": hop.ip,
-                "redirect_to": hop.location,
-                "depth": item.depth,
-                "error": None,
-                "parsed": False,
-                "outlinks": 0,
-                "external_outlinks": 0,
-                "fetched_at": item.fetched_at,
-            }
-        )
-    return documents
+    return {
+        "_id": item.url,
+        "url": item.url,
+        "host": host,
+        "domain": domain,
+        "status": item.status,
+        "content_type": item.content_type,
+        "ip": item.ip,
+        "size": item.size,
+        "depth": item.depth,
+        "error": item.error,
+        "redirect_to": item.redirect_to,
+        "canonical": item.canonical,
+        "robots": item.robots,
+        "parsed": item.parsed,
+        "outlinks": len(item.links),
+        "external_outlinks": sum(not _same_site(host, domain, link) for link in item.links),
+        "fetched_at": item.fetched_at,
+    }
 
 
 @dataclass(slots=True)
@@ -150,4 +119,4 @@ class PageRecords:
 
 
 def page_records(item: PageItem, *, store_internal: bool = False) -> PageRecords:
-    return PageRecords(link_documents(item, store_internal=store_internal), page_documents(item))
+    return PageRecords(link_documents(item, store_internal=store_internal), [page_document(item)])

@@ -34,7 +34,7 @@ class NormalizePipeline:
         if not isinstance(item, PageItem):
             return item
         records = page_records(item, store_internal=self.store_internal)
-        self.stats.inc_value("linkcrawler/links/found", len(item.links) + len(item.redirect_links))
+        self.stats.inc_value("linkcrawler/links/found", len(item.links))
         self.stats.inc_value("linkcrawler/links/stored", len(records.links))
         for kind, count in item.skipped.items():
             self.stats.inc_value(f"linkcrawler/skipped/{kind}", count)

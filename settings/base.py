@@ -57,7 +57,6 @@ DOWNLOADER_MIDDLEWARES = {
     "linkcrawler.resolver.AddressPolicyMiddleware": 50,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "linkcrawler.robots.RobotsTxtMiddleware": 100,
-    "linkcrawler.redirects.RedirectIpMiddleware": 650,
 }
 
 # Extraction (linkcrawler.extract).

@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from linkcrawler.extract import Extractor, is_html
 from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
@@ -25,7 +24,8 @@ from twisted.python.failure import Failure
 
 from linkcrawler import defaults
 from linkcrawler.domains import DomainFilter
-from linkcrawler.items import PageItem, RedirectHop
+from linkcrawler.extract import Extractor, is_html
+from linkcrawler.items import PageItem
 from linkcrawler.workers import WorkerRegistry
 
 
@@ -79,49 +79,54 @@ class BacklinksSpider(RedisSpider):
         return self.page_request(normalized)
 
     def page_request(self, url: str) -> Request:
-        return Request(url, callback=self.parse, errback=self.failed)
+        """Redirects are not followed inside the downloader: each hop is a page of its own.
+
+        A hop's target then goes through the shared seen-set like any link, so
+        a redirect to a page already crawled is recorded (as a page with its
+        redirect link) without fetching that page twice.
+        """
+        return Request(url, callback=self.parse, errback=self.failed, meta={"dont_redirect": True})
 
     def parse(self, response: Response) -> Iterator[Any]:
         self.last_active = time.time()
         self.pages_seen += 1
-        item = self.page_item(response)
         headers = response.headers.to_unicode_dict()
-        item.content_type = headers.get("Content-Type")
-        if response.status == 200 and isinstance(response, TextResponse) and is_html(
-            item.content_type, response.body[:1024]
-        ):
-            page = self.extractor.extract(response.text, response.url, headers)
-            item.parsed = True
-            item.url = page.url
-            item.links = page.links
-            item.canonical = page.canonical
-            item.robots = page.robots
-            item.skipped = page.skipped
-            for link in page.links:
-                if self.domain_filter.allows(link.target_host):
-                    yield self.page_request(link.target_url)
-        yield item
-
-    def page_item(self, response: Response) -> PageItem:
-        chain = [*response.meta.get("redirect_urls", ()), response.url]
-        normalized = [self.extractor.normalize_url(url, url) or url for url in chain]
-        reasons = response.meta.get("redirect_reasons", ())
-        ips = response.meta.get("redirect_ips", ())
-        hops = [
-            RedirectHop(url, reason if isinstance(reason, int) else 0, location, ip)
-            for url, location, reason, ip in zip(normalized, normalized[1:], reasons, ips, strict=False)
-        ]
-        return PageItem(
-            url=normalized[-1],
-            requested_url=normalized[0],
+        item = PageItem(
+            url=self.extractor.normalize_url(response.url, response.url) or response.url,
             fetched_at=datetime.now(UTC),
             status=response.status,
+            content_type=headers.get("Content-Type"),
             ip=str(response.ip_address) if response.ip_address else None,
             size=len(response.body),
             depth=response.meta.get("depth", 0),
-            redirects=hops,
-            redirect_links=self.extractor.redirect_links(normalized) if hops else [],
         )
+        if 300 <= response.status < 400:
+            yield from self.follow_redirect(response, item, headers.get("Location"))
+        elif response.status == 200 and isinstance(response, TextResponse):
+            yield from self.follow_links(response, item, headers)
+        yield item
+
+    def follow_redirect(self, response: Response, item: PageItem, location: str | None) -> Iterator[Request]:
+        link = self.extractor.redirect_link(location, response.url) if location else None
+        if link is None:
+            return
+        item.redirect_to = link.target_url
+        item.links = [link]
+        if self.domain_filter.allows(link.target_host):
+            yield self.page_request(link.target_url)
+
+    def follow_links(self, response: TextResponse, item: PageItem, headers: dict[str, str]) -> Iterator[Request]:
+        if not is_html(item.content_type, response.body[:1024]):
+            return
+        page = self.extractor.extract(response.text, response.url, headers)
+        item.parsed = True
+        item.links = page.links
+        item.canonical = page.canonical
+        item.robots = page.robots
+        item.skipped = page.skipped
+        for link in page.links:
+            if self.domain_filter.allows(link.target_host):
+                yield self.page_request(link.target_url)
 
     def failed(self, failure: Failure) -> Iterator[PageItem]:
         """A request that failed for good: record the page with its error (robots.txt refusals are not fetches)."""
@@ -134,7 +139,6 @@ class BacklinksSpider(RedisSpider):
         error = f"{failure.type.__name__}: {message}"
         yield PageItem(
             url=url,
-            requested_url=url,
             fetched_at=datetime.now(UTC),
             depth=request.meta.get("depth", 0),
             error=error,

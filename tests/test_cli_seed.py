@@ -69,4 +69,5 @@ def test_no_seeds_is_an_error(redis_url):
     result = subprocess.run(
         [sys.executable, "-m", "linkcrawler", "seed", "--redis-url", redis_url], capture_output=True, text=True
     )
-    assert (result.returncode, result.stderr.strip()) == (2, "linkcrawler: error: no seeds given: pass URLs or --file FILE")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "linkcrawler: error: no seeds given: pass URLs or --file FILE"

@@ -34,7 +34,7 @@ def test_given_networks_replace_the_default():
 
 
 def test_a_bad_network_is_named():
-    with pytest.raises(ValueError, match="'127.0.0.0/33'"):
+    with pytest.raises(ValueError, match=r"'127\.0\.0\.0/33'"):
         parse_networks(["127.0.0.0/33"])
 
 

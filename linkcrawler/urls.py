@@ -1,0 +1,151 @@
+"""URL normalization and registered domains: the identity of every stored link rests on these.
+
+`UrlNormalizer.normalize` turns an href found on a page into the one form the
+crawler stores and deduplicates on: resolved against the page (or its
+`<base href>`), http(s) only, host lower-cased and IDNA-encoded, default port
+dropped, fragment dropped, tracking parameters removed, then w3lib's
+`canonicalize_url` (percent-encoding and query order). Path case and trailing
+slashes are kept: servers may treat `/A` and `/a`, or `/a` and `/a/`, as
+different pages.
+
+Navigation and footer links repeat on every page of a site, so results are
+cached by (base, href) and registered domains by host.
+
+Registered domains come from the Public Suffix List snapshot bundled with
+tldextract (never fetched at run time), private section included: two blogs
+on `github.io` or `blogspot.com` are two registered domains, as Ahrefs and
+Majestic count them. A host on no public suffix (an IP address, an intranet
+name) is its own registered domain.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterable
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+import tldextract
+from w3lib.url import canonicalize_url
+
+DEFAULT_TRACKING_PARAMS = (
+    "utm_*", "gclid", "gclsrc", "dclid", "fbclid", "msclkid", "yclid", "twclid", "igshid",
+    "mc_cid", "mc_eid", "_ga", "_gl", "_hsenc", "_hsmi", "mkt_tok", "oly_enc_id", "oly_anon_id", "vero_id",
+)  # fmt: skip
+"""Query parameters that identify a click or campaign, not a page (glob patterns)."""
+
+SKIP_SCHEME = "scheme"
+SKIP_MALFORMED = "malformed"
+SKIP_TOO_LONG = "too_long"
+SKIP_KINDS = (SKIP_SCHEME, SKIP_MALFORMED, SKIP_TOO_LONG)
+"""Why an href is not a link: not http(s) (javascript:, mailto:, tel:, data:, ftp:, ...),
+an unparsable URL or host, or longer than the length limit."""
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+_SCHEME = re.compile(r"^\s*([a-zA-Z][a-zA-Z0-9+.-]*):")
+_CONTROL = re.compile(r"[\t\n\r]")
+_HOST_LABEL = re.compile(r"^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?$")
+_CACHE_LIMIT = 200_000
+
+_extract_domain = tldextract.TLDExtract(cache_dir=None, suffix_list_urls=(), include_psl_private_domains=True)
+_domains: dict[str, str] = {}
+
+
+def registered_domain(host: str) -> str:
+    """The registered domain of a host (`www.bbc.co.uk` -> `bbc.co.uk`), or the host if it has none."""
+    domain = _domains.get(host)
+    if domain is None:
+        domain = _extract_domain(host).top_domain_under_public_suffix or host
+        if len(_domains) >= _CACHE_LIMIT:
+            _domains.clear()
+        _domains[host] = domain
+    return domain
+
+
+def split_host(url: str) -> tuple[str, str]:
+    """(host, registered domain) of a normalized URL."""
+    host = urlsplit(url).hostname or ""
+    return host, registered_domain(host)
+
+
+class UrlNormalizer:
+    """Normalizes hrefs with one configuration of tracking parameters and length limit."""
+
+    def __init__(self, tracking_params: Iterable[str] = DEFAULT_TRACKING_PARAMS, max_length: int = 2048) -> None:
+        patterns = [p.lower() for p in tracking_params]
+        self._exact = frozenset(p for p in patterns if not any(c in p for c in "*?["))
+        self._globs = tuple(p for p in patterns if p not in self._exact)
+        self.max_length = max_length
+        self._cache: dict[tuple[str, str], tuple[str | None, str | None]] = {}
+
+    def normalize(self, href: str, base: str) -> tuple[str | None, str | None]:
+        """(normalized URL, None) or (None, skip kind) for `href` found on a page at `base`."""
+        key = (base, href)
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._normalize(href, base)
+            if len(self._cache) >= _CACHE_LIMIT:
+                self._cache.clear()
+            self._cache[key] = cached
+        return cached
+
+    def _normalize(self, href: str, base: str) -> tuple[str | None, str | None]:
+        href = _CONTROL.sub("", href).strip()
+        scheme = _SCHEME.match(href)
+        if scheme and scheme.group(1).lower() not in DEFAULT_PORTS:
+            return None, SKIP_SCHEME
+        try:
+            parts = urlsplit(urljoin(base, href))
+            port = parts.port
+        except ValueError:
+            return None, SKIP_MALFORMED
+        if parts.scheme not in DEFAULT_PORTS:
+            return None, SKIP_SCHEME
+        host = _clean_host(parts.hostname or "")
+        if host is None:
+            return None, SKIP_MALFORMED
+        netloc = host if port in (None, DEFAULT_PORTS[parts.scheme]) else f"{host}:{port}"
+        query = self._strip_tracking(parts.query)
+        url = canonicalize_url(urlunsplit((parts.scheme, netloc, parts.path or "/", query, "")))
+        if len(url) > self.max_length:
+            return None, SKIP_TOO_LONG
+        return url, None
+
+    def _strip_tracking(self, query: str) -> str:
+        if not query:
+            return query
+        pairs = parse_qsl(query, keep_blank_values=True)
+        kept = [(k, v) for k, v in pairs if not self._is_tracking(k.lower())]
+        return query if len(kept) == len(pairs) else urlencode(kept)
+
+    def _is_tracking(self, name: str) -> bool:
+        return name in self._exact or any(fnmatch.fnmatchcase(name, glob) for glob in self._globs)
+
+
+def _clean_host(host: str) -> str | None:
+    """Lower-cased, IDNA-encoded host, or None when it cannot be a host name or IP literal."""
+    host = host.rstrip(".").lower()
+    if not host:
+        return None
+    if ":" in host:  # IPv6 literal, already validated by urlsplit
+        return f"[{host}]"
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return None
+    labels = host.split(".")
+    if len(host) > 253 or not all(_HOST_LABEL.match(label) and len(label) <= 63 for label in labels):
+        return None
+    return host
+
+
+_default = UrlNormalizer()
+
+
+def normalize_seed(raw: str) -> str | None:
+    """A seed in normalized form, or None unless it is an absolute http(s) URL with a valid host."""
+    if not _SCHEME.match(raw):
+        return None
+    url, _ = _default.normalize(raw, raw)
+    return url
