@@ -69,10 +69,16 @@ class BacklinksSpider(RedisSpider):
             yield request
 
     def make_request_from_data(self, data: bytes) -> Request | None:
-        """A seed is a JSON object with a `url` (as `linkcrawler seed` writes) or a bare URL."""
+        """A seed is a JSON object with a `url` (as `linkcrawler seed` writes) or a bare URL.
+
+        Anything else pushed onto the start list by hand is logged and dropped.
+        """
         text = data.decode("utf-8", "replace").strip()
-        url = json.loads(text).get("url") if text.startswith("{") else text
-        normalized = self.extractor.normalize_url(url or "", url or "")
+        try:
+            url = json.loads(text).get("url") if text.startswith("{") else text
+        except (ValueError, AttributeError):
+            url = None
+        normalized = self.extractor.normalize_url(url, url) if isinstance(url, str) else None
         if normalized is None:
             self.logger.error("ignoring malformed seed %r", text[:200])
             return None

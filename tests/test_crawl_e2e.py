@@ -8,12 +8,14 @@ or the store shows up as a difference here.
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from datetime import UTC
 
 import pytest
 
 from linkcrawler.demo import LocalCrawl
 from linkcrawler.synthweb import WebServer, fetchable_pages, generate_web, ground_truth
+from linkcrawler.urls import split_host
 from tests.conftest import REAL_MONGO_URI
 
 pytestmark = pytest.mark.slow
@@ -76,3 +78,21 @@ def test_a_new_crawl_run_moves_last_seen_and_changes_no_link_count(web, crawl):
 
 def as_utc(value):
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def test_limits_hold_across_workers(web, crawl):
+    """Depth, a per-domain page budget and a denied domain, with two workers sharing them."""
+    denied = web.sites[0].domain
+    with WebServer(web) as server:
+        seeds = [url for url in server.seeds if split_host(url)[1] != denied]
+        settings = {"PAGES_PER_DOMAIN": 5, "DEPTH_LIMIT": 2, "DENIED_DOMAINS": denied}
+        result = crawl.crawl(seeds, server.hosts, workers=2, timeout=300, settings=settings)
+        hits = [url for url in server.hits() if not url.endswith("/robots.txt")]
+
+    assert result.worker_exit_codes == [0, 0], result.logs
+    per_domain = Counter(split_host(url)[1] for url in hits)
+    assert denied not in per_domain
+    assert max(per_domain.values()) == 5
+    crawlable = {site.domain for site in web.sites if "/" not in site.disallow}  # robots.txt: Disallow: /
+    assert set(per_domain) == crawlable - {denied}
+    assert max(doc["depth"] for doc in crawl.store.pages.find()) <= 2
