@@ -119,7 +119,7 @@ class LocalCrawl:
     def progress(self) -> CrawlProgress:
         states = WorkerRegistry(self.redis, defaults.spider_key(defaults.WORKERS_KEY, defaults.SPIDER_NAME)).states()
         queued = self.redis.zcard(defaults.spider_key(defaults.QUEUE_KEY, defaults.SPIDER_NAME))
-        return CrawlProgress(pages=sum(s.pages for s in states), queued=queued, workers=len(states))
+        return CrawlProgress(pages=sum(s.pages for s in states), queued=queued, workers=sum(s.live for s in states))
 
     def crawl(
         self,

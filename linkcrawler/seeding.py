@@ -37,7 +37,9 @@ def push_seeds(server: Any, urls: list[str], spider: str = defaults.SPIDER_NAME)
 
 
 def start_new_run(server: Any, spider: str = defaults.SPIDER_NAME) -> None:
-    """Forget which URLs were seen and how many pages each domain got, so known pages are fetched again.
+    """Forget which URLs were seen, how many pages each domain got and the last run's workers.
+
+    Known pages are then fetched again.
 
     Stored links are untouched: the recrawl moves their last_seen, and links
     missing from a refetched page become lost for the profile job.
@@ -45,4 +47,5 @@ def start_new_run(server: Any, spider: str = defaults.SPIDER_NAME) -> None:
     server.delete(
         defaults.spider_key(defaults.DUPEFILTER_KEY, spider),
         defaults.spider_key(defaults.DOMAIN_PAGES_KEY, spider),
+        defaults.spider_key(defaults.WORKERS_KEY, spider),
     )

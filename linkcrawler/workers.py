@@ -1,9 +1,10 @@
 """Worker heartbeats in Redis: who is crawling, and who did something recently.
 
-Each worker writes one hash field, `{host}:{pid}` -> JSON, about once a second.
-Idle workers read it to decide whether the crawl is over (nobody has fetched
-anything for a while and the frontier is empty), and operators read it to see
-live workers.
+Each worker writes one hash field, `{host}:{pid}` -> JSON, about once a second,
+and a last one when it stops (`left` set), so a run's page count survives its
+workers. Idle workers read it to decide whether the crawl is over (nobody has
+fetched anything for a while and the frontier is empty), and operators read
+it to see live workers. A new crawl run clears it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,11 @@ class WorkerState:
     heartbeat: float
     last_active: float
     pages: int
+    left: float | None = None
+
+    @property
+    def live(self) -> bool:
+        return self.left is None
 
 
 class WorkerRegistry:
@@ -36,12 +42,10 @@ class WorkerRegistry:
         self.key = key
         self.worker = worker or worker_id()
 
-    def beat(self, last_active: float, pages: int) -> None:
-        state = {"heartbeat": time.time(), "last_active": last_active, "pages": pages}
+    def beat(self, last_active: float, pages: int, left: bool = False) -> None:
+        now = time.time()
+        state = {"heartbeat": now, "last_active": last_active, "pages": pages, "left": now if left else None}
         self.server.hset(self.key, self.worker, json.dumps(state))
-
-    def leave(self) -> None:
-        self.server.hdel(self.key, self.worker)
 
     def states(self) -> list[WorkerState]:
         return [

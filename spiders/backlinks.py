@@ -157,7 +157,7 @@ class BacklinksSpider(RedisSpider):
     def on_closed(self) -> None:
         if self._heartbeat.running:
             self._heartbeat.stop()
-        self.workers.leave()
+        self.workers.beat(self.last_active, self.pages_seen, left=True)
 
     def _beat(self) -> None:
         self.workers.beat(self.last_active, self.pages_seen)

@@ -46,6 +46,7 @@ def demo(
                 )
 
             result = local.crawl(web.seeds, web.hosts, workers=workers, timeout=timeout, on_progress=show)
+            show(local.progress())
         summary = {
             **local.counts(),
             "seconds": round(result.seconds, 2),
