@@ -8,32 +8,34 @@ surfacing later as a wrong type deep inside Scrapy.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import TypeVar
 
 from linkcrawler.errors import UserError
+
+T = TypeVar("T")
 
 
 def env_str(name: str, default: str) -> str:
     return os.environ.get(name, "").strip() or default
 
 
-def env_int(name: str, default: int) -> int:
+def _env_number(name: str, default: T, convert: Callable[[str], T], kind: str) -> T:
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
     try:
-        return int(raw)
+        return convert(raw)
     except ValueError:
-        raise UserError(f"environment variable {name}={raw!r} is not a whole number") from None
+        raise UserError(f"environment variable {name}={raw!r} is not {kind}") from None
+
+
+def env_int(name: str, default: int) -> int:
+    return _env_number(name, default, int, "a whole number")
 
 
 def env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise UserError(f"environment variable {name}={raw!r} is not a number") from None
+    return _env_number(name, default, float, "a number")
 
 
 def env_bool(name: str, default: bool) -> bool:
