@@ -35,7 +35,7 @@ from w3lib.encoding import html_to_unicode
 
 from linkcrawler.anchors import DEFAULT_MAX_ANCHOR_LENGTH, normalize_anchor
 from linkcrawler.links import Link, PageLinks
-from linkcrawler.urls import DEFAULT_TRACKING_PARAMS, UrlNormalizer, split_host
+from linkcrawler.urls import DEFAULT_TRACKING_PARAMS, UrlNormalizer, registered_domain, split_host
 
 REGION_TAGS = {"nav": "nav", "header": "header", "footer": "footer", "aside": "aside"}
 REGION_ROLES = {"navigation": "nav", "banner": "header", "contentinfo": "footer", "complementary": "aside"}
@@ -97,12 +97,12 @@ class Extractor:
         )
 
     def normalize_url(self, href: str, base: str) -> str | None:
-        return self.urls.normalize(href, base)[0]
+        return self.urls.normalize(href, base).url
 
     def redirect_link(self, location: str, url: str) -> Link | None:
         """The link an HTTP redirect from `url` to `location` makes, or None if the Location is not a URL."""
-        target = self.normalize_url(location, url)
-        return self._link(target, "", "redirect") if target else None
+        target = self.urls.normalize(location, url)
+        return self._link(target.url, target.host, "", "redirect") if target.url else None
 
     def extract(
         self, html: str | bytes, url: str, headers: Mapping[str, Any] | None = None, encoding: str | None = None
@@ -146,7 +146,7 @@ class Extractor:
         page.nofollow, page.noindex = _page_flags(page.robots)
         seen: set[tuple[str, str, str]] = set()
         for href, anchor, link_type, rel, element in found:
-            target, skipped = self.urls.normalize(href, base)
+            target, skipped, target_host = self.urls.normalize(href, base)
             if target is None:
                 page.skipped[skipped] += 1
                 continue
@@ -156,7 +156,7 @@ class Extractor:
             if identity in seen:
                 continue
             seen.add(identity)
-            link = self._link(target, anchor, link_type, rel, page.nofollow)
+            link = self._link(target, target_host, anchor, link_type, rel, page.nofollow)
             link.position = _position(element) if element is not None else "content"
             page.links.append(link)
 
@@ -181,14 +181,15 @@ class Extractor:
             if target:
                 found.append((target, "", "redirect", "", None))
 
-    def _link(self, target: str, anchor: str, link_type: str, rel: str = "", page_nofollow: bool = False) -> Link:
+    def _link(
+        self, target: str, host: str, anchor: str, link_type: str, rel: str = "", page_nofollow: bool = False
+    ) -> Link:
         tokens = rel.lower().split() if rel else ()
         nofollow, ugc, sponsored = "nofollow" in tokens, "ugc" in tokens, "sponsored" in tokens
-        target_host, target_domain = split_host(target)
         return Link(
             target_url=target,
-            target_host=target_host,
-            target_domain=target_domain,
+            target_host=host,
+            target_domain=registered_domain(host),
             anchor=anchor,
             link_type=link_type,
             nofollow=nofollow,

@@ -23,6 +23,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Iterable
+from typing import NamedTuple
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import tldextract
@@ -49,6 +50,9 @@ _CACHE_LIMIT = 200_000
 
 _extract_domain = tldextract.TLDExtract(cache_dir=None, suffix_list_urls=(), include_psl_private_domains=True)
 _domains: dict[str, str] = {}
+_clean_hosts: dict[str, str | None] = {}
+_PLAIN_PATH = re.compile(r"(?:/(?!\.)[A-Za-z0-9._~-]*)+")
+"""A path canonicalize_url leaves as it is: unreserved characters only, no dot segments."""
 
 
 def registered_domain(host: str) -> str:
@@ -68,6 +72,14 @@ def split_host(url: str) -> tuple[str, str]:
     return host, registered_domain(host)
 
 
+class Normalized(NamedTuple):
+    """A normalized URL and its host, or the kind of skip when the href is not a link."""
+
+    url: str | None
+    skip: str | None
+    host: str = ""
+
+
 class UrlNormalizer:
     """Normalizes hrefs with one configuration of tracking parameters and length limit."""
 
@@ -76,10 +88,10 @@ class UrlNormalizer:
         self._exact = frozenset(p for p in patterns if not any(c in p for c in "*?["))
         self._globs = tuple(p for p in patterns if p not in self._exact)
         self.max_length = max_length
-        self._cache: dict[tuple[str, str], tuple[str | None, str | None]] = {}
+        self._cache: dict[tuple[str, str], Normalized] = {}
 
-    def normalize(self, href: str, base: str) -> tuple[str | None, str | None]:
-        """(normalized URL, None) or (None, skip kind) for `href` found on a page at `base`."""
+    def normalize(self, href: str, base: str) -> Normalized:
+        """The normalized form of `href` found on a page at `base`."""
         key = (base, href)
         cached = self._cache.get(key)
         if cached is None:
@@ -89,27 +101,32 @@ class UrlNormalizer:
             self._cache[key] = cached
         return cached
 
-    def _normalize(self, href: str, base: str) -> tuple[str | None, str | None]:
+    def _normalize(self, href: str, base: str) -> Normalized:
         href = _CONTROL.sub("", href).strip()
         scheme = _SCHEME.match(href)
         if scheme and scheme.group(1).lower() not in DEFAULT_PORTS:
-            return None, SKIP_SCHEME
+            return Normalized(None, SKIP_SCHEME)
         try:
-            parts = urlsplit(urljoin(base, href))
+            absolute = href if href[:8].lower().startswith(("http://", "https://")) else urljoin(base, href)
+            parts = urlsplit(absolute)
             port = parts.port
         except ValueError:
-            return None, SKIP_MALFORMED
+            return Normalized(None, SKIP_MALFORMED)
         if parts.scheme not in DEFAULT_PORTS:
-            return None, SKIP_SCHEME
+            return Normalized(None, SKIP_SCHEME)
         host = _clean_host(parts.hostname or "")
         if host is None:
-            return None, SKIP_MALFORMED
+            return Normalized(None, SKIP_MALFORMED)
         netloc = host if port in (None, DEFAULT_PORTS[parts.scheme]) else f"{host}:{port}"
         query = self._strip_tracking(parts.query)
-        url = canonicalize_url(urlunsplit((parts.scheme, netloc, parts.path or "/", query, "")))
+        path = parts.path or "/"
+        if not query and _PLAIN_PATH.fullmatch(path):
+            url = f"{parts.scheme}://{netloc}{path}"  # canonicalize_url would return it unchanged
+        else:
+            url = canonicalize_url(urlunsplit((parts.scheme, netloc, path, query, "")))
         if len(url) > self.max_length:
-            return None, SKIP_TOO_LONG
-        return url, None
+            return Normalized(None, SKIP_TOO_LONG)
+        return Normalized(url, None, host)
 
     def _strip_tracking(self, query: str) -> str:
         if not query:
@@ -122,8 +139,17 @@ class UrlNormalizer:
         return name in self._exact or any(fnmatch.fnmatchcase(name, glob) for glob in self._globs)
 
 
-def _clean_host(host: str) -> str | None:
+def _clean_host(raw: str) -> str | None:
     """Lower-cased, IDNA-encoded host, or None when it cannot be a host name or IP literal."""
+    if raw in _clean_hosts:
+        return _clean_hosts[raw]
+    if len(_clean_hosts) >= _CACHE_LIMIT:
+        _clean_hosts.clear()
+    host = _clean_hosts[raw] = _checked_host(raw)
+    return host
+
+
+def _checked_host(host: str) -> str | None:
     host = host.rstrip(".").lower()
     if not host:
         return None
@@ -147,5 +173,4 @@ def normalize_seed(raw: str) -> str | None:
     """A seed in normalized form, or None unless it is an absolute http(s) URL with a valid host."""
     if not _SCHEME.match(raw):
         return None
-    url, _ = _default.normalize(raw, raw)
-    return url
+    return _default.normalize(raw, raw).url

@@ -186,3 +186,15 @@ def test_the_page_url_is_normalized_like_its_links():
 )
 def test_only_html_is_parsed(content_type, body, parsed):
     assert is_html(content_type, body) is parsed
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://a.com", "http://a.com/", "http://a.com/A/b-c_d.e~f/", "https://a.com/x//y", "http://a.com/%7ex",
+     "http://a.com/a b", "http://a.com/é", "http://a.com/p;params", "http://a.com/p?", "http://a.com/p?b=1&a=2",
+     "http://a.com/p/../q", "http://a.com/./p"],
+)  # fmt: skip
+def test_normal_form_is_w3lib_canonical_form(url):
+    from w3lib.url import canonicalize_url
+
+    assert Extractor().normalize_url(url, url) == canonicalize_url(url, keep_fragments=False)
