@@ -11,7 +11,6 @@ QUEUE_KEY = "%(spider)s:requests"
 DUPEFILTER_KEY = "%(spider)s:dupefilter"
 DOMAIN_PAGES_KEY = "%(spider)s:domain_pages"
 WORKERS_KEY = "%(spider)s:workers"
-STATS_KEY = "%(spider)s:stats"
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 MONGO_DATABASE = "linkcrawler"

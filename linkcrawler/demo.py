@@ -23,6 +23,7 @@ from linkcrawler.journal import replay
 from linkcrawler.mongo import get_database
 from linkcrawler.seeding import push_seeds, start_new_run
 from linkcrawler.store import LinkStore
+from linkcrawler.synthweb import WebServer, generate_web
 from linkcrawler.workerproc import WorkerProcess, loopback_settings, worker_environment
 from linkcrawler.workers import WorkerRegistry
 
@@ -40,7 +41,6 @@ class CrawlProgress:
 class CrawlResult:
     seconds: float
     worker_exit_codes: list[int | None]
-    journal_batches: int = 0
     logs: list[str] = field(default_factory=list)
 
 
@@ -147,7 +147,7 @@ class LocalCrawl:
         if self.emulated_mongo:
             journal = self.workdir / "journal"
             if journal.exists():
-                result.journal_batches = replay(journal, self.store).batches
+                replay(journal, self.store)
         if time.monotonic() >= deadline:
             raise UserError(f"the crawl did not finish within {timeout:.0f} s; worker logs:\n" + "\n".join(result.logs))
         return result
@@ -160,9 +160,7 @@ class LocalCrawl:
 
 
 @contextlib.contextmanager
-def synthetic_web(seed: int = 1, sites: int = 30, pages_per_site: int = 20) -> Iterator[Any]:
+def synthetic_web(seed: int = 1, sites: int = 30, pages_per_site: int = 20) -> Iterator[WebServer]:
     """Generate a synthetic web and serve it on loopback for the duration of the block."""
-    from linkcrawler.synthweb import WebServer, generate_web
-
     with WebServer(generate_web(seed=seed, sites=sites, pages_per_site=pages_per_site)) as server:
         yield server

@@ -25,10 +25,6 @@ class EmbeddedRedis:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self._server.port}/0"
 
-    @property
-    def port(self) -> int:
-        return self._server.port
-
     def start(self) -> EmbeddedRedis:
         self._server.start()
         return self

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from scrapy import Request
+from scrapy.utils.misc import load_object
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
 
@@ -35,7 +36,10 @@ class Scheduler(RedisScheduler):
       per registered domain in one crawl run, across all workers. Requests
       past it are dropped and counted as `frontier/over_domain_budget`.
     - `SCHEDULER_QUEUE_CLASS` (default scrapy-redis's priority queue) and
-      `DUPEFILTER_CLASS` (a scrapy-redis-style filter built as `cls(server, key, debug)`).
+      `DUPEFILTER_CLASS`: a subclass of scrapy-redis's `RFPDupeFilter`, built
+      as `cls(server, key, debug)`; any other class (such as Scrapy's
+      in-memory default) is replaced by scrapy-redis's, since a seen-set that
+      is not shared would let workers fetch the same page.
     """
 
     def __init__(self, server: Any, *, pages_per_domain: int = 0, budget_key: str, **kwargs: Any):
@@ -48,12 +52,8 @@ class Scheduler(RedisScheduler):
         settings = crawler.settings
         name = crawler.spidercls.name
         server = connect_redis(redis_url_from_settings(settings))
-        dupefilter_cls = settings.get("DUPEFILTER_CLASS")
-        if not isinstance(dupefilter_cls, type):
-            from scrapy.utils.misc import load_object
-
-            dupefilter_cls = load_object(dupefilter_cls)
-        if not issubclass(dupefilter_cls, RFPDupeFilter):
+        dupefilter_cls = load_object(settings.get("DUPEFILTER_CLASS"))
+        if not issubclass(dupefilter_cls, RFPDupeFilter):  # Scrapy's in-memory default: no use to a shared frontier
             dupefilter_cls = RFPDupeFilter
         scheduler = cls(
             server,

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Protocol
 
 from linkcrawler.journal import Journal
 from linkcrawler.mongo import get_database
-from linkcrawler.store import LinkStore, WriteResult
+from linkcrawler.store import LinkStore
 
 JOURNAL_SCHEME = "journal://"
-
-
-class Sink(Protocol):
-    def write(self, links: list[dict[str, Any]], pages: list[dict[str, Any]]) -> WriteResult: ...
 
 
 def open_sink(uri: str, database: str) -> LinkStore | Journal:

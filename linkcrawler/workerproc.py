@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -63,19 +62,8 @@ class WorkerProcess:
             )
         return self
 
-    @property
-    def pid(self) -> int:
-        assert self.process is not None
-        return self.process.pid
-
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
-
-    def kill(self) -> None:
-        """SIGKILL: the worker gets no chance to flush or clean up, as in a crash."""
-        if self.running():
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait()
 
     def stop(self, timeout: float = 10.0) -> int | None:
         """Ask for a graceful shutdown (as Ctrl-C would), then kill if it does not come."""
@@ -88,14 +76,6 @@ class WorkerProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             return self.process.wait()
-
-    def wait(self, deadline: float) -> int | None:
-        """Wait until the worker exits or the monotonic `deadline` passes; None if still running."""
-        assert self.process is not None
-        try:
-            return self.process.wait(max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            return None
 
     def log_tail(self, lines: int = 20) -> str:
         try:

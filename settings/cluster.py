@@ -12,5 +12,3 @@ from settings.base import *  # noqa: F403
 for _name in ("REDIS_URL", "MONGO_URI"):
     if not os.environ.get(_name, "").strip():
         raise UserError(f"{_name} must be set for settings.cluster (the shared service's URI)")
-
-LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
