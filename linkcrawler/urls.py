@@ -53,6 +53,7 @@ _domains: dict[str, str] = {}
 _clean_hosts: dict[str, str | None] = {}
 _PLAIN_PATH = re.compile(r"(?:/(?!\.)[A-Za-z0-9._~-]*)+")
 """A path canonicalize_url leaves as it is: unreserved characters only, no dot segments."""
+_PLAIN_TEXT = re.compile(r"[A-Za-z0-9._~-]*")
 
 
 def registered_domain(host: str) -> str:
@@ -89,6 +90,7 @@ class UrlNormalizer:
         self._globs = tuple(p for p in patterns if p not in self._exact)
         self.max_length = max_length
         self._cache: dict[tuple[str, str], Normalized] = {}
+        self._origins: dict[str, tuple[str, str, str] | None] = {}
 
     def normalize(self, href: str, base: str) -> Normalized:
         """The normalized form of `href` found on a page at `base`."""
@@ -102,41 +104,67 @@ class UrlNormalizer:
         return cached
 
     def _normalize(self, href: str, base: str) -> Normalized:
-        href = _CONTROL.sub("", href).strip()
+        if "\t" in href or "\n" in href or "\r" in href:
+            href = _CONTROL.sub("", href)
+        href = href.strip()
         scheme = _SCHEME.match(href)
         if scheme and scheme.group(1).lower() not in DEFAULT_PORTS:
             return Normalized(None, SKIP_SCHEME)
-        try:
-            absolute = href if href[:8].lower().startswith(("http://", "https://")) else urljoin(base, href)
-            parts = urlsplit(absolute)
-            port = parts.port
-        except ValueError:
-            return Normalized(None, SKIP_MALFORMED)
-        if parts.scheme not in DEFAULT_PORTS:
-            return Normalized(None, SKIP_SCHEME)
-        host = _clean_host(parts.hostname or "")
-        if host is None:
-            return Normalized(None, SKIP_MALFORMED)
-        netloc = host if port in (None, DEFAULT_PORTS[parts.scheme]) else f"{host}:{port}"
-        query = self._strip_tracking(parts.query)
-        path = parts.path or "/"
-        if not query and _PLAIN_PATH.fullmatch(path):
-            url = f"{parts.scheme}://{netloc}{path}"  # canonicalize_url would return it unchanged
+        origin = self._origin(base) if href.startswith("/") and not href.startswith("//") else None
+        if origin is not None:  # root-relative, the commonest href: no join or split needed
+            scheme_name, netloc, host = origin
+            path, _, query = href.partition("#")[0].partition("?")
         else:
-            url = canonicalize_url(urlunsplit((parts.scheme, netloc, path, query, "")))
+            resolved = _resolve(href, base)
+            if isinstance(resolved, str):
+                return Normalized(None, resolved)
+            scheme_name, netloc, host, path, query = resolved
+        return self._finish(scheme_name, netloc, host, path or "/", query)
+
+    def _finish(self, scheme: str, netloc: str, host: str, path: str, raw_query: str) -> Normalized:
+        pairs = parse_qsl(raw_query, keep_blank_values=True) if raw_query else []
+        kept = [(k, v) for k, v in pairs if not self._is_tracking(k.lower())]
+        if _PLAIN_PATH.fullmatch(path) and all(_PLAIN_TEXT.fullmatch(k + v) for k, v in kept):
+            # What canonicalize_url would make of it (sorted, unreserved characters only), without its cost.
+            query = "&".join(f"{k}={v}" for k, v in sorted(kept))
+            url = f"{scheme}://{netloc}{path}{'?' if query else ''}{query}"
+        else:
+            query = raw_query if len(kept) == len(pairs) else urlencode(kept)
+            url = canonicalize_url(urlunsplit((scheme, netloc, path, query, "")))
         if len(url) > self.max_length:
             return Normalized(None, SKIP_TOO_LONG)
         return Normalized(url, None, host)
 
-    def _strip_tracking(self, query: str) -> str:
-        if not query:
-            return query
-        pairs = parse_qsl(query, keep_blank_values=True)
-        kept = [(k, v) for k, v in pairs if not self._is_tracking(k.lower())]
-        return query if len(kept) == len(pairs) else urlencode(kept)
+    def _origin(self, base: str) -> tuple[str, str, str] | None:
+        """(scheme, netloc, host) of a page URL, cached: every root-relative href on the page shares it."""
+        origin = self._origins.get(base, False)
+        if origin is False:
+            resolved = _resolve(base, base)
+            origin = None if isinstance(resolved, str) else resolved[:3]
+            if len(self._origins) >= _CACHE_LIMIT:
+                self._origins.clear()
+            self._origins[base] = origin
+        return origin
 
     def _is_tracking(self, name: str) -> bool:
         return name in self._exact or any(fnmatch.fnmatchcase(name, glob) for glob in self._globs)
+
+
+def _resolve(href: str, base: str) -> tuple[str, str, str, str, str] | str:
+    """(scheme, netloc, host, path, query) of `href` resolved against `base`, or the skip kind."""
+    try:
+        absolute = href if href[:8].lower().startswith(("http://", "https://")) else urljoin(base, href)
+        parts = urlsplit(absolute)
+        port = parts.port
+    except ValueError:
+        return SKIP_MALFORMED
+    if parts.scheme not in DEFAULT_PORTS:
+        return SKIP_SCHEME
+    host = _clean_host(parts.hostname or "")
+    if host is None:
+        return SKIP_MALFORMED
+    netloc = host if port in (None, DEFAULT_PORTS[parts.scheme]) else f"{host}:{port}"
+    return parts.scheme, netloc, host, parts.path, parts.query
 
 
 def _clean_host(raw: str) -> str | None:

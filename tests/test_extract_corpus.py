@@ -192,9 +192,24 @@ def test_only_html_is_parsed(content_type, body, parsed):
     "url",
     ["http://a.com", "http://a.com/", "http://a.com/A/b-c_d.e~f/", "https://a.com/x//y", "http://a.com/%7ex",
      "http://a.com/a b", "http://a.com/é", "http://a.com/p;params", "http://a.com/p?", "http://a.com/p?b=1&a=2",
-     "http://a.com/p/../q", "http://a.com/./p"],
+     "http://a.com/p/../q", "http://a.com/./p", "http://a.com/p?a", "http://a.com/p?a=&b=c", "http://a.com/p?z=1&z=0",
+     "http://a.com/p?q=a+b", "http://a.com/p?q=%41%7e", "http://a.com/p?=x", "http://a.com/p?a=1;b=2",
+     "http://a.com/p?k=%E2%82%AC", "http://a.com/p?b&a=2&c"],
 )  # fmt: skip
 def test_normal_form_is_w3lib_canonical_form(url):
     from w3lib.url import canonicalize_url
 
     assert Extractor().normalize_url(url, url) == canonicalize_url(url, keep_fragments=False)
+
+
+@pytest.mark.parametrize(
+    "href", ["/x", "/a b", "/p?b=1&a=2", "/./x", "/a/../b", "/x#f", "/p?utm_source=s&k=v", "/%7euser", "/é?q=ü", "/"]
+)
+def test_root_relative_hrefs_match_w3lib_after_a_join(href):
+    from urllib.parse import urljoin
+
+    from w3lib.url import canonicalize_url
+
+    base = "http://a.com:8080/dir/page"
+    expected = canonicalize_url(urljoin(base, href).replace("utm_source=s&", ""), keep_fragments=False)
+    assert Extractor().normalize_url(href, base) == expected
