@@ -49,7 +49,7 @@ CONTENT_TAGS = frozenset({"main", "article", "body"})
 _TOKEN_SPLIT = re.compile(r"[\s_-]+")
 _REFRESH_URL = re.compile(r"^\s*\d*(?:\.\d*)?\s*[;,]?\s*(?:url\s*=\s*)?(.*)$", re.I | re.S)
 _LINK_TAGS = ("a", "area", "link", "iframe", "frame", "meta", "base")
-_BINARY_MARKERS = (b"\x00", b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04")
+_BINARY_SIGNATURES = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04")
 
 
 def is_html(content_type: str | None, body_start: bytes) -> bool:
@@ -59,7 +59,7 @@ def is_html(content_type: str | None, body_start: bytes) -> bool:
     parsed whatever its label. Without a Content-Type the body is sniffed.
     """
     head = body_start[:1024]
-    if head.startswith(_BINARY_MARKERS[1:]) or b"\x00" in head:
+    if head.startswith(_BINARY_SIGNATURES) or b"\x00" in head:
         return False
     if content_type:
         kind = content_type.split(";", 1)[0].strip().lower()
