@@ -1,0 +1,69 @@
+"""The item pipelines through their Scrapy entry points: documents out, stats counted, batches flushed."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+
+from scrapy import Spider
+from scrapy.utils.test import get_crawler
+
+from linkcrawler.items import PageItem
+from linkcrawler.links import Link
+from linkcrawler.records import PageRecords
+from pipelines.normalize import NormalizePipeline
+from pipelines.store import StorePipeline
+
+NOW = datetime(2026, 5, 1, tzinfo=UTC)
+
+
+def page(url="http://a.com/p", links=(), **fields):
+    return PageItem(url=url, fetched_at=NOW, status=200, ip="127.77.1.9", links=list(links), **fields)
+
+
+def link(target, domain, **flags):
+    return Link(target, target.split("/")[2], domain, "anchor", "text", **flags)
+
+
+def crawler(**settings):
+    c = get_crawler(Spider, settings)
+    c.stats.open_spider()
+    return c
+
+
+def test_only_external_links_become_documents_and_skips_are_counted():
+    c = crawler()
+    item = page(
+        links=[link("http://b.com/", "b.com"), link("http://www.a.com/x", "a.com")],
+        skipped=Counter({"scheme": 3, "too_long": 1}),
+    )
+    records = NormalizePipeline.from_crawler(c).process_item(item)
+    assert [doc["target_url"] for doc in records.links] == ["http://b.com/"]
+    assert records.links[0]["source_subnet"] == "127.77.1.0/24"
+    assert [doc["_id"] for doc in records.pages] == ["http://a.com/p"]
+    assert records.pages[0]["external_outlinks"] == 1 and records.pages[0]["outlinks"] == 2
+    stats = c.stats.get_stats()
+    assert stats["linkcrawler/skipped/scheme"] == 3 and stats["linkcrawler/skipped/too_long"] == 1
+    assert (stats["linkcrawler/links/found"], stats["linkcrawler/links/stored"]) == (2, 1)
+
+
+def test_internal_links_are_stored_on_request():
+    c = crawler(STORE_INTERNAL_LINKS=True)
+    records = NormalizePipeline.from_crawler(c).process_item(page(links=[link("http://www.a.com/x", "a.com")]))
+    assert [(doc["target_url"], doc["internal"]) for doc in records.links] == [("http://www.a.com/x", True)]
+
+
+def test_store_flushes_by_batch_size_and_on_close(tmp_path):
+    c = crawler(MONGO_URI=f"journal://{tmp_path}", STORE_BATCH_SIZE=2, STORE_FLUSH_SECONDS=0)
+    store = StorePipeline.from_crawler(c)
+    store.open_spider()
+    docs = [{"_id": str(n)} for n in range(3)]
+    store.process_item(PageRecords(links=docs[:1], pages=[]))
+    assert c.stats.get_value("linkcrawler/store/batches") is None
+    store.process_item(PageRecords(links=docs[1:], pages=[]))
+    assert c.stats.get_value("linkcrawler/store/batches") == 1
+    store.process_item(PageRecords(links=[], pages=[{"_id": "http://a.com/"}]))
+    store.close_spider()
+    assert c.stats.get_value("linkcrawler/store/batches") == 2
+    [journal] = tmp_path.glob("*.jsonl")
+    assert len(journal.read_text().splitlines()) == 2
