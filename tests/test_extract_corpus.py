@@ -213,3 +213,18 @@ def test_root_relative_hrefs_match_w3lib_after_a_join(href):
     base = "http://a.com:8080/dir/page"
     expected = canonicalize_url(urljoin(base, href).replace("utm_source=s&", ""), keep_fragments=False)
     assert Extractor().normalize_url(href, base) == expected
+
+
+@pytest.mark.parametrize(
+    ("document", "targets"),
+    [
+        ("<!-- only a comment -->", []),
+        ("   plain text  ", []),
+        ('<?xml version="1.0" encoding="utf-8"?><html><a href="/x">x</a></html>', ["http://site.com/x"]),
+        ("\x00\x01\x02", []),
+        (b"\xff\xfe<\x00a\x00", []),
+        (b"", []),
+    ],
+)
+def test_odd_documents_yield_what_links_they_have_and_never_fail(document, targets):
+    assert [link.target_url for link in Extractor().extract(document, PAGE).links] == targets
