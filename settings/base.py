@@ -7,6 +7,7 @@ holds their values.
 """
 
 from linkcrawler.envsettings import env_bool, env_float, env_int, env_list, env_str
+from linkcrawler.urls import DEFAULT_TRACKING_PARAMS
 
 BOT_NAME = "linkcrawler"
 SPIDER_MODULES = ["spiders"]
@@ -27,6 +28,7 @@ DEPTH_LIMIT = env_int("DEPTH_LIMIT", 0)
 ALLOWED_DOMAINS = env_list("ALLOWED_DOMAINS", [])
 DENIED_DOMAINS = env_list("DENIED_DOMAINS", [])
 IDLE_CLOSE_SECONDS = env_float("IDLE_CLOSE_SECONDS", 0)
+WORKER_HEARTBEAT_SECONDS = env_float("WORKER_HEARTBEAT_SECONDS", 1.0)
 
 # Politeness (per worker process; see the README for the cluster-wide limits).
 ROBOTSTXT_OBEY = env_bool("ROBOTSTXT_OBEY", True)
@@ -59,7 +61,10 @@ DOWNLOADER_MIDDLEWARES = {
     "linkcrawler.robots.RobotsTxtMiddleware": 100,
 }
 
-# Extraction (linkcrawler.extract).
+# Extraction (linkcrawler.extract) and what is stored of it (pipelines.normalize).
+TRACKING_PARAMS = env_list("TRACKING_PARAMS", list(DEFAULT_TRACKING_PARAMS))
+MAX_URL_LENGTH = env_int("MAX_URL_LENGTH", 2048)
+MAX_ANCHOR_LENGTH = env_int("MAX_ANCHOR_LENGTH", 300)
 STORE_INTERNAL_LINKS = env_bool("STORE_INTERNAL_LINKS", False)
 
 # Storage (pipelines.store).
