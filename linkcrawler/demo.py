@@ -150,6 +150,10 @@ class LocalCrawl:
                 replay(journal, self.store)
         if time.monotonic() >= deadline:
             raise UserError(f"the crawl did not finish within {timeout:.0f} s; worker logs:\n" + "\n".join(result.logs))
+        failed = [(code, log) for code, log in zip(codes, result.logs, strict=True) if code != 0]
+        if failed:
+            code, log = failed[0]
+            raise UserError(f"a worker exited with status {code}; what was stored is kept; its log ends:\n{log}")
         return result
 
     def counts(self) -> dict[str, int]:

@@ -45,3 +45,10 @@ def test_wrong_uri_scheme(redis_url):
         "scrapy crawl: error: MONGO_URI 'postgres://db/' has an unsupported scheme; "
         "use mongodb://HOST/, mongodb+srv://HOST/ or mongomock:// (in-process emulation)"
     )
+
+
+def test_malformed_network_policy(redis_url, tmp_path):
+    line = crawl(REDIS_URL=redis_url, MONGO_URI=f"journal://{tmp_path}", CRAWL_NETWORKS="127.0.0.0/8,10.0.0.300/8")
+    assert line == "scrapy crawl: error: CRAWL_NETWORKS: '10.0.0.300/8' is not an IP network " + (
+        "('10.0.0.300/8' does not appear to be an IPv4 or IPv6 network)"
+    )

@@ -14,6 +14,7 @@ from datetime import UTC
 import pytest
 
 from linkcrawler.demo import LocalCrawl
+from linkcrawler.errors import UserError
 from linkcrawler.synthweb import WebServer, fetchable_pages, generate_web, ground_truth
 from linkcrawler.urls import split_host
 from tests.conftest import REAL_MONGO_URI
@@ -96,3 +97,10 @@ def test_limits_hold_across_workers(web, crawl):
     crawlable = {site.domain for site in web.sites if "/" not in site.disallow}  # robots.txt: Disallow: /
     assert set(per_domain) == crawlable - {denied}
     assert max(doc["depth"] for doc in crawl.store.pages.find()) <= 2
+
+
+def test_a_worker_that_cannot_start_is_reported(web, crawl):
+    """A worker given a bad setting stops at start in one line: the crawl says so instead of reporting nothing."""
+    message = r"(?s)a worker exited with status 2.*\n.*CRAWL_NETWORKS: 'not-a-net' is not an IP network"
+    with WebServer(web) as server, pytest.raises(UserError, match=message):
+        crawl.crawl(server.seeds[:1], server.hosts, workers=1, timeout=120, settings={"CRAWL_NETWORKS": "not-a-net"})

@@ -1,8 +1,8 @@
 """`scrapy crawl`, with Redis and MongoDB checked before the reactor starts.
 
 Scrapy reports a component that fails to start with a traceback from deep
-inside Twisted; a worker whose Redis or MongoDB is unreachable should say so
-in one line and exit non-zero instead.
+inside Twisted; a worker whose Redis or MongoDB is unreachable, or whose
+CRAWL_NETWORKS does not parse, should say so in one line and exit non-zero.
 """
 
 from __future__ import annotations
@@ -15,11 +15,16 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from linkcrawler.connection import connect_redis, redis_url_from_settings
 from linkcrawler.errors import UserError, mask_uri
 from linkcrawler.mongo import get_database
+from linkcrawler.netpolicy import parse_networks
 from linkcrawler.sink import JOURNAL_SCHEME
 
 
 def check_services(settings: object) -> None:
-    """Raise `UserError` if the shared Redis or the MongoDB of `settings` cannot be reached."""
+    """Raise `UserError` if the network policy is malformed or the shared Redis or MongoDB cannot be reached."""
+    try:
+        parse_networks(settings.getlist("CRAWL_NETWORKS"))
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
     connect_redis(redis_url_from_settings(settings)).close()
     uri = settings.get("MONGO_URI")
     if not uri.startswith(JOURNAL_SCHEME):
