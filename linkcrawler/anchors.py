@@ -1,19 +1,73 @@
-"""Anchor text as users compare it: one string per link, the same however the markup spelled it."""
+"""Anchor text as users compare it: one string per link, the same however the markup spelled it.
+
+Two steps. `element_text` flattens a link element's content the way a reader
+sees it: nested inline markup joins up (`<b>Fi</b>sh` is "Fish"), block-level
+elements and `<br>` separate words (`<h3>Title</h3><p>Text</p>` is "Title
+Text", not "TitleText"), and script, style and template content is not text.
+Entities are decoded by the HTML parser before either step; decoding again
+here would turn a literal `&amp;lt;` into `<`.
+
+`normalize_anchor` then makes equal-looking anchors equal: Unicode NFKC (full
+width letters, ligatures and non-breaking spaces become their plain forms),
+control characters and invisible characters that are not whitespace
+(zero-width space, word joiner, byte order mark, soft hyphen) removed, whitespace runs collapsed to one
+space, ends trimmed, length capped. Case is kept: the profile job case-folds
+when it counts anchors, and users want to see the anchor as written. An empty
+anchor stays empty; it is never replaced by the link's `title` or
+`aria-label` (search engines and backlink tools use visible text).
+"""
 
 from __future__ import annotations
 
 import unicodedata
+from typing import Any
 
 DEFAULT_MAX_ANCHOR_LENGTH = 300
 
+BLOCK_TAGS = frozenset((
+    "address", "article", "aside", "blockquote", "br", "dd", "details", "div", "dl", "dt", "fieldset", "figcaption",
+    "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p",
+    "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
+))  # fmt: skip
+"""Elements that end a word: their content never runs into the text around them."""
 
-def normalize_anchor(text: str, max_length: int = DEFAULT_MAX_ANCHOR_LENGTH) -> str:
-    """NFKC, whitespace runs collapsed to one space, trimmed, capped at `max_length` characters.
+HIDDEN_TAGS = frozenset(("script", "style", "template"))
+"""Elements whose content is code or inert markup, not text a reader sees."""
 
-    Case is kept (the profile job case-folds when it counts anchors); entities
-    are already decoded by the HTML parser; an empty anchor stays empty.
-    """
+_INVISIBLE = str.maketrans(dict.fromkeys([*range(0x20), *range(0x7F, 0xA0), 0xAD, 0x200B, 0x2060, 0xFEFF]))
+"""Control characters and invisible characters that are not whitespace (whitespace is collapsed before)."""
+
+
+def normalize_anchor(text: str | None, max_length: int = DEFAULT_MAX_ANCHOR_LENGTH) -> str:
+    """`text` in the form anchors are stored and compared in (see the module docstring)."""
     if not text:
         return ""
-    text = " ".join(unicodedata.normalize("NFKC", text).split())
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    text = " ".join(text.split())
+    if not text.isprintable():
+        text = " ".join(text.translate(_INVISIBLE).split())
     return text[:max_length].rstrip() if len(text) > max_length else text
+
+
+def element_text(element: Any) -> str:
+    """The text a reader sees in an lxml element: inline markup joined, blocks and `<br>` as word breaks."""
+    parts: list[str] = []
+    _collect_text(element, parts)
+    return "".join(parts)
+
+
+def _collect_text(element: Any, parts: list[str]) -> None:
+    if element.text:
+        parts.append(element.text)
+    for child in element:
+        tag = child.tag
+        if isinstance(tag, str) and tag not in HIDDEN_TAGS:  # comments and processing instructions are not text
+            if tag in BLOCK_TAGS:
+                parts.append(" ")
+                _collect_text(child, parts)
+                parts.append(" ")
+            else:
+                _collect_text(child, parts)
+        if child.tail:
+            parts.append(child.tail)

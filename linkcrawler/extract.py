@@ -1,62 +1,119 @@
 """Every way an HTML page links out, as `Link` records (see `linkcrawler.links`).
 
-One lxml parse and one pass over the link-bearing elements:
+One lxml parse and one pass over the link-bearing elements, in document order:
 
-- `a[href]`: type `text`, or `image` when its only content is an image
-  (anchor = the image's alt text); `area[href]`: type `area` (anchor = alt);
-- `link[rel~=canonical]`: type `canonical`; `iframe[src]`, `frame[src]`:
-  type `frame`; `meta[http-equiv=refresh]`: type `redirect`
-  (HTTP redirects come from the spider through `redirect_links`);
-- rel tokens nofollow / ugc / sponsored, case-insensitive, in any
-  combination; page-level nofollow from `<meta name=robots|googlebot>` and
-  the `X-Robots-Tag` header (`none` counts as noindex + nofollow);
-- position: the nearest enclosing region: `nav`, `header`, `footer`,
-  `aside` elements; ARIA roles navigation, banner, contentinfo,
-  complementary; and class or id tokens (nav, navbar, menu, breadcrumb ->
-  nav; header, masthead, topbar -> header; footer -> footer; sidebar,
-  widget -> aside). `main`, `article` and role=main end the search:
-  anything inside them that is not in a nearer region is content.
+- `a[href]` (and SVG `a[xlink:href]`): type `text`, or `image` when it has no
+  text but holds an `img` (anchor = that image's alt text, "" without one);
+  text beside an image makes it a `text` link. `area[href]`: type `area`,
+  anchor = its alt text. `iframe[src]`, `frame[src]`: type `frame`, no anchor.
+- `link[rel~=canonical]` in the head and a `Link: <...>; rel=canonical`
+  response header: type `canonical`; `meta[http-equiv=refresh]` with a URL:
+  type `redirect`. These sit outside the page's regions: position `content`.
+  HTTP redirects are not in the document: see `Extractor.redirect_links`.
+- hrefs resolve against the first `<base href>` anywhere in the document
+  (as browsers do), else the final response URL; see `linkcrawler.urls`
+  for normalization and the kinds of skipped hrefs.
+- rel tokens nofollow, ugc and sponsored, case-insensitive and
+  whitespace-separated, in any combination, are kept as the link's own flags.
+- Page-level directives come from `<meta name=robots>`, `<meta name=googlebot>`
+  and `X-Robots-Tag` headers (directives there that name another crawler,
+  `bingbot: nofollow`, are ignored); `none` means noindex and nofollow. A
+  nofollow page makes every link on it `follow=False`, whatever its own rel.
 
-The anchor `title` attribute is never used as anchor text: search engines
-weigh the visible text, and so do backlink tools. Links are deduplicated per
-page by (target URL, link type, anchor); the first occurrence keeps its
-attributes.
+Anchors are built by `linkcrawler.anchors`. The `title` attribute is never
+anchor text.
+
+Position is the region of the nearest ancestor of the link that names one
+(the link's own attributes are not read):
+
+- ARIA roles: navigation -> nav, banner -> header, contentinfo -> footer,
+  complementary -> aside, main and article -> content;
+- elements: nav, header, footer, aside; main and article -> content;
+- class and id names, as whole words split at anything but letters and
+  digits (`site-footer` names a footer, `canvas` no nav): nav, navbar,
+  navigation, menu, breadcrumb(s) -> nav; header, masthead, topbar -> header;
+  footer, colophon -> footer; sidebar -> aside.
+
+As in HTML's own accessibility mapping, a header or footer (element or
+class name) inside main or article is the article's own header or footer,
+content, not the page's; an explicit ARIA role always counts. Outside every
+region a link is in `content`.
+
+Links are deduplicated per page by (target URL, link type, anchor), the
+identity the store keys links on. The record kept is the first occurrence,
+unless a later duplicate is followed and it is not: then the first followed
+occurrence, whole (its flags and position). A page linking to a URL once
+with nofollow and once without passes authority, so its link counts as
+followed.
+
+Broken HTML still yields its links: lxml's HTML parser recovers from
+unclosed and misnested tags; a document nested deeper than libxml2's limit
+(2048 levels) is parsed again with every tag but the link-bearing ones
+removed, so its links survive (their positions are then `content`). Only the
+first `max_document_length` characters (or bytes) of a document are parsed,
+as Google reads only the first 15 MB of an HTML file; a cut document counts
+one `truncated` in `PageLinks.skipped`.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import lxml.etree
 from w3lib.encoding import html_to_unicode
 
-from linkcrawler.anchors import DEFAULT_MAX_ANCHOR_LENGTH, normalize_anchor
+from linkcrawler.anchors import BLOCK_TAGS, DEFAULT_MAX_ANCHOR_LENGTH, HIDDEN_TAGS, element_text, normalize_anchor
 from linkcrawler.links import Link, PageLinks
-from linkcrawler.urls import DEFAULT_TRACKING_PARAMS, UrlNormalizer, registered_domain, split_host
+from linkcrawler.urls import DEFAULT_MAX_URL_LENGTH, DEFAULT_TRACKING_PARAMS, Normalized, UrlNormalizer
 
-REGION_TAGS = {"nav": "nav", "header": "header", "footer": "footer", "aside": "aside"}
-REGION_ROLES = {"navigation": "nav", "banner": "header", "contentinfo": "footer", "complementary": "aside"}
-REGION_TOKENS = {
+DEFAULT_MAX_DOCUMENT_LENGTH = 15 * 1024 * 1024
+SKIP_TRUNCATED = "truncated"
+"""Counted once per document cut at `max_document_length` (the other skip kinds count links)."""
+
+REGION_ROLES = {
+    "navigation": "nav", "banner": "header", "contentinfo": "footer", "complementary": "aside",
+    "main": "content", "article": "content",
+}  # fmt: skip
+REGION_TAGS = {"nav": "nav", "header": "header", "footer": "footer", "aside": "aside", "main": "content",
+               "article": "content"}  # fmt: skip
+REGION_NAMES = {
     "nav": "nav", "navbar": "nav", "navigation": "nav", "menu": "nav", "breadcrumb": "nav", "breadcrumbs": "nav",
     "header": "header", "masthead": "header", "topbar": "header",
-    "footer": "footer",
-    "sidebar": "aside", "widget": "aside",
+    "footer": "footer", "colophon": "footer",
+    "sidebar": "aside",
 }  # fmt: skip
-CONTENT_TAGS = frozenset({"main", "article", "body"})
-_TOKEN_SPLIT = re.compile(r"[\s_-]+")
-_REFRESH_URL = re.compile(r"^\s*\d*(?:\.\d*)?\s*[;,]?\s*(?:url\s*=\s*)?(.*)$", re.I | re.S)
-_LINK_TAGS = ("a", "area", "link", "iframe", "frame", "meta", "base")
-_HTML_PARSER = lxml.etree.HTMLParser()
-_BINARY_SIGNATURES = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04")
+"""Class and id names that mark a region: the common ones of WordPress, Bootstrap and hand-written themes."""
+
+ROBOTS_META_NAMES = frozenset(("robots", "googlebot"))
+ROBOTS_AGENTS = frozenset(("googlebot",))
+"""Crawler names whose X-Robots-Tag directives we obey, besides directives that name none."""
+
+_LINK_TAGS = ("a", "area", "iframe", "frame", "link", "meta", "base")
+_TOP = ("content", False)
+"""Region state outside every region: (position, inside main or article)."""
+_SCOPED = ("content", True)
+_NAME_TOKENS = re.compile(r"[a-z0-9]+")
+_REFRESH = re.compile(r"\s*[\d.]*\s*[;,]?\s*(?:url\s*=\s*)?(.*)", re.I | re.S)
+_LINK_HEADER = re.compile(r"<([^>]*)>([^,<]*)")
+_LINK_REL = re.compile(r"""rel\s*=\s*(?:"([^"]*)"|([^\s;"]+))""", re.I)
+_VALUE_DIRECTIVES = frozenset(("unavailable_after", "max-snippet", "max-image-preview", "max-video-preview"))
+_BINARY_SIGNATURES = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"RIFF", b"\x1f\x8b", b"OggS")
+_WORD_BREAKS = BLOCK_TAGS | HIDDEN_TAGS
+_FIRST_IMAGE = lxml.etree.XPath("descendant::img[1]")
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*>")
+_KEPT_TAGS = frozenset(("html", "head", "body", "img", *_LINK_TAGS))
 
 
 def is_html(content_type: str | None, body_start: bytes) -> bool:
     """Whether a response is HTML worth parsing: by its Content-Type, and never when it is binary.
 
-    A body that starts like a known binary format or holds NUL bytes is not
-    parsed whatever its label. Without a Content-Type the body is sniffed.
+    PDFs, images and JSON are recorded as pages but not parsed. A body that
+    starts like a known binary format or holds NUL bytes in its first
+    kilobyte is not parsed whatever its label (servers label downloads
+    text/html). Without a Content-Type the body is sniffed for an HTML start.
     """
     head = body_start[:1024]
     if head.startswith(_BINARY_SIGNATURES) or b"\x00" in head:
@@ -69,192 +126,404 @@ def is_html(content_type: str | None, body_start: bytes) -> bool:
 
 
 class Extractor:
-    """Builds `PageLinks` from HTML; one instance per worker, its caches shared by all pages."""
+    """Builds `PageLinks` from HTML; one instance per worker, its URL caches shared by all pages."""
 
     def __init__(
         self,
         *,
         tracking_params: Iterable[str] = DEFAULT_TRACKING_PARAMS,
-        max_url_length: int = 2048,
+        max_url_length: int = DEFAULT_MAX_URL_LENGTH,
         max_anchor_length: int = DEFAULT_MAX_ANCHOR_LENGTH,
+        max_document_length: int = DEFAULT_MAX_DOCUMENT_LENGTH,
     ) -> None:
         self.urls = UrlNormalizer(tracking_params, max_url_length)
         self.max_anchor_length = max_anchor_length
+        self.max_document_length = max_document_length
+        self._parser = _Parser()
 
     @classmethod
     def from_settings(cls, settings: Any) -> Extractor:
-        """Settings read here:
+        """An extractor configured from a Scrapy settings object. Settings read here:
 
-        - `TRACKING_PARAMS` (list of glob patterns, default `urls.DEFAULT_TRACKING_PARAMS`):
-          query parameters removed from every URL.
-        - `MAX_URL_LENGTH` (default 2048): longer URLs are skipped (`linkcrawler/skipped/too_long`).
+        - `TRACKING_PARAMS`: list of glob patterns (case-insensitive) of query
+          parameters removed from every URL; default `urls.DEFAULT_TRACKING_PARAMS`.
+          An empty list keeps every parameter.
+        - `MAX_URL_LENGTH` (default 2048): longer normalized URLs are skipped
+          and counted as `linkcrawler/skipped/too_long`.
         - `MAX_ANCHOR_LENGTH` (default 300): anchors are cut to this many characters.
+        - `MAX_DOCUMENT_LENGTH` (default 15 MiB): characters (or bytes) of a
+          document parsed; the rest is ignored and counted as `linkcrawler/skipped/truncated`.
         """
+        absent = settings.get("TRACKING_PARAMS") is None
         return cls(
-            tracking_params=settings.getlist("TRACKING_PARAMS") or DEFAULT_TRACKING_PARAMS,
-            max_url_length=settings.getint("MAX_URL_LENGTH", 2048),
+            tracking_params=DEFAULT_TRACKING_PARAMS if absent else settings.getlist("TRACKING_PARAMS"),
+            max_url_length=settings.getint("MAX_URL_LENGTH", DEFAULT_MAX_URL_LENGTH),
             max_anchor_length=settings.getint("MAX_ANCHOR_LENGTH", DEFAULT_MAX_ANCHOR_LENGTH),
+            max_document_length=settings.getint("MAX_DOCUMENT_LENGTH", DEFAULT_MAX_DOCUMENT_LENGTH),
         )
 
     def normalize_url(self, href: str, base: str) -> str | None:
+        """`href` as the crawler stores and requests it (see `linkcrawler.urls`); None when it is not a link."""
         return self.urls.normalize(href, base).url
 
     def redirect_link(self, location: str, url: str) -> Link | None:
         """The link an HTTP redirect from `url` to `location` makes, or None if the Location is not a URL."""
         target = self.urls.normalize(location, url)
-        return self._link(target.url, target.host, "", "redirect") if target.url else None
+        if target.url is None:
+            return None
+        return Link(target.url, target.host, target.domain, "", "redirect")
+
+    def redirect_links(self, chain: Sequence[str]) -> list[tuple[str, Link]]:
+        """(source URL, link) for each hop of a redirect chain `[u0, u1, ..., final]`.
+
+        Each hop is a link of type redirect from the normalized URL that
+        redirected to the one it redirected to, anchor "", position content,
+        followed (a redirect passes authority). A hop whose URL is not a link
+        ends the chain: what follows it cannot be attributed.
+        """
+        hops = []
+        for source, location in itertools.pairwise(chain):
+            source_url = self.normalize_url(source, source)
+            link = self.redirect_link(location, source) if source_url else None
+            if link is None:
+                break
+            hops.append((source_url, link))
+        return hops
 
     def extract(
-        self, html: str | bytes, url: str, headers: Mapping[str, Any] | None = None, encoding: str | None = None
+        self,
+        html: str | bytes,
+        url: str,
+        headers: Mapping[str | bytes, str | bytes | list] | None = None,
+        encoding: str | None = None,
     ) -> PageLinks:
-        """All links of the document at `url` (the final URL, after redirects), internal ones included."""
-        headers = {k.lower(): _header_text(v) for k, v in (headers or {}).items()}
-        page_url = self.normalize_url(url, url) or url
-        host, domain = split_host(page_url)
-        page = PageLinks(url=page_url, host=host, domain=domain)
+        """All links of the document served at `url`, the final URL after redirects; internal ones included.
+
+        `headers` are the response headers (any case; values as str, bytes
+        or lists of them, as Scrapy gives them). Bytes are decoded the way
+        Scrapy decodes a response: `encoding` if given, else BOM, the
+        Content-Type charset, a `<meta>` declaration, then detection.
+        """
+        headers = _header_values(headers)
+        page_url = self.urls.normalize(url, url)
+        page = PageLinks(url=page_url.url or url, host=page_url.host, domain=page_url.domain)
+        if len(html) > self.max_document_length:
+            html = html[: self.max_document_length]
+            page.skipped[SKIP_TRUNCATED] += 1
         if isinstance(html, bytes):
-            content_type = f"text/html; charset={encoding}" if encoding else headers.get("content-type")
+            content_type = f"text/html; charset={encoding}" if encoding else headers.get("content-type", "")
             html = html_to_unicode(content_type, html)[1]
-        root = _parse(html)
-        page.robots = _robots_directives(headers.get("x-robots-tag", ""))
-        if root is None:
-            page.nofollow, page.noindex = _page_flags(page.robots)
-            return page
-        self._collect(root, url, page)
+        for value in headers.get("x-robots-tag", ()):
+            page.robots.extend(robots_directives(value, header=True))
+        scan = _Scan(self, page, url)
+        for href in _header_canonicals(headers.get("link", "")):
+            target = scan.resolve(href)
+            if target is not None:
+                scan.add(target, "", "canonical", None, "content")
+        root = self._parser.parse(html)
+        if root is not None:
+            scan.run(root)
+        page.nofollow = "nofollow" in page.robots or "none" in page.robots
+        page.noindex = "noindex" in page.robots or "none" in page.robots
+        if page.nofollow:
+            for link in page.links:
+                link.follow = False
         return page
 
-    def _collect(self, root: Any, url: str, page: PageLinks) -> None:
-        base = url
-        found: list[tuple[str, str, str, str, Any]] = []
+
+class _Scan:
+    """The single pass over one document: link elements in order, their regions cached per element."""
+
+    def __init__(self, extractor: Extractor, page: PageLinks, url: str) -> None:
+        self.urls = extractor.urls
+        self.normalize = self.urls.resolver(url)
+        self.max_anchor = extractor.max_anchor_length
+        self.page = page
+        self.seen: dict[tuple[str, str, str], int] = {}
+        self.regions: dict[Any, tuple[str, bool]] = {}
+
+    def run(self, root: Any) -> None:
+        """Every link element of `root`; the first `<base href>` anywhere applies to all of them, as in browsers.
+
+        The `a` case, nearly every link, is written out in full: it runs for
+        every link of every page, and calls are what it would spend its time on.
+        """
+        base = next((b for b in root.iter("base") if b.get("href") is not None), None)
+        if base is not None:
+            resolved = self.normalize(base.get("href")).url
+            if resolved is not None:
+                self.normalize = self.urls.resolver(resolved)
+        normalize, max_anchor, skipped = self.normalize, self.max_anchor, self.page.skipped
+        links, seen, regions = self.page.links, self.seen, self.regions
         for element in root.iter(_LINK_TAGS):
-            tag = element.tag
-            if tag == "a" or tag == "area":
-                href = element.get("href")
-                if href is not None:
-                    found.append((href, *self._anchor(element), element.get("rel", ""), element))
-            elif tag == "link":
-                rel = element.get("rel", "").lower().split()
-                if "canonical" in rel and element.get("href") is not None:
-                    found.append((element.get("href"), "", "canonical", "", None))
-            elif tag == "iframe" or tag == "frame":
-                if element.get("src") is not None:
-                    found.append((element.get("src"), "", "frame", "", element))
-            elif tag == "meta":
-                self._meta(element, found, page)
-            elif tag == "base" and base is url and element.get("href"):
-                base = self.normalize_url(element.get("href"), url) or url
-        page.nofollow, page.noindex = _page_flags(page.robots)
-        seen: set[tuple[str, str, str]] = set()
-        for href, anchor, link_type, rel, element in found:
-            target, skipped, target_host = self.urls.normalize(href, base)
-            if target is None:
-                page.skipped[skipped] += 1
+            if element.tag != "a":
+                self.other(element)
                 continue
-            if link_type == "canonical":
-                page.canonical = page.canonical or target
-            identity = (target, link_type, anchor)
-            if identity in seen:
+            href = element.get("href")
+            if href is None:
+                href = element.get("xlink:href")
+                if href is None:
+                    continue
+            target = normalize(href)
+            url = target[0]
+            if url is None:
+                skipped[target[1]] += 1
                 continue
-            seen.add(identity)
-            link = self._link(target, target_host, anchor, link_type, rel, page.nofollow)
-            link.position = _position(element) if element is not None else "content"
-            page.links.append(link)
+            if len(element):
+                anchor, link_type = self.content_anchor(element)
+            else:
+                anchor, link_type = normalize_anchor(element.text, max_anchor), "text"
+            rel = element.get("rel")
+            if rel:
+                tokens = rel.lower().split()
+                nofollow, ugc, sponsored = "nofollow" in tokens, "ugc" in tokens, "sponsored" in tokens
+                follow = not (nofollow or ugc or sponsored)
+            else:
+                nofollow = ugc = sponsored = False
+                follow = True
+            parent = element.getparent()
+            region = regions.get(parent) or self.region(parent)
+            identity = (url, link_type, anchor)
+            index = seen.get(identity)
+            if index is None:
+                seen[identity] = len(links)
+            elif not follow or links[index].follow:
+                continue
+            link = Link(url, target[2], target[3], anchor, link_type, nofollow, ugc, sponsored, follow, region[0])
+            if index is None:
+                links.append(link)
+            else:
+                links[index] = link
 
-    def _anchor(self, element: Any) -> tuple[str, str]:
-        """(anchor, link type) of an `a` or `area` element."""
-        if element.tag == "area":
-            return normalize_anchor(element.get("alt", ""), self.max_anchor_length), "area"
-        text = normalize_anchor("".join(element.itertext()), self.max_anchor_length)
-        if text:
-            return text, "text"
-        for image in element.iter("img"):
-            return normalize_anchor(image.get("alt", ""), self.max_anchor_length), "image"
-        return "", "text"
+    def other(self, element: Any) -> None:
+        tag = element.tag
+        if tag == "area" or tag == "iframe" or tag == "frame":
+            self.embedded(element, tag)
+        elif tag == "link":
+            self.canonical(element)
+        elif tag == "meta":
+            self.meta(element)
 
-    def _meta(self, element: Any, found: list, page: PageLinks) -> None:
-        name = (element.get("name") or "").strip().lower()
-        if name in ("robots", "googlebot"):
-            page.robots.extend(_robots_directives(element.get("content", "")))
-        elif (element.get("http-equiv") or "").strip().lower() == "refresh":
-            match = _REFRESH_URL.match(element.get("content", ""))
-            target = match.group(1).strip().strip("'\"") if match else ""
-            if target:
-                found.append((target, "", "redirect", "", None))
-
-    def _link(
-        self, target: str, host: str, anchor: str, link_type: str, rel: str = "", page_nofollow: bool = False
-    ) -> Link:
+    def add(self, target: Normalized, anchor: str, link_type: str, rel: str | None, position: str) -> None:
+        """Record a link that is not an `a`, under the same rules as the loop in `run`."""
         tokens = rel.lower().split() if rel else ()
         nofollow, ugc, sponsored = "nofollow" in tokens, "ugc" in tokens, "sponsored" in tokens
-        return Link(
-            target_url=target,
-            target_host=host,
-            target_domain=registered_domain(host),
-            anchor=anchor,
-            link_type=link_type,
-            nofollow=nofollow,
-            ugc=ugc,
-            sponsored=sponsored,
-            follow=not (nofollow or ugc or sponsored or page_nofollow),
-        )
+        follow = not (nofollow or ugc or sponsored)
+        link = Link(target.url, target.host, target.domain, anchor, link_type, nofollow, ugc, sponsored, follow,
+                    position)  # fmt: skip
+        identity = (target.url, link_type, anchor)
+        links = self.page.links
+        index = self.seen.get(identity)
+        if index is None:
+            self.seen[identity] = len(links)
+            links.append(link)
+        elif follow and not links[index].follow:
+            links[index] = link
+        if link_type == "canonical" and self.page.canonical is None:
+            self.page.canonical = target.url
 
-
-def _parse(html: str) -> Any:
-    """The document's root element, or None for an empty or unparsable document.
-
-    Plain `lxml.etree` elements: `lxml.html`'s element classes cost a class
-    lookup on every element touched, for methods we do not use.
-    """
-    if not html.strip():
-        return None
-    try:
-        return lxml.etree.fromstring(html, _HTML_PARSER)
-    except (lxml.etree.XMLSyntaxError, ValueError):
-        try:
-            return lxml.etree.fromstring(html.encode("utf-8", "replace"), _HTML_PARSER)
-        except (lxml.etree.XMLSyntaxError, ValueError):
+    def resolve(self, href: str) -> Normalized | None:
+        target = self.normalize(href)
+        if target.url is None:
+            self.page.skipped[target.skip] += 1
             return None
+        return target
+
+    def content_anchor(self, element: Any) -> tuple[str, str]:
+        """(anchor, link type) of an `a` with child elements.
+
+        One inline child without children of its own (`<b>`, `<span>`,
+        `<img>`), the common case, is read directly rather than serialized.
+        """
+        if len(element) == 1:
+            child = element[0]
+            if child.tag not in _WORD_BREAKS and not len(child):
+                anchor = normalize_anchor(f"{element.text or ''}{child.text or ''}{child.tail or ''}", self.max_anchor)
+                if anchor or child.tag != "img":
+                    return anchor, "text"
+                return normalize_anchor(child.get("alt"), self.max_anchor), "image"
+        if any(child.tag in _WORD_BREAKS or len(child) for child in element):
+            text = element_text(element)
+        else:
+            text = lxml.etree.tostring(element, method="text", encoding=str, with_tail=False)
+        anchor = normalize_anchor(text, self.max_anchor)
+        if anchor:
+            return anchor, "text"
+        images = _FIRST_IMAGE(element)
+        if images:
+            return normalize_anchor(images[0].get("alt"), self.max_anchor), "image"
+        return "", "text"
+
+    def embedded(self, element: Any, tag: str) -> None:
+        """An image-map area or a frame."""
+        href = element.get("href") if tag == "area" else element.get("src")
+        target = self.resolve(href) if href is not None else None
+        if target is not None:
+            anchor = normalize_anchor(element.get("alt"), self.max_anchor) if tag == "area" else ""
+            self.add(target, anchor, "area" if tag == "area" else "frame", element.get("rel"), self.position(element))
+
+    def canonical(self, element: Any) -> None:
+        rel, href = element.get("rel"), element.get("href")
+        if rel and href is not None and "canonical" in rel.lower().split() and element.getparent().tag == "head":
+            target = self.resolve(href)
+            if target is not None:
+                self.add(target, "", "canonical", None, "content")
+
+    def meta(self, element: Any) -> None:
+        name = element.get("name")
+        if name and name.strip().lower() in ROBOTS_META_NAMES:
+            self.page.robots.extend(robots_directives(element.get("content") or ""))
+            return
+        equiv = element.get("http-equiv")
+        if equiv and equiv.strip().lower() == "refresh":
+            href = _REFRESH.match(element.get("content") or "").group(1).strip().strip("'\"").strip()
+            target = self.resolve(href) if href else None
+            if target is not None:
+                self.add(target, "", "redirect", None, "content")
+
+    def position(self, element: Any) -> str:
+        parent = element.getparent()
+        return (self.regions.get(parent) or self.region(parent))[0]
+
+    def region(self, element: Any) -> tuple[str, bool]:
+        """The region state inside `element`, worked out from its nearest known ancestor and remembered."""
+        regions = self.regions
+        parent = element.getparent()
+        state = regions.get(parent) if parent is not None else _TOP
+        if state is None:
+            chain = []
+            node = parent
+            while node is not None and state is None:
+                chain.append(node)
+                node = node.getparent()
+                state = regions.get(node) if node is not None else _TOP
+            for node in reversed(chain):
+                state = regions[node] = _enter(node, state)
+        state = regions[element] = _enter(element, state)
+        return state
 
 
-def _header_text(value: Any) -> str:
-    if isinstance(value, list | tuple):
-        return ", ".join(_header_text(v) for v in value)
+def _enter(node: Any, state: tuple[str, bool]) -> tuple[str, bool]:
+    """The region state inside `node`, given the state around it."""
+    if not node.keys():
+        region = REGION_TAGS.get(node.tag)
+        return state if region is None else _entered(region, state)
+    role = (node.get("role") or "").split()
+    region = REGION_ROLES.get(role[0].lower()) if role else None
+    if region is not None:
+        return _SCOPED if region == "content" else (region, state[1])
+    region = REGION_TAGS.get(node.tag)
+    if region is not None:
+        return _entered(region, state)
+    names = f"{node.get('class') or ''} {node.get('id') or ''}".lower()
+    for token in _NAME_TOKENS.findall(names):
+        region = REGION_NAMES.get(token)
+        if region is not None and not (state[1] and region in ("header", "footer")):
+            return (region, state[1])
+    return state
+
+
+def _entered(region: str, state: tuple[str, bool]) -> tuple[str, bool]:
+    if region == "content":
+        return _SCOPED
+    if state[1] and region in ("header", "footer"):
+        return state
+    return (region, state[1])
+
+
+def robots_directives(content: str, *, header: bool = False) -> list[str]:
+    """Lower-cased directives of a meta robots content or, with `header`, an X-Robots-Tag value.
+
+    Directives are comma-separated (spaces tolerated between plain ones);
+    valued ones keep their value (`max-snippet:50`). In a header, `name:`
+    before directives addresses them to one crawler: kept for googlebot,
+    dropped for any other.
+    """
+    directives = []
+    agent = None
+    for part in content.lower().split(","):
+        name, colon, value = part.partition(":")
+        name = name.strip()
+        if colon and header and name not in _VALUE_DIRECTIVES and " " not in name:
+            agent, part = name, value
+            name, colon, value = part.partition(":")
+            name = name.strip()
+        if agent is not None and agent not in ROBOTS_AGENTS:
+            continue
+        if colon:
+            directives.append(f"{name}:{value.strip()}")
+        else:
+            directives.extend(part.split())
+    return directives
+
+
+def _header_values(headers: Mapping[Any, Any] | None) -> dict[str, Any]:
+    """Lower-cased header names to text: X-Robots-Tag as a list of values, others joined."""
+    values: dict[str, Any] = {}
+    for name, value in (headers or {}).items():
+        key = (name.decode("latin-1") if isinstance(name, bytes) else name).lower()
+        texts = [_text(v) for v in value] if isinstance(value, list | tuple) else [_text(value)]
+        values[key] = texts if key == "x-robots-tag" else ", ".join(texts)
+    return values
+
+
+def _text(value: Any) -> str:
     return value.decode("latin-1") if isinstance(value, bytes) else str(value)
 
 
-def _robots_directives(content: str) -> list[str]:
-    """Directive tokens of a meta robots content or X-Robots-Tag value (`googlebot: nofollow` -> nofollow)."""
-    tokens = []
-    for part in content.lower().split(","):
-        token = part.split(":", 1)[-1].strip() if ":" in part and "unavailable_after" not in part else part.strip()
-        if token:
-            tokens.append(token)
-    return tokens
+def _header_canonicals(value: str) -> list[str]:
+    """Targets of `Link: <url>; rel="canonical"` entries of a Link header."""
+    targets = []
+    for target, params in _LINK_HEADER.findall(value):
+        rel = _LINK_REL.search(params)
+        if rel and "canonical" in (rel.group(1) or rel.group(2)).lower().split():
+            targets.append(target.strip())
+    return targets
 
 
-def _page_flags(directives: list[str]) -> tuple[bool, bool]:
-    """(nofollow, noindex) for a page's robots directives."""
-    return ("nofollow" in directives or "none" in directives), ("noindex" in directives or "none" in directives)
+class _Parser:
+    """lxml's HTML parser set up for link extraction; one per extractor, as lxml parsers are not thread-safe.
+
+    It builds plain `lxml.etree` elements (`lxml.html`'s element classes cost
+    a class lookup on every element touched, for methods we do not use),
+    drops comments and processing instructions (never link text), and lifts
+    libxml2's limits on text size and depth: the document size is capped
+    before parsing instead.
+    """
+
+    def __init__(self) -> None:
+        options = {"huge_tree": True, "remove_comments": True, "remove_pis": True}
+        self.text = lxml.etree.HTMLParser(**options)
+        self.utf8 = lxml.etree.HTMLParser(encoding="utf-8", **options)
+
+    def parse(self, html: str) -> Any:
+        """The document's root element, or None when it has none.
+
+        A document nested past libxml2's depth limit (2048) loses everything
+        after that point, so it is parsed again without its non-link tags.
+        """
+        if not html or html.isspace():
+            return None
+        root = self._parse(html)
+        if root is not None and self._hit_limit():
+            root = self._parse(_TAG.sub(_kept_tag, html))
+        return root
+
+    def _parse(self, html: str) -> Any:
+        self.last = self.text
+        try:
+            return lxml.etree.fromstring(html, self.text)
+        except (lxml.etree.XMLSyntaxError, ValueError):  # an XML declaration, characters lxml refuses in a str
+            self.last = self.utf8
+            try:
+                return lxml.etree.fromstring(html.encode("utf-8", "surrogatepass"), self.utf8)
+            except (lxml.etree.XMLSyntaxError, ValueError):
+                return None
+
+    def _hit_limit(self) -> bool:
+        error = self.last.error_log.last_error
+        return error is not None and error.type == lxml.etree.ErrorTypes.ERR_RESOURCE_LIMIT
 
 
-def _position(element: Any) -> str:
-    """The page region holding `element`: the nearest region ancestor, content by default."""
-    for ancestor in element.iterancestors():
-        tag = ancestor.tag
-        if not isinstance(tag, str):
-            continue
-        region = REGION_TAGS.get(tag) or REGION_ROLES.get((ancestor.get("role") or "").lower())
-        if region:
-            return region
-        if tag in CONTENT_TAGS or ancestor.get("role") == "main":
-            return "content"
-        for token in _class_tokens(ancestor):
-            region = REGION_TOKENS.get(token)
-            if region:
-                return region
-    return "content"
-
-
-def _class_tokens(element: Any) -> Iterable[str]:
-    attributes = f"{element.get('class') or ''} {element.get('id') or ''}".strip().lower()
-    return _TOKEN_SPLIT.split(attributes) if attributes else ()
+def _kept_tag(match: re.Match) -> str:
+    return match.group(0) if match.group(2).lower() in _KEPT_TAGS else ""

@@ -52,7 +52,18 @@ class Link:
 
 @dataclass(slots=True)
 class PageLinks:
-    """What one document yields: its own identity, page-level directives and its links."""
+    """What one document yields: its own identity, page-level directives and its links.
+
+    `url` is the page's final URL normalized like link targets, `host` and
+    `domain` its host and registered domain. `links` holds every link, internal
+    ones included, one per (target URL, link type, anchor). `canonical` is the
+    first canonical target (Link header, then `<link rel=canonical>` in the
+    head). `robots` lists the lower-cased directives that apply to us, from
+    meta robots / googlebot and X-Robots-Tag; `nofollow` and `noindex` follow
+    from them (`none` sets both). `skipped` counts hrefs that are not links by
+    kind (`scheme`, `malformed`, `too_long`, see `linkcrawler.urls`) and a
+    document cut at the size limit (`truncated`).
+    """
 
     url: str
     host: str

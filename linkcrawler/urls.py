@@ -1,197 +1,423 @@
 """URL normalization and registered domains: the identity of every stored link rests on these.
 
 `UrlNormalizer.normalize` turns an href found on a page into the one form the
-crawler stores and deduplicates on: resolved against the page (or its
-`<base href>`), http(s) only, host lower-cased and IDNA-encoded, default port
-dropped, fragment dropped, tracking parameters removed, then w3lib's
-`canonicalize_url` (percent-encoding and query order). Path case and trailing
-slashes are kept: servers may treat `/A` and `/a`, or `/a` and `/a/`, as
-different pages.
+crawler stores and deduplicates on. The rules, in order:
 
-Navigation and footer links repeat on every page of a site, so results are
-cached by (base, href) and registered domains by host.
+1. Tabs and newlines anywhere in the href are removed and surrounding
+   whitespace and control characters stripped, as browsers do; a backslash
+   before the query counts as a slash, as browsers do for http(s) URLs.
+2. The href is resolved against the page's base (its `<base href>` or the
+   final response URL, after redirects). Only http and https URLs are links:
+   any other scheme (javascript:, mailto:, tel:, data:, ftp:, ...) is a skip.
+3. Host: lower-cased, a trailing dot dropped, percent-escapes decoded,
+   internationalized names converted to punycode the way browsers do (UTS 46,
+   non-transitional: `faß.de` -> `xn--fa-hia.de`), IPv6 literals in their
+   short form. A host with an empty label, a label over 63 characters or a
+   character outside letters, digits, `-` and `_` is malformed.
+4. Default ports (80 for http, 443 for https) are dropped, others kept.
+   User name and password are dropped: they are not part of a page's identity
+   and should not end up in a shared index.
+5. The fragment is dropped, tracking parameters are removed from the query,
+   then w3lib's `canonicalize_url` form is applied: percent-encoding
+   normalized, dot segments resolved, query arguments sorted. Path case and
+   trailing slashes are kept: servers may treat `/A` and `/a`, or `/a` and
+   `/a/`, as different pages.
+6. A result longer than the length limit is a skip.
+
+Deviations from plain `canonicalize_url`: default ports, user info and a
+host's trailing dot are dropped (it keeps them), and IDN hosts follow UTS 46
+like browsers (it uses IDNA 2003, which maps `ß` to `ss`).
+
+Skips are reported by kind, never raised, so the crawl can count them:
+`SKIP_SCHEME`, `SKIP_MALFORMED`, `SKIP_TOO_LONG`.
+
+Navigation and footer links repeat on every page of a site, and a worker
+normalizes every link of every page, so results are cached: absolute hrefs
+by the href alone, root-relative ones by the page's origin and the href,
+others by the page URL and the href; registered domains by host. Common URL
+shapes (plain paths, plain queries) skip `canonicalize_url`, which is slow, by
+building exactly what it would return; the tests hold the two to the same
+answers.
 
 Registered domains come from the Public Suffix List snapshot bundled with
-tldextract (never fetched at run time), private section included: two blogs
-on `github.io` or `blogspot.com` are two registered domains, as Ahrefs and
-Majestic count them. A host on no public suffix (an IP address, an intranet
-name) is its own registered domain.
+tldextract, never fetched at run time (`suffix_list_urls=()` and
+`cache_dir=None`: tldextract then tries no URL and reads its packaged
+snapshot). The list's private section is included, so each customer of a
+hosting platform is its own registered domain: `alice.github.io` and
+`bob.github.io`, or two blogs on `blogspot.com`, are two referring domains,
+as Ahrefs and Majestic count them. A host on no public suffix (an IP address,
+`localhost`, an intranet name) is its own registered domain.
 """
 
 from __future__ import annotations
 
-import fnmatch
+import ipaddress
 import re
-from collections.abc import Iterable
-from typing import NamedTuple
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple
+from urllib.parse import unquote, urljoin, urlsplit
 
+import idna
 import tldextract
 from w3lib.url import canonicalize_url
 
 DEFAULT_TRACKING_PARAMS = (
-    "utm_*", "gclid", "gclsrc", "dclid", "fbclid", "msclkid", "yclid", "twclid", "igshid",
-    "mc_cid", "mc_eid", "_ga", "_gl", "_hsenc", "_hsmi", "mkt_tok", "oly_enc_id", "oly_anon_id", "vero_id",
+    "utm_*", "gclid", "gclsrc", "dclid", "gbraid", "wbraid", "fbclid", "msclkid", "yclid", "twclid", "ttclid",
+    "igshid", "li_fat_id", "mc_cid", "mc_eid", "_ga", "_gl", "_hsenc", "_hsmi", "mkt_tok", "oly_enc_id",
+    "oly_anon_id", "vero_id", "vero_conv", "srsltid",
 )  # fmt: skip
-"""Query parameters that identify a click or campaign, not a page (glob patterns)."""
+"""Query parameters that identify a click or campaign, not a page: glob patterns, matched case-insensitively."""
 
 SKIP_SCHEME = "scheme"
 SKIP_MALFORMED = "malformed"
 SKIP_TOO_LONG = "too_long"
 SKIP_KINDS = (SKIP_SCHEME, SKIP_MALFORMED, SKIP_TOO_LONG)
-"""Why an href is not a link: not http(s) (javascript:, mailto:, tel:, data:, ftp:, ...),
-an unparsable URL or host, or longer than the length limit."""
+"""Why an href is not a link: not http(s); an unparsable URL, host or port; longer than the length limit."""
 
-DEFAULT_PORTS = {"http": 80, "https": 443}
-_SCHEME = re.compile(r"^\s*([a-zA-Z][a-zA-Z0-9+.-]*):")
-_CONTROL = re.compile(r"[\t\n\r]")
-_HOST_LABEL = re.compile(r"^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?$")
-_CACHE_LIMIT = 200_000
+DEFAULT_MAX_URL_LENGTH = 2048
+DEFAULT_PORTS = {"http": "80", "https": "443"}
+CACHE_SIZE = 50_000
+"""Entries per cache: absolute hrefs, other relative hrefs, hosts, registered domains. A full cache is emptied
+and refills with what pages link to now; all of them together stay well under 100 MB per worker."""
+ORIGIN_CACHE_SIZE = 1_000
+ORIGINS_CACHED = 100
+"""Root-relative hrefs are cached per site: up to this many hrefs for each of this many sites, enough for the
+navigation and footer links that every page of a site repeats."""
 
-_extract_domain = tldextract.TLDExtract(cache_dir=None, suffix_list_urls=(), include_psl_private_domains=True)
+Site = tuple[str, str, str, str]
+"""(scheme, netloc as stored, host, registered domain): the part of a URL shared by all links to one site."""
+
+_STRIP = "".join(map(chr, range(0x21)))
+_HTTP = ("http://", "https://")
+_SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*):")
+_ABSOLUTE = re.compile(r"(https?)://([^/?#\\@\[\]]*)((?:/[^?#]*)?)(?:\?([^#]*))?(?:#.*)?", re.I | re.S)
+"""An absolute http(s) URL without user info or IPv6 literal: the common case, split without urlsplit."""
+_RELATIVE = re.compile(r"([^?#]*)(?:\?([^#]*))?", re.S)
+_PATH = r"(?:/(?![.%])[A-Za-z0-9._~!$&'()*+,=:@-]*)"
+"""A path segment `canonicalize_url` returns unchanged: no escapes, no dot segment, no `;` parameters."""
+_ARGUMENT = r"[A-Za-z0-9._~+-]*(?:=[A-Za-z0-9._~+-]*)?"
+_QUERY = f"{_ARGUMENT}(?:&{_ARGUMENT})*"
+"""A query whose arguments `canonicalize_url` only sorts (a second `=` in an argument it would escape)."""
+_PLAIN_PATH = re.compile(f"{_PATH}+")
+_PLAIN_QUERY = re.compile(_QUERY)
+_PLAIN_ABSOLUTE = re.compile(f"(https?)://([a-z0-9.-]+(?::[0-9]{{1,5}})?)({_PATH}*)(?:\\?({_QUERY}))?(?:#.*)?", re.S)
+_PLAIN_ROOTED = re.compile(f"({_PATH}+)(?:\\?({_QUERY}))?(?:#.*)?", re.S)
+"""Common hrefs, whole: lower-case scheme and host, plain path and query. One match and they are normalized."""
+_HOST_LABEL = re.compile(r"[a-z0-9_-]{1,63}")
+_PORT = re.compile(r"[0-9]{1,5}")
+
+_found = tuple.__new__
+"""Builds a `Normalized` without its keyword-handling constructor, which costs as much as the rest of a cache hit."""
+_extract_suffix = tldextract.TLDExtract(cache_dir=None, suffix_list_urls=(), include_psl_private_domains=True)
 _domains: dict[str, str] = {}
-_clean_hosts: dict[str, str | None] = {}
-_PLAIN_PATH = re.compile(r"(?:/(?!\.)[A-Za-z0-9._~-]*)+")
-"""A path canonicalize_url leaves as it is: unreserved characters only, no dot segments."""
-_PLAIN_TEXT = re.compile(r"[A-Za-z0-9._~-]*")
+_sites: dict[tuple[str, str], Site | None] = {}
+
+
+class Normalized(NamedTuple):
+    """A normalized URL with its host and registered domain, or why the href is not a link."""
+
+    url: str | None
+    skip: str | None = None
+    host: str = ""
+    domain: str = ""
+
+
+_MALFORMED = Normalized(None, SKIP_MALFORMED)
+_SCHEME_SKIP = Normalized(None, SKIP_SCHEME)
+_TOO_LONG = Normalized(None, SKIP_TOO_LONG)
 
 
 def registered_domain(host: str) -> str:
-    """The registered domain of a host (`www.bbc.co.uk` -> `bbc.co.uk`), or the host if it has none."""
+    """The registered domain of a host (`www.bbc.co.uk` -> `bbc.co.uk`), or the host itself if it has none."""
     domain = _domains.get(host)
     if domain is None:
-        domain = _extract_domain(host).top_domain_under_public_suffix or host
-        if len(_domains) >= _CACHE_LIMIT:
-            _domains.clear()
-        _domains[host] = domain
+        domain = _extract_suffix(host).top_domain_under_public_suffix or host
+        _remember(_domains, host, domain)
     return domain
 
 
 def split_host(url: str) -> tuple[str, str]:
-    """(host, registered domain) of a normalized URL."""
-    host = urlsplit(url).hostname or ""
-    return host, registered_domain(host)
-
-
-class Normalized(NamedTuple):
-    """A normalized URL and its host, or the kind of skip when the href is not a link."""
-
-    url: str | None
-    skip: str | None
-    host: str = ""
+    """(host, registered domain) of a URL, the host as stored in links (IPv6 literals keep their brackets)."""
+    normalized = _default.normalize(url, url)
+    if normalized.url is not None:
+        return normalized.host, normalized.domain
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        host = ""
+    return host, registered_domain(host) if host else ""
 
 
 class UrlNormalizer:
-    """Normalizes hrefs with one configuration of tracking parameters and length limit."""
+    """Normalizes hrefs with one configuration of tracking parameters and length limit.
 
-    def __init__(self, tracking_params: Iterable[str] = DEFAULT_TRACKING_PARAMS, max_length: int = 2048) -> None:
-        patterns = [p.lower() for p in tracking_params]
-        self._exact = frozenset(p for p in patterns if not any(c in p for c in "*?["))
-        self._globs = tuple(p for p in patterns if p not in self._exact)
+    One instance per worker: its caches are what makes repeated navigation
+    links cheap. `resolver(base)` is the per-page entry point; `normalize`
+    is the same for a single href.
+    """
+
+    def __init__(
+        self, tracking_params: Iterable[str] = DEFAULT_TRACKING_PARAMS, max_length: int = DEFAULT_MAX_URL_LENGTH
+    ) -> None:
+        self._tracking = _tracking_pattern(tracking_params)
         self.max_length = max_length
-        self._cache: dict[tuple[str, str], Normalized] = {}
-        self._origins: dict[str, tuple[str, str, str] | None] = {}
+        self._absolute: dict[str, Normalized] = {}
+        self._rooted: dict[str, dict[str, Normalized]] = {}
+        self._relative: dict[tuple[str, str], Normalized] = {}
 
     def normalize(self, href: str, base: str) -> Normalized:
-        """The normalized form of `href` found on a page at `base`."""
-        key = (base, href)
-        cached = self._cache.get(key)
-        if cached is None:
-            cached = self._normalize(href, base)
-            if len(self._cache) >= _CACHE_LIMIT:
-                self._cache.clear()
-            self._cache[key] = cached
-        return cached
+        """The normalized form of `href` found on a page whose base URL is `base`."""
+        return self.resolver(base)(href)
 
-    def _normalize(self, href: str, base: str) -> Normalized:
-        if "\t" in href or "\n" in href or "\r" in href:
-            href = _CONTROL.sub("", href)
-        href = href.strip()
+    def resolver(self, base: str) -> Callable[[str], Normalized]:
+        """`normalize` for every href of one page, with the page's share of the caches looked up once."""
+        site = self.site_of(base)
+        origin = f"{site[0]}://{site[1]}" if site else base
+        rooted = self._rooted.get(origin)
+        if rooted is None:
+            if len(self._rooted) >= ORIGINS_CACHED:
+                self._rooted.clear()
+            rooted = self._rooted[origin] = {}
+        absolute, relative, normalize, max_length = self._absolute, self._relative, self._normalize, self.max_length
+
+        def resolve(href: str) -> Normalized:
+            if href.startswith(_HTTP):
+                cache, key = absolute, href
+            elif href.startswith("/") and not href.startswith("//"):
+                cache, key = rooted, href
+            else:
+                cache, key = relative, (base, href)
+            found = cache.get(key)
+            if found is None:
+                found = normalize(href, base, site)
+                if len(href) <= max_length:
+                    if len(cache) >= (ORIGIN_CACHE_SIZE if cache is rooted else CACHE_SIZE):
+                        cache.clear()
+                    cache[key] = found
+            return found
+
+        return resolve
+
+    def site_of(self, url: str) -> Site | None:
+        """The site part of an absolute http(s) URL, or None when `url` is not one."""
+        match = _ABSOLUTE.fullmatch(_clean_href(url))
+        if match is not None:
+            return _site(match.group(1).lower(), match.group(2))
+        normalized = self._normalize_joined(url, url) if _SCHEME.match(url) else Normalized(None)
+        if normalized.url is None:
+            return None
+        return _site(normalized.url.partition(":")[0], urlsplit(normalized.url).netloc)
+
+    def _normalize(self, href: str, base: str, site: Site | None) -> Normalized:
+        """Plain hrefs first, as they are: a plain pattern matches no whitespace or backslash to clean away."""
+        if href.startswith("/") and not href.startswith("//"):
+            plain = _PLAIN_ROOTED.fullmatch(href) if site is not None else None
+            if plain is not None:
+                return self._plain(site, plain.group(1), plain.group(2))
+        else:
+            plain = _PLAIN_ABSOLUTE.fullmatch(href)
+            if plain is not None:
+                target = _site(plain.group(1), plain.group(2))
+                return self._plain(target, plain.group(3), plain.group(4)) if target else _MALFORMED
+        return self._normalize_cleaned(_clean_href(href), base, site)
+
+    def _normalize_cleaned(self, href: str, base: str, site: Site | None) -> Normalized:
+        if href.startswith("/"):
+            if site is None:
+                return _MALFORMED
+            if not href.startswith("//"):
+                plain = _PLAIN_ROOTED.fullmatch(href)
+                if plain is not None:
+                    return self._plain(site, plain.group(1), plain.group(2))
+                path, query = _RELATIVE.match(href).groups()
+                return self._finish(site, path, query)
+            href = f"{site[0]}:{href}"
+        plain = _PLAIN_ABSOLUTE.fullmatch(href)
+        if plain is not None:
+            scheme, netloc, path, query = plain.groups()
+            target = _site(scheme, netloc)
+            return self._plain(target, path, query) if target else _MALFORMED
+        match = _ABSOLUTE.fullmatch(href)
+        if match is None:
+            return self._normalize_relative(href, base, site)
+        scheme, netloc, path, query = match.groups()
+        target = _site(scheme.lower(), netloc)
+        return self._finish(target, path, query) if target else _MALFORMED
+
+    def _normalize_relative(self, href: str, base: str, site: Site | None) -> Normalized:
+        """Hrefs that are not absolute http(s) URLs, root-relative paths or protocol-relative URLs."""
         scheme = _SCHEME.match(href)
-        if scheme and scheme.group(1).lower() not in DEFAULT_PORTS:
-            return Normalized(None, SKIP_SCHEME)
-        origin = self._origin(base) if href.startswith("/") and not href.startswith("//") else None
-        if origin is not None:  # root-relative, the commonest href: no join or split needed
-            scheme_name, netloc, host = origin
-            path, _, query = href.partition("#")[0].partition("?")
-        else:
-            resolved = _resolve(href, base)
-            if isinstance(resolved, str):
-                return Normalized(None, resolved)
-            scheme_name, netloc, host, path, query = resolved
-        return self._finish(scheme_name, netloc, host, path or "/", query)
+        if scheme is not None and scheme.group(1).lower() not in DEFAULT_PORTS:
+            return _SCHEME_SKIP
+        if site is not None and scheme is None:
+            if not href or href.startswith("#"):
+                href = base
+            elif _is_plain_relative(href):
+                href = _directory(base) + href
+            match = _ABSOLUTE.fullmatch(href)
+            if match is not None:
+                scheme_name, netloc, path, query = match.groups()
+                target = _site(scheme_name.lower(), netloc)
+                return self._finish(target, path, query) if target else _MALFORMED
+        return self._normalize_joined(href, base)
 
-    def _finish(self, scheme: str, netloc: str, host: str, path: str, raw_query: str) -> Normalized:
-        pairs = parse_qsl(raw_query, keep_blank_values=True) if raw_query else []
-        kept = [(k, v) for k, v in pairs if not self._is_tracking(k.lower())]
-        if _PLAIN_PATH.fullmatch(path) and all(_PLAIN_TEXT.fullmatch(k + v) for k, v in kept):
-            # What canonicalize_url would make of it (sorted, unreserved characters only), without its cost.
-            query = "&".join(f"{k}={v}" for k, v in sorted(kept))
-            url = f"{scheme}://{netloc}{path}{'?' if query else ''}{query}"
-        else:
-            query = raw_query if len(kept) == len(pairs) else urlencode(kept)
-            url = canonicalize_url(urlunsplit((scheme, netloc, path, query, "")))
+    def _normalize_joined(self, href: str, base: str) -> Normalized:
+        """The slow path: hrefs with dot segments or a query only, URLs with user info or IPv6 literals."""
+        try:
+            parts = urlsplit(urljoin(base, href))
+            port = parts.port
+        except ValueError:
+            return _MALFORMED
+        if parts.scheme not in DEFAULT_PORTS:
+            return _SCHEME_SKIP
+        hostname = parts.hostname or ""
+        if ":" in hostname:
+            hostname = f"[{hostname}]"
+        site = _site(parts.scheme, hostname if port is None else f"{hostname}:{port}")
+        if site is None:
+            return _MALFORMED
+        return self._finish(site, parts.path, parts.query)
+
+    def _finish(self, site: Site, path: str, query: str | None) -> Normalized:
+        """The normalized URL of a site, path and query as found in an href."""
+        if _PLAIN_PATH.fullmatch(path or "/") and (not query or _PLAIN_QUERY.fullmatch(query)):
+            return self._plain(site, path, query)
+        scheme, netloc, host, domain = site
+        kept = "&".join(arg for arg in query.split("&") if arg and not self._tracking(arg)) if query else ""
+        url = canonicalize_url(f"{scheme}://{netloc}{path}?{kept}&")  # "?" and "&": trailing spaces are not stripped
         if len(url) > self.max_length:
-            return Normalized(None, SKIP_TOO_LONG)
-        return Normalized(url, None, host)
+            return _TOO_LONG
+        return _found(Normalized, (url, None, host, domain))
 
-    def _origin(self, base: str) -> tuple[str, str, str] | None:
-        """(scheme, netloc, host) of a page URL, cached: every root-relative href on the page shares it."""
-        origin = self._origins.get(base, False)
-        if origin is False:
-            resolved = _resolve(base, base)
-            origin = None if isinstance(resolved, str) else resolved[:3]
-            if len(self._origins) >= _CACHE_LIMIT:
-                self._origins.clear()
-            self._origins[base] = origin
-        return origin
+    def _plain(self, site: Site, path: str, query: str | None) -> Normalized:
+        """The normalized URL of a plain path and query, built as `canonicalize_url` would write it.
 
-    def _is_tracking(self, name: str) -> bool:
-        return name in self._exact or any(fnmatch.fnmatchcase(name, glob) for glob in self._globs)
+        Tracking arguments dropped, the rest sorted by (name, value), `a` written `a=`.
+        """
+        scheme, netloc, host, domain = site
+        if not query:
+            url = f"{scheme}://{netloc}{path or '/'}"
+        elif "&" not in query:
+            if self._tracking(query):
+                url = f"{scheme}://{netloc}{path or '/'}"
+            else:
+                url = f"{scheme}://{netloc}{path or '/'}?{query if '=' in query else query + '='}"
+        else:
+            tracking = self._tracking
+            kept = [arg if "=" in arg else f"{arg}=" for arg in query.split("&") if arg and not tracking(arg)]
+            if len(kept) > 1:
+                kept.sort(key=_by_name_then_value)
+            url = f"{scheme}://{netloc}{path or '/'}?{'&'.join(kept)}" if kept else f"{scheme}://{netloc}{path or '/'}"
+        if len(url) > self.max_length:
+            return _TOO_LONG
+        return _found(Normalized, (url, None, host, domain))
 
 
-def _resolve(href: str, base: str) -> tuple[str, str, str, str, str] | str:
-    """(scheme, netloc, host, path, query) of `href` resolved against `base`, or the skip kind."""
-    try:
-        absolute = href if href[:8].lower().startswith(("http://", "https://")) else urljoin(base, href)
-        parts = urlsplit(absolute)
-        port = parts.port
-    except ValueError:
-        return SKIP_MALFORMED
-    if parts.scheme not in DEFAULT_PORTS:
-        return SKIP_SCHEME
-    host = _clean_host(parts.hostname or "")
+def _tracking_pattern(patterns: Iterable[str]) -> Callable[[str], Any]:
+    """A matcher of query arguments (`name=value` or `name`) whose name fits one of the glob `patterns`.
+
+    `*` stands for any run of characters and `?` for one; names compare case-insensitively.
+    """
+    alternatives = sorted(
+        re.escape(p.strip()).replace(r"\*", "[^=]*").replace(r"\?", "[^=]") for p in patterns if p.strip()
+    )
+    if not alternatives:
+        return lambda argument: None
+    return re.compile(f"(?:{'|'.join(alternatives)})(?:=|\\Z)", re.I | re.S).match
+
+
+def _clean_href(href: str) -> str:
+    if "\t" in href or "\n" in href or "\r" in href:
+        href = href.replace("\t", "").replace("\n", "").replace("\r", "")
+    href = href.strip(_STRIP)
+    if "\\" in href:
+        before, mark, after = href.partition("?")
+        href = before.replace("\\", "/") + mark + after
+    return href
+
+
+def _by_name_then_value(argument: str) -> str:
+    """Sort key of a `name=value` argument that orders as the (name, value) pair: `a=2` before `a1=1`."""
+    return argument.replace("=", "\x00", 1)
+
+
+def _is_plain_relative(href: str) -> bool:
+    """A relative path that joins to its base's directory by concatenation: no dot segments, no query only."""
+    return href[0] != "?" and "/." not in f"/{href.split('?', 1)[0]}"
+
+
+def _directory(base: str) -> str:
+    """`base` up to the last `/` of its path (`http://a.com/d/p?q` -> `http://a.com/d/`)."""
+    base = base.split("#", 1)[0].split("?", 1)[0]
+    return base + "/" if base.count("/") < 3 else base[: base.rindex("/") + 1]
+
+
+def _site(scheme: str, netloc: str) -> Site | None:
+    """The site of a raw `host[:port]` under `scheme`, or None when the host or port is malformed; cached."""
+    key = (scheme, netloc)
+    if key in _sites:
+        return _sites[key]
+    site = _checked_site(scheme, netloc)
+    _remember(_sites, key, site)
+    return site
+
+
+def _checked_site(scheme: str, netloc: str) -> Site | None:
+    raw_host, port = netloc, ""
+    if not netloc.endswith("]") and ":" in netloc:
+        raw_host, _, port = netloc.rpartition(":")
+        if port and (not _PORT.fullmatch(port) or int(port) > 65535):
+            return None
+    host = _clean_host(raw_host)
     if host is None:
-        return SKIP_MALFORMED
-    netloc = host if port in (None, DEFAULT_PORTS[parts.scheme]) else f"{host}:{port}"
-    return parts.scheme, netloc, host, parts.path, parts.query
+        return None
+    port = port.lstrip("0") or ("0" if port else "")
+    stored = host if not port or port == DEFAULT_PORTS[scheme] else f"{host}:{port}"
+    return scheme, stored, host, registered_domain(host)
 
 
 def _clean_host(raw: str) -> str | None:
-    """Lower-cased, IDNA-encoded host, or None when it cannot be a host name or IP literal."""
-    if raw in _clean_hosts:
-        return _clean_hosts[raw]
-    if len(_clean_hosts) >= _CACHE_LIMIT:
-        _clean_hosts.clear()
-    host = _clean_hosts[raw] = _checked_host(raw)
-    return host
-
-
-def _checked_host(host: str) -> str | None:
-    host = host.rstrip(".").lower()
-    if not host:
-        return None
-    if ":" in host:  # IPv6 literal, already validated by urlsplit
-        return f"[{host}]"
-    if not host.isascii():
+    """Lower-cased, punycoded host or short-form IPv6 literal, or None when it cannot be a host."""
+    if raw.startswith("["):
         try:
-            host = host.encode("idna").decode("ascii")
-        except UnicodeError:
+            return f"[{ipaddress.IPv6Address(raw[1:-1])}]"
+        except ValueError:
             return None
-    labels = host.split(".")
-    if len(host) > 253 or not all(_HOST_LABEL.match(label) and len(label) <= 63 for label in labels):
+    if "%" in raw:
+        raw = unquote(raw)
+    host = raw.lower().removesuffix(".")
+    if not host.isascii():
+        host = _punycode(host)
+    if not host or len(host) > 253:
         return None
-    return host
+    return host if all(_HOST_LABEL.fullmatch(label) for label in host.split(".")) else None
+
+
+def _punycode(host: str) -> str:
+    """A host in ASCII as browsers send it (UTS 46 mapping, IDNA 2008 labels), or "" when it has no such form."""
+    try:
+        mapped = idna.uts46_remap(host, std3_rules=False, transitional=False).removesuffix(".")
+    except idna.IDNAError:
+        return ""
+    labels = []
+    for label in mapped.split("."):
+        if label.isascii():
+            labels.append(label)
+            continue
+        try:
+            labels.append(idna.alabel(label).decode("ascii"))
+        except (idna.IDNAError, UnicodeError):
+            try:  # symbols such as `☃` that IDNA 2008 refuses and browsers still resolve
+                labels.append(label.encode("idna").decode("ascii"))
+            except UnicodeError:
+                return ""
+    return ".".join(labels)
+
+
+def _remember(cache: dict, key: object, value: object) -> None:
+    if len(cache) >= CACHE_SIZE:
+        cache.clear()
+    cache[key] = value
 
 
 _default = UrlNormalizer()
@@ -199,6 +425,6 @@ _default = UrlNormalizer()
 
 def normalize_seed(raw: str) -> str | None:
     """A seed in normalized form, or None unless it is an absolute http(s) URL with a valid host."""
-    if not _SCHEME.match(raw):
+    if not _SCHEME.match(raw.strip(_STRIP)):
         return None
     return _default.normalize(raw, raw).url

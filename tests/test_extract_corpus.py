@@ -2,25 +2,36 @@
 
 Every row: a name, a small document, the URL it was served from (and its
 headers), and the exact links expected, in document order, as
-(target_url, anchor, link_type, nofollow, ugc, sponsored, follow, position).
-Nothing expected here is computed by the code under test.
+(target_url, target_host, target_domain, anchor, link_type, nofollow, ugc,
+sponsored, follow, position). Nothing expected here is computed by the code
+under test: `L` takes the host from the expected URL with the standard
+library, and the registered domain is the host unless a row says otherwise.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from urllib.parse import urlsplit
+
 import pytest
+from scrapy.settings import Settings
 
 from linkcrawler.extract import Extractor, is_html
+from linkcrawler.links import Link
 
 PAGE = "http://site.com/dir/page.html"
 F = (False, False, False, True)  # rel flags: none, effective follow
 NF = (True, False, False, False)
+PAGE_NOFOLLOW = (False, False, False, False)
 
 
-def L(target, anchor="", link_type="text", flags=F, position="content"):
-    return (target, anchor, link_type, *flags, position)
+def L(target, anchor="", link_type="text", flags=F, position="content", domain=None):
+    host = urlsplit(target).hostname
+    return (target, host, domain or host, anchor, link_type, *flags, position)
 
 
+# A table, one case per entry: kept as compact as it reads.
+# fmt: off
 CASES = [
     # --- every way a page links out
     ("plain absolute link", '<a href="http://other.com/x">Other</a>', PAGE, {}, [L("http://other.com/x", "Other")]),
@@ -85,7 +96,7 @@ CASES = [
      '<a href="/x">x</a></p></article></div>', PAGE, {}, [L("http://site.com/x", "x")]),
     # --- URL normalization
     ("base href", '<base href="http://cdn.site.com/assets/"><a href="img/1">1</a>', PAGE, {},
-     [L("http://cdn.site.com/assets/img/1", "1")]),
+     [L("http://cdn.site.com/assets/img/1", "1", domain="site.com")]),
     ("relative base href", '<base href="/root/"><a href="x">x</a>', PAGE, {}, [L("http://site.com/root/x", "x")]),
     ("protocol-relative", '<a href="//Other.COM/p">p</a>', "https://site.com/", {}, [L("https://other.com/p", "p")]),
     ("whitespace and newlines inside href", '<a href="  http://b.com/a\n/b\t ">ab</a>', PAGE, {},
@@ -122,20 +133,108 @@ CASES = [
      {}, [L("http://b.com/1", "one"), L("http://b.com/2", "two")]),
     ("link in a table without rows", '<table><a href="http://b.com/t">t</a></table>', PAGE, {},
      [L("http://b.com/t", "t")]),
+    ("nesting deeper than the parser's limit", "<body>" + "<b>" * 3000 + '<a href="/deep">deep</a><nav>'
+     '<a href="/n">n</a></nav></body>', PAGE, {}, [L("http://site.com/deep", "deep"), L("http://site.com/n", "n")]),
+    ("upper-case tags and attributes", '<A HREF="HTTP://B.COM/X" REL="NOFOLLOW">Up</A>', PAGE, {},
+     [L("http://b.com/X", "Up", flags=NF)]),
+    ("unquoted attributes", "<a href=/q?a=1&b=2 rel=ugc>u</a>", PAGE, {},
+     [L("http://site.com/q?a=1&b=2", "u", flags=(False, True, False, False))]),
+    ("a without href is no link", '<a name="top">anchor</a><a>no href</a><a href="http://b.com/">b</a>', PAGE, {},
+     [L("http://b.com/", "b")]),
+    ("nested a elements are split by the parser", '<p><a href="http://b.com/">Fish<a href="http://c.com/">'
+     "Chips</a></a></p>", PAGE, {}, [L("http://b.com/", "Fish"), L("http://c.com/", "Chips")]),
+    ("svg link with xlink:href", '<svg><a xlink:href="/svg-link"><text>Chart</text></a></svg>', PAGE, {},
+     [L("http://site.com/svg-link", "Chart")]),
+    # --- more ways out, and where they do not count
+    ("Link header canonical comes first", '<head><link rel="canonical" href="/c2"></head>', PAGE,
+     {"Link": '<http://site.com/c1>; rel="canonical", <http://site.com/s.css>; rel=preload'},
+     [L("http://site.com/c1", "", "canonical"), L("http://site.com/c2", "", "canonical")]),
+    ("canonical in the body is ignored", '<body><link rel="canonical" href="/c"><a href="/a">a</a></body>', PAGE, {},
+     [L("http://site.com/a", "a")]),
+    ("meta refresh in the body still redirects", '<body><p>moved</p><meta http-equiv="refresh" content="0;url=/m">'
+     "</body>", PAGE, {}, [L("http://site.com/m", "", "redirect")]),
+    ("frameset frames", '<frameset><frame src="/left.html"><frame src="/right.html"></frameset>', PAGE, {},
+     [L("http://site.com/left.html", "", "frame"), L("http://site.com/right.html", "", "frame")]),
+    ("iframe takes its region", '<aside><iframe src="http://ads.net/f"></iframe></aside>', PAGE, {},
+     [L("http://ads.net/f", "", "frame", position="aside")]),
+    ("area with rel flags", '<map><area href="/x" alt="X" rel="nofollow sponsored"></map>', PAGE, {},
+     [L("http://site.com/x", "X", "area", flags=(True, False, True, False))]),
+    # --- base
+    ("base after the links applies to all of them", '<a href="a.html">a</a><base href="http://cdn.com/x/">'
+     '<a href="b.html">b</a>', PAGE, {}, [L("http://cdn.com/x/a.html", "a"), L("http://cdn.com/x/b.html", "b")]),
+    ("first base wins", '<base href="/one/"><base href="/two/"><a href="x">x</a>', PAGE, {},
+     [L("http://site.com/one/x", "x")]),
+    ("base that is no URL is ignored", '<base href="javascript:x"><a href="x">x</a>', PAGE, {},
+     [L("http://site.com/dir/x", "x")]),
+    ("relative link from a page with a query", '<a href="page2.html">2</a>', PAGE + "?sort=asc", {},
+     [L("http://site.com/dir/page2.html", "2")]),
+    ("href of spaces is the page itself", '<a href="   ">blank</a>', PAGE, {}, [L(PAGE, "blank")]),
+    # --- registered domains
+    ("registered domains through the public suffix list", '<a href="http://alice.github.io/">a</a>'
+     '<a href="https://www.bbc.co.uk/news">n</a><a href="http://127.0.0.1:8080/">ip</a>', PAGE, {},
+     [L("http://alice.github.io/", "a"), L("https://www.bbc.co.uk/news", "n", domain="bbc.co.uk"),
+      L("http://127.0.0.1:8080/", "ip")]),
+    # --- robots directives
+    ("X-Robots-Tag for another crawler is ignored", '<a href="http://b.com/">b</a>', PAGE,
+     {"X-Robots-Tag": "bingbot: nofollow"}, [L("http://b.com/", "b")]),
+    ("X-Robots-Tag given twice", '<a href="http://b.com/">b</a>', PAGE,
+     {"X-Robots-Tag": ["noarchive", "googlebot: nofollow"]}, [L("http://b.com/", "b", flags=PAGE_NOFOLLOW)]),
+    ("meta robots with spaces instead of commas", '<meta name="robots" content="noindex nofollow">'
+     '<a href="http://b.com/">b</a>', PAGE, {}, [L("http://b.com/", "b", flags=PAGE_NOFOLLOW)]),
+    ("meta robots after the links still applies", '<a href="http://b.com/">b</a><meta name="ROBOTS" '
+     'content="NoFollow">', PAGE, {}, [L("http://b.com/", "b", flags=PAGE_NOFOLLOW)]),
+    ("page nofollow keeps the links' own flags", '<meta name="robots" content="nofollow"><a rel="sponsored" '
+     'href="http://b.com/">b</a>', PAGE, {}, [L("http://b.com/", "b", flags=(False, False, True, False))]),
+    # --- positions
+    ("an article's own header and footer are content", '<article><header><a href="/h">h</a></header><footer>'
+     '<a href="/t">tag</a></footer></article>', PAGE, {}, [L("http://site.com/h", "h"), L("http://site.com/t", "tag")]),
+    ("an explicit role counts inside an article", '<article><div role="contentinfo"><a href="/r">r</a></div>'
+     "</article>", PAGE, {}, [L("http://site.com/r", "r", position="footer")]),
+    ("navigation inside main is nav", '<main><nav class="toc"><a href="/s">s</a></nav></main>', PAGE, {},
+     [L("http://site.com/s", "s", position="nav")]),
+    ("more class and id names", '<div class="navbar-collapse"><a href="/x">x</a></div><div id="colophon">'
+     '<a href="/y">y</a></div><div class="widget"><a href="/z">z</a></div>', PAGE, {},
+     [L("http://site.com/x", "x", position="nav"), L("http://site.com/y", "y", position="footer"),
+      L("http://site.com/z", "z")]),
+    ("names are whole words", '<div class="canvas menuitem-free"><a href="/x">x</a></div>', PAGE, {},
+     [L("http://site.com/x", "x")]),
+    # --- anchors
+    ("card link: blocks separate words", '<a href="http://b.com/"><h3>Title</h3><p>Excerpt</p></a>', PAGE, {},
+     [L("http://b.com/", "Title Excerpt")]),
+    ("br separates words", '<a href="http://b.com/">One<br>Two</a>', PAGE, {}, [L("http://b.com/", "One Two")]),
+    ("script inside an anchor is not text", '<a href="http://b.com/">Shop<script>var x</script></a>', PAGE, {},
+     [L("http://b.com/", "Shop")]),
+    ("spans keep the space between them", '<a href="http://b.com/"><span>Read</span> <span>more</span></a>', PAGE,
+     {}, [L("http://b.com/", "Read more")]),
+    ("image deeper inside the link", '<a href="http://b.com/"><span><img src="i.png" alt="Pic"></span></a>', PAGE,
+     {}, [L("http://b.com/", "Pic", "image")]),
+    ("named and numeric entities", '<a href="http://b.com/">caf&eacute; &#8211; &#x263A;&nbsp;ok</a>', PAGE, {},
+     [L("http://b.com/", "caf\u00e9 \u2013 \u263a ok")]),
+    ("an empty text link and an empty image link differ", '<a href="/a"></a><a href="/a"><img></a>', PAGE, {},
+     [L("http://site.com/a", ""), L("http://site.com/a", "", "image")]),
+    # --- duplicates
+    ("a followed duplicate replaces a nofollow one", '<a href="http://b.com/" rel="nofollow">b</a><nav>'
+     '<a href="http://b.com/">b</a></nav>', PAGE, {}, [L("http://b.com/", "b", position="nav")]),
+    ("a nofollow duplicate does not replace a followed one", '<footer><a href="http://b.com/">b</a></footer>'
+     '<a href="http://b.com/" rel="nofollow">b</a>', PAGE, {}, [L("http://b.com/", "b", position="footer")]),
 ]
+# fmt: on
 
 
 @pytest.mark.parametrize(("name", "html", "url", "headers", "expected"), CASES, ids=[c[0] for c in CASES])
 def test_corpus(name, html, url, headers, expected):
     page = Extractor().extract(html, url, headers)
     got = [
-        (k.target_url, k.anchor, k.link_type, k.nofollow, k.ugc, k.sponsored, k.follow, k.position) for k in page.links
-    ]
+        (k.target_url, k.target_host, k.target_domain, k.anchor, k.link_type, k.nofollow, k.ugc, k.sponsored,
+         k.follow, k.position)
+        for k in page.links
+    ]  # fmt: skip
     assert got == expected
 
 
 def test_the_corpus_is_large_enough():
     assert len(CASES) >= 40
+    assert len({name for name, *_ in CASES}) == len(CASES)
 
 
 def test_skips_are_counted_by_kind():
@@ -189,33 +288,6 @@ def test_only_html_is_parsed(content_type, body, parsed):
 
 
 @pytest.mark.parametrize(
-    "url",
-    ["http://a.com", "http://a.com/", "http://a.com/A/b-c_d.e~f/", "https://a.com/x//y", "http://a.com/%7ex",
-     "http://a.com/a b", "http://a.com/é", "http://a.com/p;params", "http://a.com/p?", "http://a.com/p?b=1&a=2",
-     "http://a.com/p/../q", "http://a.com/./p", "http://a.com/p?a", "http://a.com/p?a=&b=c", "http://a.com/p?z=1&z=0",
-     "http://a.com/p?q=a+b", "http://a.com/p?q=%41%7e", "http://a.com/p?=x", "http://a.com/p?a=1;b=2",
-     "http://a.com/p?k=%E2%82%AC", "http://a.com/p?b&a=2&c"],
-)  # fmt: skip
-def test_normal_form_is_w3lib_canonical_form(url):
-    from w3lib.url import canonicalize_url
-
-    assert Extractor().normalize_url(url, url) == canonicalize_url(url, keep_fragments=False)
-
-
-@pytest.mark.parametrize(
-    "href", ["/x", "/a b", "/p?b=1&a=2", "/./x", "/a/../b", "/x#f", "/p?utm_source=s&k=v", "/%7euser", "/é?q=ü", "/"]
-)
-def test_root_relative_hrefs_match_w3lib_after_a_join(href):
-    from urllib.parse import urljoin
-
-    from w3lib.url import canonicalize_url
-
-    base = "http://a.com:8080/dir/page"
-    expected = canonicalize_url(urljoin(base, href).replace("utm_source=s&", ""), keep_fragments=False)
-    assert Extractor().normalize_url(href, base) == expected
-
-
-@pytest.mark.parametrize(
     ("document", "targets"),
     [
         ("<!-- only a comment -->", []),
@@ -228,3 +300,66 @@ def test_root_relative_hrefs_match_w3lib_after_a_join(href):
 )
 def test_odd_documents_yield_what_links_they_have_and_never_fail(document, targets):
     assert [link.target_url for link in Extractor().extract(document, PAGE).links] == targets
+
+
+def test_a_header_canonical_is_the_page_canonical():
+    page = Extractor().extract('<link rel="canonical" href="/b">', PAGE, {"link": "</a>; rel=canonical"})
+    assert page.canonical == "http://site.com/a"
+
+
+def test_robots_directives_for_other_crawlers_are_not_recorded():
+    headers = {"X-Robots-Tag": ["otherbot: noindex, nofollow", "googlebot: noarchive", "max-snippet:50"]}
+    page = Extractor().extract('<meta name="bingbot" content="noindex">', PAGE, headers)
+    assert (page.robots, page.nofollow, page.noindex) == (["noarchive", "max-snippet:50"], False, False)
+
+
+def test_headers_as_scrapy_gives_them():
+    headers = {b"X-Robots-Tag": [b"noindex"], b"Content-Type": [b"text/html; charset=iso-8859-1"]}
+    page = Extractor().extract('<a href="http://b.com/">na\xefve</a>'.encode("latin-1"), PAGE, headers)
+    assert (page.noindex, page.links[0].anchor) == (True, "na\u00efve")
+
+
+def test_explicit_encoding_wins_over_the_document():
+    body = '<meta charset="utf-8"><a href="http://b.com/">\u00e9t\u00e9</a>'.encode("cp1252")
+    assert Extractor().extract(body, PAGE, encoding="cp1252").links[0].anchor == "\u00e9t\u00e9"
+
+
+def test_an_oversized_document_is_cut_and_counted():
+    html = '<a href="http://b.com/1">1</a>' + " " * 100 + '<a href="http://b.com/2">2</a>'
+    page = Extractor(max_document_length=110).extract(html, PAGE)
+    assert [link.target_url for link in page.links] == ["http://b.com/1"]
+    assert page.skipped == Counter({"truncated": 1})
+
+
+def test_redirect_chain_gives_one_link_per_hop():
+    chain = ["http://a.com/old?utm_source=x", "https://a.com/old", "https://www.b.com/new#top"]
+    assert Extractor().redirect_links(chain) == [
+        ("http://a.com/old", Link("https://a.com/old", "a.com", "a.com", "", "redirect")),
+        ("https://a.com/old", Link("https://www.b.com/new", "www.b.com", "b.com", "", "redirect")),
+    ]
+
+
+def test_redirect_chain_stops_at_a_location_that_is_no_link():
+    chain = ["http://a.com/", "http://a.com/next", "mailto:x@a.com", "http://a.com/never"]
+    assert [source for source, _ in Extractor().redirect_links(chain)] == ["http://a.com/"]
+
+
+def test_redirect_to_a_relative_location():
+    link = Extractor().redirect_link("../login", "http://a.com/app/page")
+    assert (link.target_url, link.link_type, link.anchor, link.follow, link.position) == (
+        "http://a.com/login", "redirect", "", True, "content",
+    )  # fmt: skip
+
+
+def test_settings_configure_the_extractor():
+    settings = Settings({"TRACKING_PARAMS": ["ref"], "MAX_URL_LENGTH": 30, "MAX_ANCHOR_LENGTH": 3})
+    page = Extractor.from_settings(settings).extract(
+        '<a href="http://b.com/?ref=1&utm_source=2">abcdef</a><a href="http://b.com/very/long/path/here">x</a>', PAGE
+    )
+    assert [(link.target_url, link.anchor) for link in page.links] == [("http://b.com/?utm_source=2", "abc")]
+    assert page.skipped == Counter({"too_long": 1})
+
+
+def test_settings_default_when_absent():
+    extractor = Extractor.from_settings(Settings())
+    assert extractor.normalize_url("http://b.com/?utm_source=1&k=v", PAGE) == "http://b.com/?k=v"

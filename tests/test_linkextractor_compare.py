@@ -1,6 +1,9 @@
-"""Our extraction against Scrapy's own `LinkExtractor`, on every HTML page of a synthetic web.
+"""Our extraction against Scrapy's own `LinkExtractor`, on the hard-case corpus and a synthetic web.
 
-Every difference is one we intend, and each is checked here:
+Every difference is one we intend, and each is checked here. On the corpus,
+each document that differs is listed in `EXPECTED` with the exact links only
+one side reports and the reason; every other document must agree. On the
+synthetic web, the differences in kind:
 
 1. URL form: `LinkExtractor` returns URLs as written (resolved, but with
    tracking parameters, fragments and host case kept). Ours are normalized.
@@ -12,6 +15,9 @@ Every difference is one we intend, and each is checked here:
    them. The comparison turns its filter off (`deny_extensions=[]`); the
    default is shown to lose links.
 4. Nofollow: both read rel=nofollow the same way for the same links.
+   `LinkExtractor` has no page-level nofollow (meta robots, X-Robots-Tag):
+   our effective `follow` state has no counterpart there, so the comparison
+   uses each link's own flag.
 """
 
 from __future__ import annotations
@@ -20,11 +26,46 @@ import pytest
 from scrapy.http import HtmlResponse
 from scrapy.linkextractors import LinkExtractor
 
+from linkcrawler.anchors import normalize_anchor
 from linkcrawler.extract import Extractor
 from linkcrawler.synthweb import generate_web
 from linkcrawler.synthweb.render import render_page
+from tests.test_extract_corpus import CASES
 
 ANCHOR_TYPES = ("text", "image", "area")
+ALT_TEXT = "LinkExtractor's text is the element's string value, so an image link or an area has none; ours is the alt."
+WORD_BREAK = "Its text joins the text of block elements and <br> without a space; a reader sees two words."
+DUPLICATE = (
+    "Ours keeps one record per (target, type, anchor), the followed one when any occurrence is followed; "
+    "LinkExtractor(unique=False) returns every occurrence."
+)
+EXPECTED = {
+    # corpus case: (links only we report, links only LinkExtractor reports, URLs it reports that we skip, why)
+    "area in an image map": ({("http://site.com/a", "Region A", False)}, {("http://site.com/a", "", False)}, [],
+                             ALT_TEXT),
+    "image link takes alt text": ({("http://b.com/", "The Logo", False)}, {("http://b.com/", "", False)}, [],
+                                  ALT_TEXT),
+    "image deeper inside the link": ({("http://b.com/", "Pic", False)}, {("http://b.com/", "", False)}, [], ALT_TEXT),
+    "area with rel flags": ({("http://site.com/x", "X", True)}, {("http://site.com/x", "", True)}, [], ALT_TEXT),
+    "non-http schemes skipped": (set(), set(), ["ftp://f.com/"],
+                                 "LinkExtractor keeps ftp: and file: URLs; a backlink index counts web pages only."),
+    "malformed hosts skipped": (set(), set(), ["http://bad host/", "http://a..b/"],
+                                "It keeps hosts with spaces or empty labels; no browser could follow them."),
+    "nesting deeper than the parser's limit": (
+        {("http://site.com/deep", "deep", False), ("http://site.com/n", "n", False)}, set(), [],
+        "libxml2 stops at 2048 levels and LinkExtractor loses the rest; we parse such a document again without "
+        "its non-link tags.",
+    ),
+    "svg link with xlink:href": ({("http://site.com/svg-link", "Chart", False)}, set(), [],
+                                 "LinkExtractor reads href only; SVG links use xlink:href."),
+    "card link: blocks separate words": ({("http://b.com/", "Title Excerpt", False)},
+                                         {("http://b.com/", "TitleExcerpt", False)}, [], WORD_BREAK),
+    "br separates words": ({("http://b.com/", "One Two", False)}, {("http://b.com/", "OneTwo", False)}, [], WORD_BREAK),
+    "script inside an anchor is not text": ({("http://b.com/", "Shop", False)}, {("http://b.com/", "Shopvar x", False)},
+                                            [], "Its string value includes script source; no reader sees it."),
+    "a followed duplicate replaces a nofollow one": (set(), {("http://b.com/", "b", True)}, [], DUPLICATE),
+    "a nofollow duplicate does not replace a followed one": (set(), {("http://b.com/", "b", True)}, [], DUPLICATE),
+}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +83,28 @@ def pages():
 
 def scrapy_links(response, **options):
     return LinkExtractor(unique=False, **options).extract_links(response)
+
+
+@pytest.mark.parametrize(("name", "html", "url", "headers"), [c[:4] for c in CASES], ids=[c[0] for c in CASES])
+def test_corpus_differences_are_the_expected_ones(name, html, url, headers):
+    """Anchors on both sides go through our anchor normalization, URLs through our URL normalization."""
+    extractor = Extractor()
+    ours = {(k.target_url, k.anchor, k.nofollow) for k in extractor.extract(html, url, headers).links
+            if k.link_type in ANCHOR_TYPES}  # fmt: skip
+    response = HtmlResponse(url, body=html.encode("utf-8"), encoding="utf-8", headers=headers)
+    theirs, we_skip = set(), []
+    for link in scrapy_links(response, deny_extensions=[]):
+        target = extractor.normalize_url(link.url, url)
+        if target is None:
+            we_skip.append(link.url)
+        else:
+            theirs.add((target, normalize_anchor(link.text), link.nofollow))
+    only_ours, only_theirs, skipped, _why = EXPECTED.get(name, (set(), set(), [], "no difference"))
+    assert (ours - theirs, theirs - ours, we_skip) == (only_ours, only_theirs, skipped)
+
+
+def test_every_expected_difference_names_a_corpus_case():
+    assert set(EXPECTED) <= {name for name, *_ in CASES}
 
 
 def test_the_same_anchor_links_once_urls_are_normalized(pages):
