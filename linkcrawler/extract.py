@@ -9,7 +9,7 @@ One lxml parse and one pass over the link-bearing elements, in document order:
 - `link[rel~=canonical]` in the head and a `Link: <...>; rel=canonical`
   response header: type `canonical`; `meta[http-equiv=refresh]` with a URL:
   type `redirect`. These sit outside the page's regions: position `content`.
-  HTTP redirects are not in the document: see `Extractor.redirect_links`.
+  HTTP redirects are not in the document: each hop is one `Extractor.redirect_link`.
 - hrefs resolve against the first `<base href>` anywhere in the document
   (as browsers do), else the final response URL; see `linkcrawler.urls`
   for normalization and the kinds of skipped hrefs.
@@ -57,9 +57,8 @@ one `truncated` in `PageLinks.skipped`.
 
 from __future__ import annotations
 
-import itertools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import lxml.etree
@@ -172,23 +171,6 @@ class Extractor:
         if target.url is None:
             return None
         return Link(target.url, target.host, target.domain, "", "redirect")
-
-    def redirect_links(self, chain: Sequence[str]) -> list[tuple[str, Link]]:
-        """(source URL, link) for each hop of a redirect chain `[u0, u1, ..., final]`.
-
-        Each hop is a link of type redirect from the normalized URL that
-        redirected to the one it redirected to, anchor "", position content,
-        followed (a redirect passes authority). A hop whose URL is not a link
-        ends the chain: what follows it cannot be attributed.
-        """
-        hops = []
-        for source, location in itertools.pairwise(chain):
-            source_url = self.normalize_url(source, source)
-            link = self.redirect_link(location, source) if source_url else None
-            if link is None:
-                break
-            hops.append((source_url, link))
-        return hops
 
     def extract(
         self,

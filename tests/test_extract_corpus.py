@@ -331,17 +331,13 @@ def test_an_oversized_document_is_cut_and_counted():
     assert page.skipped == Counter({"truncated": 1})
 
 
-def test_redirect_chain_gives_one_link_per_hop():
-    chain = ["http://a.com/old?utm_source=x", "https://a.com/old", "https://www.b.com/new#top"]
-    assert Extractor().redirect_links(chain) == [
-        ("http://a.com/old", Link("https://a.com/old", "a.com", "a.com", "", "redirect")),
-        ("https://a.com/old", Link("https://www.b.com/new", "www.b.com", "b.com", "", "redirect")),
-    ]
+def test_redirect_link_is_normalized_like_any_link():
+    link = Extractor().redirect_link("https://www.B.com/new?utm_source=x#top", "http://a.com/old")
+    assert link == Link("https://www.b.com/new", "www.b.com", "b.com", "", "redirect")
 
 
-def test_redirect_chain_stops_at_a_location_that_is_no_link():
-    chain = ["http://a.com/", "http://a.com/next", "mailto:x@a.com", "http://a.com/never"]
-    assert [source for source, _ in Extractor().redirect_links(chain)] == ["http://a.com/"]
+def test_redirect_to_a_location_that_is_no_link_gives_none():
+    assert Extractor().redirect_link("mailto:x@a.com", "http://a.com/next") is None
 
 
 def test_redirect_to_a_relative_location():
