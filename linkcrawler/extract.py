@@ -69,6 +69,8 @@ from linkcrawler.links import Link, PageLinks
 from linkcrawler.urls import DEFAULT_MAX_URL_LENGTH, DEFAULT_TRACKING_PARAMS, Normalized, UrlNormalizer
 
 DEFAULT_MAX_DOCUMENT_LENGTH = 15 * 1024 * 1024
+ANCHOR_CACHE_SIZE = 20_000
+"""Raw link texts remembered with their normalized anchors; a full cache is emptied and refills."""
 SKIP_TRUNCATED = "truncated"
 """Counted once per document cut at `max_document_length` (the other skip kinds count links)."""
 
@@ -138,6 +140,7 @@ class Extractor:
         self.urls = UrlNormalizer(tracking_params, max_url_length)
         self.max_anchor_length = max_anchor_length
         self.max_document_length = max_document_length
+        self.anchors: dict[str, str] = {}
         self._parser = _Parser()
 
     @classmethod
@@ -218,8 +221,9 @@ class _Scan:
 
     def __init__(self, extractor: Extractor, page: PageLinks, url: str) -> None:
         self.urls = extractor.urls
-        self.normalize = self.urls.resolver(url)
+        self.known, self.normalize = self.urls.page(url)
         self.max_anchor = extractor.max_anchor_length
+        self.anchors = extractor.anchors
         self.page = page
         self.seen: dict[tuple[str, str, str], int] = {}
         self.regions: dict[Any, tuple[str, bool]] = {}
@@ -228,15 +232,20 @@ class _Scan:
         """Every link element of `root`; the first `<base href>` anywhere applies to all of them, as in browsers.
 
         The `a` case, nearly every link, is written out in full: it runs for
-        every link of every page, and calls are what it would spend its time on.
+        every link of every page, and calls are what it would spend its time
+        on. Its href is looked up among those already known for the page's
+        origin, and its anchor text among anchors already normalized, before
+        anything is called: navigation and footer links repeat on every page
+        of a site, and anchors such as "Home" or "Read more" on most sites.
         """
         base = next((b for b in root.iter("base") if b.get("href") is not None), None)
         if base is not None:
             resolved = self.normalize(base.get("href")).url
             if resolved is not None:
-                self.normalize = self.urls.resolver(resolved)
-        normalize, max_anchor, skipped = self.normalize, self.max_anchor, self.page.skipped
-        links, seen, regions = self.page.links, self.seen, self.regions
+                self.known, self.normalize = self.urls.page(resolved)
+        normalize, known, skipped = self.normalize, self.known.get, self.page.skipped
+        links, seen, regions, anchors = self.page.links, self.seen, self.regions.get, self.anchors.get
+        content_anchor, text_anchor, region = self.content_anchor, self.text_anchor, self.region
         for element in root.iter(_LINK_TAGS):
             if element.tag != "a":
                 self.other(element)
@@ -246,15 +255,17 @@ class _Scan:
                 href = element.get("xlink:href")
                 if href is None:
                     continue
-            target = normalize(href)
+            target = known(href) or normalize(href)
             url = target[0]
             if url is None:
                 skipped[target[1]] += 1
                 continue
             if len(element):
-                anchor, link_type = self.content_anchor(element)
+                anchor, link_type = content_anchor(element)
             else:
-                anchor, link_type = normalize_anchor(element.text, max_anchor), "text"
+                text = element.text
+                anchor = (anchors(text) or text_anchor(text)) if text else ""
+                link_type = "text"
             rel = element.get("rel")
             if rel:
                 tokens = rel.lower().split()
@@ -264,18 +275,24 @@ class _Scan:
                 nofollow = ugc = sponsored = False
                 follow = True
             parent = element.getparent()
-            region = regions.get(parent) or self.region(parent)
+            position = (regions(parent) or region(parent))[0]
             identity = (url, link_type, anchor)
             index = seen.get(identity)
             if index is None:
                 seen[identity] = len(links)
-            elif not follow or links[index].follow:
-                continue
-            link = Link(url, target[2], target[3], anchor, link_type, nofollow, ugc, sponsored, follow, region[0])
-            if index is None:
-                links.append(link)
-            else:
-                links[index] = link
+                links.append(Link(url, target[2], target[3], anchor, link_type, nofollow, ugc, sponsored, follow,
+                                  position))  # fmt: skip
+            elif follow and not links[index].follow:
+                links[index] = Link(url, target[2], target[3], anchor, link_type, nofollow, ugc, sponsored, follow,
+                                    position)  # fmt: skip
+
+    def text_anchor(self, text: str) -> str:
+        """The anchor of a link's raw text, normalized once for every link that has that text."""
+        anchor = normalize_anchor(text, self.max_anchor)
+        if len(self.anchors) >= ANCHOR_CACHE_SIZE:
+            self.anchors.clear()
+        self.anchors[text] = anchor
+        return anchor
 
     def other(self, element: Any) -> None:
         tag = element.tag
@@ -320,7 +337,8 @@ class _Scan:
         if len(element) == 1:
             child = element[0]
             if child.tag not in _WORD_BREAKS and not len(child):
-                anchor = normalize_anchor(f"{element.text or ''}{child.text or ''}{child.tail or ''}", self.max_anchor)
+                text = f"{element.text or ''}{child.text or ''}{child.tail or ''}"
+                anchor = (self.anchors.get(text) or self.text_anchor(text)) if text else ""
                 if anchor or child.tag != "img":
                     return anchor, "text"
                 return normalize_anchor(child.get("alt"), self.max_anchor), "image"

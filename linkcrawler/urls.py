@@ -81,8 +81,9 @@ CACHE_SIZE = 50_000
 and refills with what pages link to now; all of them together stay well under 100 MB per worker."""
 ORIGIN_CACHE_SIZE = 1_000
 ORIGINS_CACHED = 100
-"""Root-relative hrefs are cached per site: up to this many hrefs for each of this many sites, enough for the
-navigation and footer links that every page of a site repeats."""
+"""Absolute, root-relative and protocol-relative hrefs are also cached per origin: two generations of up to this
+many hrefs for each of the most recently crawled origins, enough for the navigation and footer links that every
+page of a site repeats."""
 
 Site = tuple[str, str, str, str]
 """(scheme, netloc as stored, host, registered domain): the part of a URL shared by all links to one site."""
@@ -93,16 +94,22 @@ _SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*):")
 _ABSOLUTE = re.compile(r"(https?)://([^/?#\\@\[\]]*)((?:/[^?#]*)?)(?:\?([^#]*))?(?:#.*)?", re.I | re.S)
 """An absolute http(s) URL without user info or IPv6 literal: the common case, split without urlsplit."""
 _RELATIVE = re.compile(r"([^?#]*)(?:\?([^#]*))?", re.S)
-_PATH = r"(?:/(?![.%])[A-Za-z0-9._~!$&'()*+,=:@-]*)"
-"""A path segment `canonicalize_url` returns unchanged: no escapes, no dot segment, no `;` parameters."""
-_ARGUMENT = r"[A-Za-z0-9._~+-]*(?:=[A-Za-z0-9._~+-]*)?"
-_QUERY = f"{_ARGUMENT}(?:&{_ARGUMENT})*"
-"""A query whose arguments `canonicalize_url` only sorts (a second `=` in an argument it would escape)."""
-_PLAIN_PATH = re.compile(f"{_PATH}+")
+_PATH = r"/[A-Za-z0-9._~!$&'()*+,=:@/-]*"
+_QUERY = r"[A-Za-z0-9._~+=&-]*"
+"""Paths and queries made of characters `canonicalize_url` leaves as they are. Flat character classes: a regular
+expression of segments and arguments costs microseconds a URL. Two more conditions make them plain (see `_plain`):
+no segment starts with `.` (a dot segment) and no argument holds a second `=` (it would be escaped)."""
+_TWO_VALUES = re.compile(r"=[^&]*=")
+_PLAIN_PATH = re.compile(_PATH)
 _PLAIN_QUERY = re.compile(_QUERY)
-_PLAIN_ABSOLUTE = re.compile(f"(https?)://([a-z0-9.-]+(?::[0-9]{{1,5}})?)({_PATH}*)(?:\\?({_QUERY}))?(?:#.*)?", re.S)
-_PLAIN_ROOTED = re.compile(f"({_PATH}+)(?:\\?({_QUERY}))?(?:#.*)?", re.S)
-"""Common hrefs, whole: lower-case scheme and host, plain path and query. One match and they are normalized."""
+_PLAIN_ABSOLUTE = re.compile(
+    f"(https?)://([a-z0-9.-]+(?::[0-9]{{1,5}})?)((?:{_PATH})?)(?:\\?({_QUERY}))?(?:#.*)?", re.S
+)
+_PLAIN_ROOTED = re.compile(f"({_PATH})(?:\\?({_QUERY}))?(?:#.*)?", re.S)
+_PLAIN_NETWORK = re.compile(f"//([a-z0-9.-]+(?::[0-9]{{1,5}})?)((?:{_PATH})?)(?:\\?({_QUERY}))?(?:#.*)?", re.S)
+_PLAIN_RELATIVE = re.compile(f"([A-Za-z0-9._~!$&'()*+,=@-]+(?:{_PATH})?)(?:\\?({_QUERY}))?(?:#.*)?", re.S)
+"""Common hrefs, whole: lower-case scheme and host, plain path and query, or a plain path relative to the page's
+directory (no scheme: no `:` in its first segment). One match and they are normalized."""
 _HOST_LABEL = re.compile(r"[a-z0-9_-]{1,63}")
 _PORT = re.compile(r"[0-9]{1,5}")
 
@@ -162,7 +169,7 @@ class UrlNormalizer:
         self._tracking = _tracking_pattern(tracking_params)
         self.max_length = max_length
         self._absolute: dict[str, Normalized] = {}
-        self._rooted: dict[str, dict[str, Normalized]] = {}
+        self._origins: dict[str, list[dict[str, Normalized]]] = {}
         self._relative: dict[tuple[str, str], Normalized] = {}
 
     def normalize(self, href: str, base: str) -> Normalized:
@@ -171,32 +178,62 @@ class UrlNormalizer:
 
     def resolver(self, base: str) -> Callable[[str], Normalized]:
         """`normalize` for every href of one page, with the page's share of the caches looked up once."""
+        return self.page(base)[1]
+
+    def page(self, base: str) -> tuple[dict[str, Normalized], Callable[[str], Normalized]]:
+        """(known, resolve) for the hrefs of one page whose base URL is `base`.
+
+        `known` maps hrefs that begin with `http(s)://` or `/` to their
+        normalized form; their form depends on the page's origin at most, so
+        it is shared by every page of the origin, and a hot loop looks hrefs
+        up there before calling anything. `resolve` normalizes any href and
+        fills the caches, `known` included.
+
+        Each origin keeps two generations of hrefs: a full one becomes the
+        old one, and an href found in the old one moves to the new one, so
+        what every page of a site links to stays cached while the hrefs of
+        single pages come and go. Origins are kept least recently used
+        first: the one unused longest is dropped when a new one comes.
+        """
         site = self.site_of(base)
         origin = f"{site[0]}://{site[1]}" if site else base
-        rooted = self._rooted.get(origin)
-        if rooted is None:
-            if len(self._rooted) >= ORIGINS_CACHED:
-                self._rooted.clear()
-            rooted = self._rooted[origin] = {}
+        generations = self._origins.pop(origin, None)
+        if generations is None:
+            generations = [{}, {}]
+            if len(self._origins) >= ORIGINS_CACHED:
+                del self._origins[next(iter(self._origins))]
+        self._origins[origin] = generations
         absolute, relative, normalize, max_length = self._absolute, self._relative, self._normalize, self.max_length
+        directory = _plain_directory(base) if site else None
 
         def resolve(href: str) -> Normalized:
-            if href.startswith(_HTTP):
-                cache, key = absolute, href
-            elif href.startswith("/") and not href.startswith("//"):
-                cache, key = rooted, href
+            found = generations[0].get(href)
+            if found is not None:
+                return found
+            if href.startswith("/"):
+                found = generations[1].get(href) or normalize(href, base, site, directory)
+            elif href.startswith(_HTTP):
+                found = generations[1].get(href) or absolute.get(href)
+                if found is None:
+                    found = normalize(href, base, site, directory)
+                    if len(href) <= max_length:
+                        _remember(absolute, href, found)
             else:
-                cache, key = relative, (base, href)
-            found = cache.get(key)
-            if found is None:
-                found = normalize(href, base, site)
-                if len(href) <= max_length:
-                    if len(cache) >= (ORIGIN_CACHE_SIZE if cache is rooted else CACHE_SIZE):
-                        cache.clear()
-                    cache[key] = found
+                key = (base, href)
+                found = relative.get(key)
+                if found is None:
+                    found = normalize(href, base, site, directory)
+                    if len(href) <= max_length:
+                        _remember(relative, key, found)
+                return found
+            if len(href) <= max_length:
+                if len(generations[0]) >= ORIGIN_CACHE_SIZE:
+                    generations[1] = generations[0]
+                    generations[0] = {}
+                generations[0][href] = found
             return found
 
-        return resolve
+        return generations[0], resolve
 
     def site_of(self, url: str) -> Site | None:
         """The site part of an absolute http(s) URL, or None when `url` is not one."""
@@ -208,12 +245,24 @@ class UrlNormalizer:
             return None
         return _site(normalized.url.partition(":")[0], urlsplit(normalized.url).netloc)
 
-    def _normalize(self, href: str, base: str, site: Site | None) -> Normalized:
-        """Plain hrefs first, as they are: a plain pattern matches no whitespace or backslash to clean away."""
-        if href.startswith("/") and not href.startswith("//"):
-            plain = _PLAIN_ROOTED.fullmatch(href) if site is not None else None
-            if plain is not None:
-                return self._plain(site, plain.group(1), plain.group(2))
+    def _normalize(self, href: str, base: str, site: Site | None, directory: str | None = None) -> Normalized:
+        """Plain hrefs first, as they are: a plain pattern matches no whitespace or backslash to clean away.
+
+        `directory` is the plain path of the base's directory (`/d/` for `http://a.com/d/p`), if it has one.
+        """
+        if href.startswith("/"):
+            if site is not None:
+                if not href.startswith("//"):
+                    plain = _PLAIN_ROOTED.fullmatch(href)
+                    if plain is not None:
+                        return self._plain(site, plain.group(1), plain.group(2))
+                else:
+                    plain = _PLAIN_NETWORK.fullmatch(href)
+                    if plain is not None:
+                        target = _site(site[0], plain.group(1))
+                        return self._plain(target, plain.group(2), plain.group(3)) if target else _MALFORMED
+        elif directory is not None and (plain := _PLAIN_RELATIVE.fullmatch(href)) is not None:
+            return self._plain(site, directory + plain.group(1), plain.group(2))
         else:
             plain = _PLAIN_ABSOLUTE.fullmatch(href)
             if plain is not None:
@@ -282,6 +331,9 @@ class UrlNormalizer:
         """The normalized URL of a site, path and query as found in an href."""
         if _PLAIN_PATH.fullmatch(path or "/") and (not query or _PLAIN_QUERY.fullmatch(query)):
             return self._plain(site, path, query)
+        return self._canonical(site, path, query)
+
+    def _canonical(self, site: Site, path: str, query: str | None) -> Normalized:
         scheme, netloc, host, domain = site
         kept = "&".join(arg for arg in query.split("&") if arg and not self._tracking(arg)) if query else ""
         url = canonicalize_url(f"{scheme}://{netloc}{path}?{kept}&")  # "?" and "&": trailing spaces are not stripped
@@ -292,8 +344,12 @@ class UrlNormalizer:
     def _plain(self, site: Site, path: str, query: str | None) -> Normalized:
         """The normalized URL of a plain path and query, built as `canonicalize_url` would write it.
 
-        Tracking arguments dropped, the rest sorted by (name, value), `a` written `a=`.
+        Tracking arguments dropped, the rest sorted by (name, value), `a` written `a=`. The path and query
+        are made of plain characters (`_PATH`, `_QUERY`); a dot segment or a second `=` in an argument
+        sends them to `canonicalize_url`.
         """
+        if "/." in path or (query and query.count("=") > 1 and _TWO_VALUES.search(query)):
+            return self._canonical(site, path, query)
         scheme, netloc, host, domain = site
         if not query:
             url = f"{scheme}://{netloc}{path or '/'}"
@@ -317,13 +373,29 @@ def _tracking_pattern(patterns: Iterable[str]) -> Callable[[str], Any]:
     """A matcher of query arguments (`name=value` or `name`) whose name fits one of the glob `patterns`.
 
     `*` stands for any run of characters and `?` for one; names compare case-insensitively.
+    It runs on every query argument of every new URL, and a regular expression of two dozen
+    case-insensitive alternatives costs microseconds an argument: ASCII names are looked up
+    lower-cased among the plain patterns instead, and tried on the expression only when they
+    start like a glob pattern.
     """
-    alternatives = sorted(
-        re.escape(p.strip()).replace(r"\*", "[^=]*").replace(r"\?", "[^=]") for p in patterns if p.strip()
-    )
-    if not alternatives:
+    patterns = [p.strip() for p in patterns if p.strip()]
+    if not patterns:
         return lambda argument: None
-    return re.compile(f"(?:{'|'.join(alternatives)})(?:=|\\Z)", re.I | re.S).match
+    alternatives = sorted(re.escape(p).replace(r"\*", "[^=]*").replace(r"\?", "[^=]") for p in patterns)
+    expression = re.compile(f"(?:{'|'.join(alternatives)})(?:=|\\Z)", re.I | re.S).match
+    if any("=" in p or not p.isascii() for p in patterns):
+        return expression
+    plain = frozenset(p.lower() for p in patterns if "*" not in p and "?" not in p)
+    globs = tuple(re.split(r"[*?]", p.lower(), maxsplit=1)[0] for p in patterns if "*" in p or "?" in p)
+
+    def tracking(argument: str) -> Any:
+        name = argument.partition("=")[0]
+        if not name.isascii():
+            return expression(argument)
+        name = name.lower()
+        return name in plain or (globs and name.startswith(globs) and expression(argument))
+
+    return tracking
 
 
 def _clean_href(href: str) -> str:
@@ -344,6 +416,16 @@ def _by_name_then_value(argument: str) -> str:
 def _is_plain_relative(href: str) -> bool:
     """A relative path that joins to its base's directory by concatenation: no dot segments, no query only."""
     return href[0] != "?" and "/." not in f"/{href.split('?', 1)[0]}"
+
+
+def _plain_directory(base: str) -> str | None:
+    """The path of `base`'s directory (`/d/` for `http://a.com/d/p?q`) if plain hrefs join it by concatenation."""
+    match = _ABSOLUTE.fullmatch(base)
+    if match is None:
+        return None
+    path = match.group(3)
+    directory = path[: path.rindex("/") + 1] if path else "/"
+    return directory if _PLAIN_PATH.fullmatch(directory) else None
 
 
 def _directory(base: str) -> str:

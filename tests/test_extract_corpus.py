@@ -232,6 +232,21 @@ def test_corpus(name, html, url, headers, expected):
     assert got == expected
 
 
+def test_one_extractor_gives_every_page_what_a_fresh_one_gives():
+    """A worker's extractor caches URLs per origin and anchors across pages: no page may see another's results.
+
+    Every case served from its own URL and from pages on other origins and in other directories, all through
+    one extractor, in two orders, against a fresh extractor per page.
+    """
+    urls = ("https://site.com/dir/page.html", "http://other.org:8080/a/b/c", "http://site.com/other/")
+    pages = [(html, url, headers) for _, html, own, headers, _ in CASES for url in (own, *urls)]
+    fresh = [Extractor().extract(*page) for page in pages]
+    shared = Extractor()
+    for order in (range(len(pages)), reversed(range(len(pages)))):
+        for index in order:
+            assert shared.extract(*pages[index]) == fresh[index], pages[index]
+
+
 def test_the_corpus_is_large_enough():
     assert len(CASES) >= 40
     assert len({name for name, *_ in CASES}) == len(CASES)
