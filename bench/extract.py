@@ -31,6 +31,7 @@ import sys
 import time
 from pathlib import Path
 
+import lxml.etree
 import lxml.html
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -122,11 +123,17 @@ def _time_parse(documents: list[tuple[str, str]]) -> float:
 
 
 def _time_lean_loop(documents: list[tuple[str, str]]) -> float:
-    """The floor for any per-link Python: parse, then read href, rel and text of each `a`, normalizing nothing."""
+    """What reading alone costs: parse to plain elements (as `Extractor` does), then read the href, rel and text of
+    each `a`, normalizing nothing. `lxml.html` elements and `text_content()` cost several times more per link."""
+    parser = lxml.etree.HTMLParser()
     started = time.perf_counter()
     for _, html in documents:
-        for element in lxml.html.fromstring(html).iter("a"):
-            element.get("href"), element.get("rel"), element.text_content()
+        for element in lxml.etree.fromstring(html, parser).iter("a"):
+            (
+                element.get("href"),
+                element.get("rel"),
+                lxml.etree.tostring(element, method="text", encoding=str, with_tail=False),
+            )
     return time.perf_counter() - started
 
 

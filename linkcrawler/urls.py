@@ -261,13 +261,13 @@ class UrlNormalizer:
                     if plain is not None:
                         target = _site(site[0], plain.group(1))
                         return self._plain(target, plain.group(2), plain.group(3)) if target else _MALFORMED
-        elif directory is not None and (plain := _PLAIN_RELATIVE.fullmatch(href)) is not None:
-            return self._plain(site, directory + plain.group(1), plain.group(2))
         else:
             plain = _PLAIN_ABSOLUTE.fullmatch(href)
             if plain is not None:
                 target = _site(plain.group(1), plain.group(2))
                 return self._plain(target, plain.group(3), plain.group(4)) if target else _MALFORMED
+            if directory is not None and (plain := _PLAIN_RELATIVE.fullmatch(href)) is not None:
+                return self._plain(site, directory + plain.group(1), plain.group(2))
         return self._normalize_cleaned(_clean_href(href), base, site)
 
     def _normalize_cleaned(self, href: str, base: str, site: Site | None) -> Normalized:
