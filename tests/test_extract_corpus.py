@@ -247,6 +247,30 @@ def test_one_extractor_gives_every_page_what_a_fresh_one_gives():
             assert shared.extract(*pages[index]) == fresh[index], pages[index]
 
 
+def test_a_site_template_gives_every_page_its_own_links():
+    """Header, nav, aside and footer repeat on every page of a site, and the extractor caches their hrefs per origin.
+
+    A template (a header with a skipped href and a nofollow link, an aside with a relative href, a footer with
+    a frame) three times on every page, on pages of one site in two directories and under two schemes, and on
+    a page that is nofollow as a whole.
+    """
+    nav = '<nav><a href="/">Home</a> <a href="mailto:a@b.com">Mail</a> <a href="https://b.com/" rel="nofollow">B</a>'
+    aside = '<aside><a href="about.html">About</a><a href="/">Home</a></aside>'
+    frame = '<footer><iframe src="/f"></iframe><a href="/legal">Legal</a></footer>'
+    template = f"<header>{nav}</nav></header>{aside}{frame}"
+    urls = ("http://a.com/d/1.html", "http://a.com/e/2.html", "https://a.com/d/3.html")
+    pages = [(f"<body>{template}<main><a href='/p{n}'>P{n}</a>{template}</main>{template}</body>", url)
+             for n, url in enumerate(urls)]  # fmt: skip
+    pages.append(('<meta name="robots" content="nofollow">' + pages[0][0], urls[0]))
+    shared = Extractor()
+    for html, url in pages * 2:
+        page = shared.extract(html, url)
+        assert page == Extractor().extract(html, url), url
+        assert page.skipped == Counter({"scheme": 3})
+    assert [link.position for link in page.links][:5] == ["nav", "nav", "aside", "footer", "footer"]
+    assert [link.follow for link in page.links] == [False] * len(page.links)
+
+
 def test_the_corpus_is_large_enough():
     assert len(CASES) >= 40
     assert len({name for name, *_ in CASES}) == len(CASES)
