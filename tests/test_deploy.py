@@ -31,6 +31,7 @@ from linkcrawler.seeding import validate_seeds
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 K8S = DEPLOY / "k8s"
+AUTOSCALE = DEPLOY / "k8s-autoscale"
 KUBERNETES_VERSIONS = ("1.28.0", "1.37.0")  # the oldest with CronJob timeZone GA, and the newest bundled
 
 WORKER_COMMAND = ["scrapy", "crawl", defaults.SPIDER_NAME]
@@ -39,13 +40,16 @@ SUMMARIZE_COMMAND = ["linkcrawler", "summarize"]  # issue 5's post-crawl profile
 PROBE_COMMAND = ["python", "-m", "linkcrawler.health", "--max-age", "60"]
 
 
-def manifest_files() -> list[Path]:
-    return sorted(path for path in K8S.rglob("*.yaml") if path.name != "kustomization.yaml")
+def manifest_files(*directories: Path) -> list[Path]:
+    return sorted(
+        path for directory in directories or (K8S, AUTOSCALE) for path in directory.glob("*.yaml")
+        if path.name != "kustomization.yaml"
+    )  # fmt: skip
 
 
 def resources() -> dict[tuple[str, str], dict[str, Any]]:
     found = {}
-    for path in manifest_files():
+    for path in manifest_files(K8S):
         for document in yaml.safe_load_all(path.read_text()):
             found[(document["kind"], document["metadata"]["name"])] = document
     return found
@@ -92,7 +96,7 @@ def compose() -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
-@pytest.mark.parametrize("path", manifest_files(), ids=lambda p: str(p.relative_to(K8S)))
+@pytest.mark.parametrize("path", manifest_files(), ids=lambda p: str(p.relative_to(DEPLOY)))
 def test_every_manifest_validates_against_the_kubernetes_schemas(path, version):
     documents = list(yaml.safe_load_all(path.read_text()))
     assert documents
@@ -118,13 +122,27 @@ def test_kustomization_lists_every_manifest():
     assert [image["name"] for image in kustomization["images"]] == ["linkcrawler"]
 
 
+def kustomize(directory: Path) -> list[dict[str, Any]]:
+    result = subprocess.run(["kubectl", "kustomize", str(directory)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return list(yaml.safe_load_all(result.stdout))
+
+
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
 def test_kustomize_builds_the_manifests():
-    result = subprocess.run(["kubectl", "kustomize", str(K8S)], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    built = list(yaml.safe_load_all(result.stdout))
+    built = kustomize(K8S)
     assert {(d["kind"], d["metadata"]["name"]) for d in built} == set(resources())
     assert all(d["metadata"].get("namespace") == "linkcrawler" for d in built if d["kind"] != "Namespace")
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+def test_the_autoscale_overlay_scales_the_workers_and_leaves_them_their_replica_count():
+    built = {(d["kind"], d["metadata"]["name"]): d for d in kustomize(AUTOSCALE)}
+    autoscaler = built[("HorizontalPodAutoscaler", "linkcrawler-worker")]
+    assert autoscaler["metadata"]["namespace"] == "linkcrawler"
+    assert autoscaler["spec"]["scaleTargetRef"]["name"] == "linkcrawler-worker"
+    assert "replicas" not in built[("Deployment", "linkcrawler-worker")]["spec"]
+    assert set(built) - {("HorizontalPodAutoscaler", "linkcrawler-worker")} == set(resources())
 
 
 def test_workers_request_resources_and_are_probed_by_their_heartbeat():
