@@ -3,7 +3,8 @@
 Kubernetes (livenessProbe) and compose (healthcheck) run it inside the
 worker's container. It passes while a worker on this host (a pod or a
 container has a host name of its own) has written a heartbeat to
-`backlinks:workers` within `--max-age` seconds, and fails when the heartbeat
+`backlinks:workers` (in the Redis of `REDIS_URL`, read from the environment
+as the worker reads it) within `--max-age` seconds, and fails when the heartbeat
 went stale: a worker whose reactor hangs stops beating, and restarting it is
 the cure. A Redis that cannot be reached does not fail the probe: restarting
 every worker cannot bring Redis back, and the workers' own errors say what is

@@ -11,9 +11,11 @@ into the emulation (an emulated database cannot be shared between processes).
 from __future__ import annotations
 
 import configparser
+import contextlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -93,12 +95,20 @@ class Scrapyd:
         return (self.workdir / "scrapyd.out").read_text(errors="replace")[-3000:]
 
     def stop(self) -> None:
+        """Stop scrapyd, and any crawl it still runs (scrapyd leaves its jobs' processes behind)."""
+        try:
+            jobs = [job["pid"] for job in api(self.url, "listjobs.json").get("running", [])]
+        except OSError:
+            jobs = []
         self.process.terminate()
         try:
             self.process.wait(20)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        for pid in jobs:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         self.log.close()
 
 
