@@ -49,9 +49,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+LOOPBACK_ONLY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+"""Talks to scrapyd directly even when the environment names an HTTP proxy."""
+PROXY_VARIABLES = {"http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"}
+
+
 def api(base: str, endpoint: str, data: list[tuple[str, str]] | None = None) -> dict[str, Any]:
     body = urllib.parse.urlencode(data).encode() if data is not None else None
-    with urllib.request.urlopen(base + endpoint, data=body, timeout=10) as response:
+    with LOOPBACK_ONLY.open(base + endpoint, data=body, timeout=10) as response:
         return json.loads(response.read())
 
 
@@ -117,7 +122,8 @@ def services(tmp_path: Path, redis_client: Any, redis_url: str) -> Iterator[dict
     """What compose and the Kubernetes Secret give a worker: the URIs, in the environment."""
     database = f"linkcrawler_scrapyd_{uuid.uuid4().hex[:8]}"
     mongo_uri = REAL_MONGO_URI or f"journal://{tmp_path / 'journal'}"
-    env = {k: v for k, v in os.environ.items() if k not in ("SCRAPY_SETTINGS_MODULE", "REDIS_URL", "MONGO_URI")}
+    dropped = {"SCRAPY_SETTINGS_MODULE", "REDIS_URL", "MONGO_URI", *PROXY_VARIABLES}
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     yield {**env, "REDIS_URL": redis_url, "MONGO_URI": mongo_uri, "MONGO_DATABASE": database, "PYTHONUNBUFFERED": "1"}
     if REAL_MONGO_URI:
         get_database(REAL_MONGO_URI, database).client.drop_database(database)
@@ -147,9 +153,11 @@ def deploy(project_copy: Path, url: str) -> None:
     config["deploy"]["url"] = url
     with (project_copy / "scrapy.cfg").open("w") as file:
         config.write(file)
+    env = {k: v for k, v in os.environ.items() if k not in PROXY_VARIABLES}
     result = subprocess.run(
-        [sys.executable, "-m", "scrapyd_client.deploy"], cwd=project_copy, capture_output=True, text=True, timeout=120
-    )
+        [sys.executable, "-m", "scrapyd_client.deploy"], cwd=project_copy, env=env,
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert json.loads(result.stdout)["status"] == "ok", result.stdout + result.stderr
 
