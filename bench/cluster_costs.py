@@ -1,0 +1,145 @@
+"""What a growing crawl costs: Redis memory per URL, MongoDB bytes per link, pages/s per worker.
+
+    python bench/cluster_costs.py [--urls N] [--json]
+
+- Redis: N requests queued through scrapy-redis's priority queue with our
+  JSON serializer, exactly as the frontier stores them, and N fingerprints
+  added to the seen-set; `MEMORY USAGE` of each key (all members sampled)
+  divided by N. URLs are shaped like real ones (60-90 characters); the queue
+  cost grows with URL length, the seen-set's does not (fixed-size fingerprints).
+- MongoDB: no server here, so this is an estimate: the BSON size of the
+  `links` documents the pipeline writes for the link-heavy corpus of
+  bench/extract.py, plus the BSON size of each index's keys (the `_id` index
+  included) plus an 8-byte record id per entry, uncompressed. WiredTiger
+  compresses documents (snappy) and prefix-compresses index keys, so a real
+  server stores less; measure `db.links.stats()` on yours.
+- Workers: one `scrapy crawl backlinks` process on a synthetic web on
+  loopback (small pages, about 20 links each); pages per second between its
+  first and last fetch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import bson
+from scrapy_redis.dupefilter import RFPDupeFilter
+from scrapy_redis.queue import PriorityQueue
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.extract import WORDS, corpus
+from linkcrawler import defaults, serializer
+from linkcrawler.connection import connect_redis
+from linkcrawler.demo import LocalCrawl
+from linkcrawler.embedded import EmbeddedRedis
+from linkcrawler.extract import Extractor
+from linkcrawler.items import PageItem
+from linkcrawler.records import link_documents
+from linkcrawler.store import LINK_INDEXES
+from linkcrawler.synthweb import WebServer, generate_web
+from spiders.backlinks import BacklinksSpider
+
+MILLION = 1_000_000
+
+
+def _urls(count: int, rng: random.Random) -> list[str]:
+    return [
+        f"https://www.{rng.choice(WORDS)}-{rng.choice(WORDS)}{n % 50_000}.com/"
+        f"{rng.choice(WORDS)}/{rng.choice(WORDS)}-{rng.choice(WORDS)}-{rng.choice(WORDS)}-{n}.html"
+        for n in range(count)
+    ]
+
+
+def redis_costs(count: int) -> dict[str, float]:
+    """Bytes of Redis memory per queued URL and per seen URL (frontier key formats of linkcrawler.defaults)."""
+    spider = BacklinksSpider()
+    urls = _urls(count, random.Random(1))
+    queue_key = defaults.spider_key(defaults.QUEUE_KEY, spider.name)
+    seen_key = defaults.spider_key(defaults.DUPEFILTER_KEY, spider.name)
+    with EmbeddedRedis() as server:
+        client = connect_redis(server.url)
+        for start in range(0, count, 5_000):
+            pipe = client.pipeline(transaction=False)
+            queue = PriorityQueue(pipe, spider, queue_key, serializer=serializer)
+            seen = RFPDupeFilter(pipe, seen_key)
+            for url in urls[start : start + 5_000]:
+                request = spider.page_request(url)
+                request.meta["depth"] = 3
+                queue.push(request)
+                seen.request_seen(request)
+            pipe.execute()
+        assert client.zcard(queue_key) == count and client.scard(seen_key) == count
+        queued = client.memory_usage(queue_key, samples=0) / count
+        seen_bytes = client.memory_usage(seen_key, samples=0) / count
+        version = client.info("server").get("valkey_version") or client.info("server")["redis_version"]
+    request_json = statistics.mean(
+        len(serializer.dumps(spider.page_request(u).to_dict(spider=spider))) for u in urls[:1000]
+    )
+    return {
+        "urls": count,
+        "mean_url_chars": round(statistics.mean(map(len, urls)), 1),
+        "mean_request_json_bytes": round(request_json, 1),
+        "queue_bytes_per_url": round(queued, 1),
+        "seen_bytes_per_url": round(seen_bytes, 1),
+        "queue_mb_per_million": round(queued * MILLION / 2**20),
+        "seen_mb_per_million": round(seen_bytes * MILLION / 2**20),
+        "server": f"valkey/redis {version}",
+    }
+
+
+def mongo_costs(pages: int = 300) -> dict[str, float]:
+    """Estimated bytes per stored link: document plus index entries, uncompressed."""
+    extractor = Extractor()
+    now = datetime.now(UTC)
+    documents = []
+    for url, html in corpus(pages):
+        page = extractor.extract(html, url, {})
+        item = PageItem(url=url, fetched_at=now, status=200, ip="203.0.113.7", links=page.links)
+        documents += link_documents(item, store_internal=True)
+    unique = {doc["_id"]: doc for doc in documents}.values()
+    document_bytes = statistics.mean(len(bson.encode(doc)) for doc in unique)
+    index_keys = [["_id"], *([field for field, _ in keys] for _, keys in LINK_INDEXES)]
+    index_bytes = {
+        "+".join(fields): statistics.mean(len(bson.encode({f: doc[f] for f in fields})) + 8 for doc in unique)
+        for fields in index_keys
+    }
+    per_link = document_bytes + sum(index_bytes.values())
+    return {
+        "links": len(unique),
+        "document_bytes": round(document_bytes),
+        "index_bytes": {name: round(size) for name, size in index_bytes.items()},
+        "bytes_per_link": round(per_link),
+        "gb_per_million_links": round(per_link * MILLION / 2**30, 2),
+    }
+
+
+def worker_rate(sites: int = 40, pages_per_site: int = 25) -> dict[str, float]:
+    """Pages per second of one worker, first fetch to last, on the synthetic web."""
+    with WebServer(generate_web(seed=11, sites=sites, pages_per_site=pages_per_site)) as server, LocalCrawl() as local:
+        local.crawl(server.seeds, server.hosts, workers=1, timeout=600)
+        times = [doc["fetched_at"] for doc in local.store.pages.find({}, {"fetched_at": 1})]
+    span = (max(times) - min(times)).total_seconds()
+    return {"pages": len(times), "seconds": round(span, 1), "pages_per_second": round(len(times) / span, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--urls", type=int, default=100_000, help="URLs to queue and mark seen")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    started = time.monotonic()
+    result = {"redis": redis_costs(args.urls), "mongodb_estimate": mongo_costs(), "worker": worker_rate()}
+    result["seconds"] = round(time.monotonic() - started, 1)
+    print(json.dumps(result, indent=None if args.json else 2))
+
+
+if __name__ == "__main__":
+    main()
