@@ -60,7 +60,7 @@ def summarize(
         database["links"].aggregate(link_state_pipeline(scratch.name), allowDiskUse=True)
         scratch.create_index([("target_domain", ASCENDING), ("first_seen", ASCENDING)], name="domain_first_seen")
         scratch.create_index([("target_domain", ASCENDING), ("lost_at", ASCENDING)], name="domain_lost_at")
-        chosen = metrics.target_domains(scratch) if domains is None else sorted(set(domains))
+        chosen = None if domains is None else sorted(set(domains))
         data_as_of = _data_as_of(database, computed_at)
         profiles = _profiles(database, scratch, chosen, limits, computed_at, data_as_of)
         if profiles:
@@ -95,49 +95,68 @@ def _data_as_of(database: Any, fallback: datetime) -> datetime:
 
 
 def _profiles(
-    database: Any, scratch: Any, chosen: list[str], limits: Limits, computed_at: datetime, data_as_of: datetime
+    database: Any, scratch: Any, domains: list[str] | None, limits: Limits, computed_at: datetime, data_as_of: datetime
 ) -> list[dict[str, Any]]:
-    counts = metrics.link_counts(scratch, chosen)
-    types = metrics.breakdown(scratch, chosen, "link_type")
-    positions = metrics.breakdown(scratch, chosen, "position")
-    distinct = {field: metrics.distinct_count(scratch, chosen, f"source_{field}") for field in
-                ("url", "host", "ip", "subnet")}  # fmt: skip
-    referrers = metrics.referring_domains(scratch, chosen)
-    pages = metrics.top_pages(scratch, chosen, limits.top_pages)
-    anchors = metrics.anchor_rows(scratch, chosen)
+    """Profiles of `domains` (None: every target domain, and the pipelines need no `$match`)."""
+    chosen = metrics.target_domains(scratch) if domains is None else domains
+    counts = metrics.link_counts(scratch, domains)
+    types = metrics.breakdown(scratch, domains, "link_type")
+    positions = metrics.breakdown(scratch, domains, "position")
+    pages = metrics.referring_pages(scratch, domains)
+    hosts = metrics.referring_hosts(scratch, domains)
+    referrers = metrics.referring_domains(scratch, domains)
+    top_pages = metrics.top_pages(scratch, domains, limits.top_pages)
+    anchors = metrics.anchor_rows(scratch, domains)
+    broken = metrics.changed_links(scratch, domains, "target_status", None, limits.changes, live=True, broken=True)
     authority = authority_scores(metrics.domain_edges(scratch))
+    since = {domain: history.baseline(database, domain, data_as_of) for domain in chosen}
+    new, lost = _changes(scratch, since, limits.changes)
+    no_change = {"count": 0, "links": []}
     profiles = []
     for domain in chosen:
-        since = history.baseline(database, domain, data_as_of)
+        rows = referrers.get(domain, [])
         profiles.append(
             {
                 "_id": domain,
                 "domain": domain,
                 "computed_at": computed_at,
                 "data_as_of": data_as_of,
-                "since": since,
+                "since": since[domain],
                 "authority": authority.get(domain, 0.0),
                 "backlinks": _backlinks(counts.get(domain)),
                 "referring": {
-                    "pages": distinct["url"].get(domain, 0),
-                    "domains": len(referrers.get(domain, [])),
-                    "hosts": distinct["host"].get(domain, 0),
-                    "ips": distinct["ip"].get(domain, 0),
-                    "subnets": distinct["subnet"].get(domain, 0),
+                    "pages": pages.get(domain, 0),
+                    "domains": len(rows),
+                    **hosts.get(domain, {"hosts": 0, "ips": 0, "subnets": 0}),
                 },
-                "referring_domains_by_follow": _follow_by_domain(referrers.get(domain, [])),
+                "referring_domains_by_follow": _follow_by_domain(rows),
                 "link_types": types.get(domain, {}),
                 "positions": positions.get(domain, {}),
                 "anchors": anchor_summary(domain, anchors.get(domain, []), limits.anchors),
-                "top_pages": pages.get(domain, []),
-                "top_referring_domains": _top_referrers(referrers.get(domain, []), authority, limits),
-                "tlds": tld_distribution(referrers.get(domain, [])),
-                "new": _changes(scratch, domain, "first_seen", since, limits.changes),
-                "lost": _changes(scratch, domain, "lost_at", since, limits.changes),
-                "broken": _broken(scratch, domain, limits.changes),
+                "top_pages": top_pages.get(domain, []),
+                "top_referring_domains": _top_referrers(rows, authority, limits),
+                "tlds": tld_distribution(rows),
+                "new": new.get(domain, no_change),
+                "lost": lost.get(domain, no_change),
+                "broken": broken.get(domain, no_change),
             }
         )
     return profiles
+
+
+def _changes(
+    scratch: Any, since: dict[str, datetime | None], limit: int
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """New and lost links per domain after its own baseline: one pass per distinct baseline (usually one)."""
+    by_baseline: dict[datetime | None, list[str]] = defaultdict(list)
+    for domain, when in since.items():
+        by_baseline[when].append(domain)
+    new: dict[str, dict[str, Any]] = {}
+    lost: dict[str, dict[str, Any]] = {}
+    for when, domains in by_baseline.items():
+        new.update(metrics.changed_links(scratch, domains, "first_seen", when, limit))
+        lost.update(metrics.changed_links(scratch, domains, "lost_at", when, limit))
+    return new, lost
 
 
 def _backlinks(counts: dict[str, int] | None) -> dict[str, int]:
@@ -197,20 +216,3 @@ def tld_distribution(referrers: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Referring domains per public suffix (`co.uk`, `github.io`: the part after the registered label)."""
     counts = Counter(r["domain"].split(".", 1)[1] if "." in r["domain"] else r["domain"] for r in referrers)
     return [{"tld": tld, "referring_domains": n} for tld, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
-
-
-CHANGE_FIELDS = {"_id": 0, "source_url": 1, "source_domain": 1, "target_url": 1, "anchor": 1, "link_type": 1,
-                 "follow": 1, "first_seen": 1, "lost_at": 1, "reason": 1, "target_status": 1}  # fmt: skip
-
-
-def _changes(scratch: Any, domain: str, field: str, since: datetime | None, limit: int) -> dict[str, Any]:
-    """Links first seen (`first_seen`) or lost (`lost_at`) after `since`; all of them on a first run."""
-    query: dict[str, Any] = {"target_domain": domain, field: {"$ne": None} if since is None else {"$gt": since}}
-    listed = scratch.find(query, CHANGE_FIELDS, sort=[(field, -1), ("source_url", 1), ("target_url", 1)], limit=limit)
-    return {"count": scratch.count_documents(query), "links": list(listed)}
-
-
-def _broken(scratch: Any, domain: str, limit: int) -> dict[str, Any]:
-    query = {"target_domain": domain, "live": True, "broken": True}
-    listed = scratch.find(query, CHANGE_FIELDS, sort=[("target_url", 1), ("source_url", 1)], limit=limit)
-    return {"count": scratch.count_documents(query), "links": list(listed)}

@@ -48,16 +48,16 @@ def render(profile: dict[str, Any], runs: Sequence[dict[str, Any]]) -> str:
     charts = [
         ("Anchor classes", bar_chart(sorted(profile["anchors"]["classes"].items(), key=lambda kv: -kv[1]))),
         ("Follow vs nofollow (links)", bar_chart(follow)),
-        ("Referring domains over runs", line_chart([(_day(r["data_as_of"]), r["referring_domains"]) for r in runs])),
-        ("New vs lost per run", paired_bars([(_day(r["data_as_of"]), r["new"], r["lost"]) for r in runs])),
+        ("Referring domains over runs", line_chart([(_short(r["data_as_of"]), r["referring_domains"]) for r in runs])),
+        ("New vs lost per run", paired_bars([(_short(r["data_as_of"]), r["new"], r["lost"]) for r in runs])),
     ]
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>Backlink profile: {domain}</title><style>{STYLE}</style></head><body>",
         f"<h1>{domain}</h1>",
-        f'<p class="muted">data as of {escape(str(profile["data_as_of"]))}; computed '
-        f"{escape(str(profile['computed_at']))}; changes since {escape(str(profile['since'] or 'the first run'))}</p>",
+        f'<p class="muted">data as of {_day(profile["data_as_of"])} UTC; computed {_day(profile["computed_at"])}; '
+        f"new and lost since {_day(profile['since']) or 'the first run'}</p>",
         '<div class="cards">',
         *(f'<div class="card"><span>{escape(k)}</span><b>{_num(v)}</b></div>' for k, v in cards),
         '</div><div class="charts">',
@@ -116,7 +116,7 @@ def line_chart(points: Sequence[tuple[str, float]], width: int = 480, height: in
     """A line through (label, value) points in order, each point marked and labelled."""
     if not points:
         return _svg(width, 40, '<text x="0" y="20">no runs yet</text>')
-    left, bottom, top_margin = 30, 30, 20
+    left, bottom, top_margin = 50, 30, 20
     top = max(value for _, value in points) or 1
     step = (width - 2 * left) / max(1, len(points) - 1)
     coords = [
@@ -137,7 +137,7 @@ def paired_bars(runs: Sequence[tuple[str, float, float]], width: int = 480, heig
     """Two vertical bars per run: new (first colour) and lost (second colour)."""
     if not runs:
         return _svg(width, 40, '<text x="0" y="20">no runs yet</text>')
-    bottom, top_margin = 30, 20
+    bottom, top_margin = 30, 36
     top = max(max(new, lost) for _, new, lost in runs) or 1
     slot = (width - 20) / len(runs)
     bar = min(40.0, slot / 3)
@@ -186,3 +186,8 @@ def _num(value: Any) -> str:
 
 def _day(value: Any) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if hasattr(value, "strftime") else str(value or "")
+
+
+def _short(value: Any) -> str:
+    """A run's label under a chart: month, day and time (the year is in the heading)."""
+    return value.strftime("%m-%d %H:%M") if hasattr(value, "strftime") else str(value or "")
