@@ -23,8 +23,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from linkcrawler.errors import UserError
+from linkcrawler.profile.names import domain_of
 from linkcrawler.profile.state import link_state_stages
-from linkcrawler.urls import normalize_seed, split_host
+from linkcrawler.urls import normalize_seed
 
 LINK_FIELDS = {"_id": 0, "source_url": 1, "source_domain": 1, "target_url": 1, "anchor": 1, "link_type": 1,
                "follow": 1, "nofollow": 1, "ugc": 1, "sponsored": 1, "position": 1, "first_seen": 1,
@@ -45,8 +47,10 @@ def _domain(text: str) -> str:
     """The registered domain of a host typed in any case; anything else stays as typed, so it matches nothing."""
     if any(char in text for char in "/?#@:\\"):
         return text
-    url = normalize_seed(f"http://{text}/")
-    return split_host(url)[1] if url else text
+    try:
+        return domain_of(text)
+    except UserError:
+        return text
 
 
 def backlinks(

@@ -136,3 +136,32 @@ def test_an_unknown_domain_says_so_in_one_line_and_exits_2(db, mongo_uri, monkey
     err = capsys.readouterr().err
     assert exit_info.value.code == 2
     assert err.count("\n") == 1 and err.startswith("linkcrawler: error: no profile for nowhere.example")
+
+
+def test_summarize_skips_chosen_domains_without_backlinks(db):
+    assert summarize(db, ["nowhere.example", "b.com"]).domains == 1
+    assert [doc["_id"] for doc in db[PROFILES].find()] == ["b.com"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["summarize", "--domain", '{"$ne": null}'], "is not a domain or URL"),
+        (["profile", "a.com$"], "is not a domain or URL"),
+    ],
+)
+def test_bad_domains_are_refused_in_one_line(db, mongo_uri, monkeypatch, capsys, argv, message):
+    from linkcrawler.cli import main
+
+    monkeypatch.setenv("MONGO_URI", mongo_uri)
+    monkeypatch.setattr("sys.argv", ["linkcrawler", *argv])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and err.count("\n") == 1 and message in err
+
+
+def test_summarize_without_a_mongodb_says_what_to_set(monkeypatch):
+    monkeypatch.delenv("MONGO_URI", raising=False)
+    result = CliRunner().invoke(app, ["summarize"])
+    assert result.exit_code != 0 and "set MONGO_URI" in str(result.exception)

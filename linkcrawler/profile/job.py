@@ -98,8 +98,8 @@ def _profiles(
     database: Any, scratch: Any, domains: list[str] | None, limits: Limits, computed_at: datetime, data_as_of: datetime
 ) -> list[dict[str, Any]]:
     """Profiles of `domains` (None: every target domain, and the pipelines need no `$match`)."""
-    chosen = metrics.target_domains(scratch) if domains is None else domains
     counts = metrics.link_counts(scratch, domains)
+    chosen = sorted(counts)  # the chosen domains that have stored backlinks, live or lost
     types = metrics.breakdown(scratch, domains, "link_type")
     positions = metrics.breakdown(scratch, domains, "position")
     pages = metrics.referring_pages(scratch, domains)

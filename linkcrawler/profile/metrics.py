@@ -225,9 +225,3 @@ def domain_edges(scratch: Any) -> list[tuple[str, str]]:
         ],
     )
     return [(row["_id"]["s"], row["_id"]["d"]) for row in rows if row["_id"]["s"] and row["_id"]["d"]]
-
-
-def target_domains(scratch: Any) -> list[str]:
-    """Every domain with at least one stored backlink, live or lost."""
-    rows = _aggregate(scratch, [{"$group": {"_id": "$target_domain"}}, {"$sort": {"_id": 1}}])
-    return [row["_id"] for row in rows if row["_id"]]
