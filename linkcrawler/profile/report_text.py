@@ -18,6 +18,8 @@ def render(console: Console, profile: dict[str, Any]) -> None:
 def tables(profile: dict[str, Any]) -> list[Table]:
     links, referring = profile["backlinks"], profile["referring"]
     follow = profile["referring_domains_by_follow"]
+    since = profile["since"]
+    changes = f"new / lost since {since:%Y-%m-%d %H:%M}" if since else "new / lost (first run: all)"
     headline = _pairs(
         f"{profile['domain']}: data as of {profile['data_as_of']:%Y-%m-%d %H:%M}",
         [
@@ -29,8 +31,7 @@ def tables(profile: dict[str, Any]) -> list[Table]:
             ("  with a dofollow link / nofollow only", f"{follow['dofollow']:,} / {follow['nofollow']:,}"),
             ("referring pages / hosts", f"{referring['pages']:,} / {referring['hosts']:,}"),
             ("referring IPs / subnets", f"{referring['ips']:,} / {referring['subnets']:,}"),
-            ("new / lost since " + (f"{profile['since']:%Y-%m-%d %H:%M}" if profile["since"] else "the start"),
-             f"{profile['new']['count']:,} / {profile['lost']['count']:,}"),
+            (changes, f"{profile['new']['count']:,} / {profile['lost']['count']:,}"),
             ("broken backlinks", profile["broken"]["count"]),
         ],
     )  # fmt: skip
@@ -65,7 +66,8 @@ def _pairs(title: str, rows: list[tuple[str, Any]]) -> Table:
 def _rows(title: str, headers: tuple[str, ...], rows: list[tuple[Any, ...]]) -> Table:
     table = Table(title=title, title_justify="left")
     for i, header in enumerate(headers):
-        table.add_column(header, justify="left" if i == 0 else "right", overflow="fold")
+        numeric = bool(rows) and isinstance(rows[0][i], int | float)
+        table.add_column(header, justify="right" if numeric else "left", overflow="fold")
     for row in rows[:ROWS]:
         table.add_row(*(f"{v:,}" if isinstance(v, int) else str(v) for v in row))
     return table
