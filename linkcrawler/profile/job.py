@@ -56,12 +56,12 @@ def summarize(
     history.ensure_indexes(database)
     _drop_stale_scratch(database)
     scratch = database[f"{SCRATCH_PREFIX}{uuid.uuid4().hex}"]
+    data_as_of = _data_as_of(database, computed_at)
     try:
         database["links"].aggregate(link_state_pipeline(scratch.name), allowDiskUse=True)
         scratch.create_index([("target_domain", ASCENDING), ("first_seen", ASCENDING)], name="domain_first_seen")
         scratch.create_index([("target_domain", ASCENDING), ("lost_at", ASCENDING)], name="domain_lost_at")
         chosen = None if domains is None else sorted(set(domains))
-        data_as_of = _data_as_of(database, computed_at)
         profiles = _profiles(database, scratch, chosen, limits, computed_at, data_as_of)
         if profiles:
             database[PROFILES].bulk_write([_write(p) for p in profiles], ordered=False)
@@ -89,7 +89,12 @@ def _drop_stale_scratch(database: Any) -> None:
 
 
 def _data_as_of(database: Any, fallback: datetime) -> datetime:
-    """The latest page fetch stored: what this run's numbers are as of."""
+    """The latest page fetch stored: what this run's numbers are as of.
+
+    Read before the link states, so a page a running crawl stores meanwhile
+    is newer than `data_as_of` and its changes count in the next run too,
+    never in neither.
+    """
     latest = database["pages"].find_one({"fetched_at": {"$ne": None}}, sort=[("fetched_at", -1)])
     return latest["fetched_at"] if latest else fallback
 
