@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Annotated
 
@@ -13,6 +12,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from linkcrawler.cli.app import app
 from linkcrawler.demo import CrawlProgress, LocalCrawl, synthetic_web
 from linkcrawler.envsettings import env_str
+from linkcrawler.profile import PROFILES, jsonout, summarize
 
 
 @app.command("demo")
@@ -47,6 +47,9 @@ def demo(
 
             result = local.crawl(web.seeds, web.hosts, workers=workers, timeout=timeout, on_progress=show)
             show(local.progress())
+        summarize(local.store.db)
+        domains = sorted({site.domain for site in web.web.sites})
+        profiles = list(local.store.db[PROFILES].find({"_id": {"$in": domains}}, sort=[("_id", 1)]))
         summary = {
             **local.counts(),
             "seconds": round(result.seconds, 2),
@@ -54,12 +57,12 @@ def demo(
             "sites": len(web.hosts),
             "redis": services["redis"],
             "mongodb": services["mongodb"],
+            "profiles": profiles,
         }
     if as_json:
-        json.dump(summary, sys.stdout)
-        sys.stdout.write("\n")
+        sys.stdout.write(jsonout.dumps(summary) + "\n")
         return
     console.print(
         f"crawled [bold]{summary['pages_crawled']}[/] pages, stored [bold]{summary['links_stored']}[/] "
-        f"external links in {summary['seconds']} s with {workers} workers"
+        f"external links in {summary['seconds']} s with {workers} workers; profiled {len(profiles)} domains"
     )

@@ -1,0 +1,227 @@
+"""Metric pipelines over the scratch collection of link states (see `state`), grouped by target domain.
+
+Each function runs one aggregation (`allowDiskUse`) for all the chosen
+domains at once and returns small per-domain results; none reads link
+documents into Python. Only forms both MongoDB and mongomock run are used:
+`$group` + `$sort` instead of `$sortByCount`, no `$merge`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+LIVE = "live"
+
+FLAG_FIELDS = ("follow", "nofollow", "ugc", "sponsored")
+
+CHANGE_FIELDS = {"_id": 0} | dict.fromkeys(
+    ("source_url", "source_domain", "target_url", "anchor", "link_type", "follow", "first_seen",
+     "lost_at", "reason", "target_status"),
+    1,
+)  # fmt: skip
+"""What a listed new, lost or broken link carries."""
+
+
+def _aggregate(scratch: Any, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return list(scratch.aggregate(pipeline, allowDiskUse=True))
+
+
+def _match(domains: list[str] | None, live_only: bool, **extra: Any) -> list[dict[str, Any]]:
+    """The `$match` stage choosing links, or no stage at all when every link counts (one pass less)."""
+    query: dict[str, Any] = dict(extra)
+    if domains is not None:
+        query["target_domain"] = {"$in": domains}
+    if live_only:
+        query[LIVE] = True
+    return [{"$match": query}] if query else []
+
+
+def _count_if(condition: Any) -> dict[str, Any]:
+    return {"$sum": {"$cond": [condition, 1, 0]}}
+
+
+def link_counts(scratch: Any, domains: list[str] | None) -> dict[str, dict[str, int]]:
+    """Per domain: all-time and live backlinks; live ones that follow, carry each rel flag, are broken."""
+    live = {"$eq": ["$live", True]}
+
+    def live_and(field: str) -> dict[str, Any]:
+        return _count_if({"$and": [live, {"$eq": [f"${field}", True]}]})
+
+    group = {
+        "_id": "$target_domain",
+        "all_time": {"$sum": 1},
+        "live": _count_if(live),
+        "dofollow": live_and("follow"),
+        "nofollow": live_and("nofollow"),
+        "ugc": live_and("ugc"),
+        "sponsored": live_and("sponsored"),
+        "not_followed": _count_if({"$and": [live, {"$ne": ["$follow", True]}]}),
+        "broken": live_and("broken"),
+    }
+    rows = _aggregate(scratch, [*_match(domains, False), {"$group": group}])
+    return {row.pop("_id"): row for row in rows}
+
+
+def breakdown(scratch: Any, domains: list[str] | None, field: str) -> dict[str, dict[str, int]]:
+    """Per domain: live links counted by the value of `field` (link_type, position)."""
+    rows = _aggregate(
+        scratch,
+        [
+            *_match(domains, True),
+            {"$group": {"_id": {"d": "$target_domain", "v": f"${field}"}, "n": {"$sum": 1}}},
+        ],
+    )
+    result: dict[str, dict[str, int]] = defaultdict(dict)
+    for row in rows:
+        result[row["_id"]["d"]][str(row["_id"]["v"])] = row["n"]
+    return result
+
+
+def referring_pages(scratch: Any, domains: list[str] | None) -> dict[str, int]:
+    """Per domain: distinct source URLs of its live backlinks."""
+    rows = _aggregate(
+        scratch,
+        [
+            *_match(domains, True),
+            {"$group": {"_id": {"d": "$target_domain", "v": "$source_url"}}},
+            {"$group": {"_id": "$_id.d", "n": {"$sum": 1}}},
+        ],
+    )
+    return {row["_id"]: row["n"] for row in rows}
+
+
+def referring_hosts(scratch: Any, domains: list[str] | None) -> dict[str, dict[str, int]]:
+    """Per domain: distinct source hosts, IPs and subnets of its live backlinks, in one pass.
+
+    Grouping by (domain, host, IP) first keeps the sets of the second stage
+    as small as the number of referring hosts, whatever the number of links.
+    """
+    rows = _aggregate(
+        scratch,
+        [
+            *_match(domains, True),
+            {
+                "$group": {
+                    "_id": {"d": "$target_domain", "h": "$source_host", "i": "$source_ip"},
+                    "s": {"$first": "$source_subnet"},
+                }
+            },
+            {
+                "$group": {
+                    "_id": "$_id.d",
+                    "hosts": {"$addToSet": "$_id.h"},
+                    "ips": {"$addToSet": "$_id.i"},
+                    "subnets": {"$addToSet": "$s"},
+                }
+            },
+        ],
+    )
+    return {row["_id"]: {key: len([v for v in row[key] if v]) for key in ("hosts", "ips", "subnets")} for row in rows}
+
+
+def changed_links(
+    scratch: Any, domains: list[str] | None, field: str, since: datetime | None, limit: int, **extra: Any
+) -> dict[str, dict[str, Any]]:
+    """Per domain: how many links have `field` (first_seen, lost_at, ...) after `since`, and the latest `limit`.
+
+    Counts come from one grouped pass; the lists from one indexed `find`
+    per domain that has any, because pushing every link of a big domain
+    into one group would hit the server's memory limit for `$push`.
+    """
+    when = {"$ne": None} if since is None else {"$gt": since}
+    query = {field: when, **extra}
+    rows = _aggregate(
+        scratch, [*_match(domains, False, **query), {"$group": {"_id": "$target_domain", "n": {"$sum": 1}}}]
+    )
+    result = {}
+    for row in rows:
+        listed = scratch.find(
+            {"target_domain": row["_id"], **query},
+            CHANGE_FIELDS,
+            sort=[(field, -1), ("source_url", 1), ("target_url", 1), ("anchor", 1)],
+            limit=limit,
+        )
+        result[row["_id"]] = {"count": row["n"], "links": list(listed)}
+    return result
+
+
+def referring_domains(scratch: Any, domains: list[str] | None) -> dict[str, list[dict[str, Any]]]:
+    """Per domain: each referring domain with its live link count and per-flag counts."""
+    group: dict[str, Any] = {"_id": {"d": "$target_domain", "s": "$source_domain"}, "links": {"$sum": 1}}
+    for flag in FLAG_FIELDS:
+        group[flag] = _count_if({"$eq": [f"${flag}", True]})
+    rows = _aggregate(scratch, [*_match(domains, True), {"$group": group}, {"$sort": {"_id.d": 1, "_id.s": 1}}])
+    result: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        key = row.pop("_id")
+        result[key["d"]].append({"domain": key["s"], **row})
+    return result
+
+
+def top_pages(scratch: Any, domains: list[str] | None, limit: int) -> dict[str, list[dict[str, Any]]]:
+    """Per domain: its pages with the most referring domains (then most backlinks, then URL), at most `limit`."""
+    rows = _aggregate(
+        scratch,
+        [
+            *_match(domains, True),
+            {"$group": {"_id": {"d": "$target_domain", "u": "$target_url", "s": "$source_domain"}, "n": {"$sum": 1}}},
+            {
+                "$group": {
+                    "_id": {"d": "$_id.d", "u": "$_id.u"},
+                    "referring_domains": {"$sum": 1},
+                    "backlinks": {"$sum": "$n"},
+                }
+            },
+            {"$sort": {"_id.d": 1, "referring_domains": -1, "backlinks": -1, "_id.u": 1}},
+            {
+                "$group": {
+                    "_id": "$_id.d",
+                    "pages": {
+                        "$push": {"url": "$_id.u", "referring_domains": "$referring_domains", "backlinks": "$backlinks"}
+                    },
+                }
+            },
+            {"$project": {"pages": {"$slice": ["$pages", limit]}}},
+        ],
+    )
+    return {row["_id"]: row["pages"] for row in rows}
+
+
+def anchor_rows(scratch: Any, domains: list[str] | None) -> dict[str, list[dict[str, Any]]]:
+    """Per domain: each exact anchor with its live link count and the referring domains using it.
+
+    Case folding happens in Python (`anchors.fold`): MongoDB's `$toLower`
+    folds ASCII only, and anchors are any language.
+    """
+    rows = _aggregate(
+        scratch,
+        [
+            *_match(domains, True),
+            {
+                "$group": {
+                    "_id": {"d": "$target_domain", "a": "$anchor"},
+                    "links": {"$sum": 1},
+                    "sources": {"$addToSet": "$source_domain"},
+                }
+            },
+        ],
+    )
+    result: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        anchor = row["_id"]["a"] or ""
+        result[row["_id"]["d"]].append({"anchor": anchor, "links": row["links"], "sources": row["sources"]})
+    return result
+
+
+def domain_edges(scratch: Any) -> list[tuple[str, str]]:
+    """Every (source domain, target domain) pair joined by at least one live dofollow link."""
+    rows = _aggregate(
+        scratch,
+        [
+            {"$match": {"live": True, "follow": True}},
+            {"$group": {"_id": {"s": "$source_domain", "d": "$target_domain"}}},
+        ],
+    )
+    return [(row["_id"]["s"], row["_id"]["d"]) for row in rows if row["_id"]["s"] and row["_id"]["d"]]
