@@ -34,8 +34,13 @@ def worker_environment(
 
 
 def loopback_settings(hosts: Mapping[str, str], idle_close_seconds: float = 3.0) -> dict[str, Any]:
-    """Scrapy settings that confine a worker to a synthetic web on loopback."""
+    """Scrapy settings that confine a worker to a synthetic web on loopback.
+
+    Proxies are off: an `http_proxy` inherited from the environment would
+    otherwise carry the synthetic web's requests off the machine.
+    """
     return {
+        "HTTPPROXY_ENABLED": "False",
         "CRAWL_HOSTS": json.dumps(dict(hosts)),
         "CRAWL_HOSTS_ONLY": "True",
         "CRAWL_NETWORKS": "127.0.0.0/8",

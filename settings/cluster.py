@@ -1,14 +1,17 @@
 """Cluster workers: everything from the environment, and no default may point at localhost.
 
 A worker that silently fell back to a local Redis would crawl alone, so
-REDIS_URL and MONGO_URI are required here.
+REDIS_URL and MONGO_URI have no default here. Importing this module never
+fails (a traceback from deep inside Scrapy's settings loader helps nobody);
+`scrapy crawl` checks REQUIRED_SETTINGS before it starts and names what is
+missing in one line.
 """
 
-import os
-
-from linkcrawler.errors import UserError
+from linkcrawler.envsettings import env_str
 from settings.base import *  # noqa: F403
 
-for _name in ("REDIS_URL", "MONGO_URI"):
-    if not os.environ.get(_name, "").strip():
-        raise UserError(f"{_name} must be set for settings.cluster (the shared service's URI)")
+REDIS_URL = env_str("REDIS_URL", "")
+MONGO_URI = env_str("MONGO_URI", "")
+
+# Settings `scrapy crawl` refuses to start without (checked in linkcrawler/commands/crawl.py).
+REQUIRED_SETTINGS = ["REDIS_URL", "MONGO_URI"]

@@ -14,12 +14,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def crawl(**env) -> str:
+def crawl(settings_module: str = "settings.local", **env) -> str:
     """Run a worker; return its one error line after checking it failed cleanly."""
+    inherited = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "MONGO_URI")}
     result = subprocess.run(
         [sys.executable, "-m", "scrapy", "crawl", "backlinks"],
         capture_output=True, text=True, cwd=ROOT, timeout=60,
-        env={**os.environ, "SCRAPY_SETTINGS_MODULE": "settings.local", **env},
+        env={**inherited, "SCRAPY_SETTINGS_MODULE": settings_module, **env},
     )  # fmt: skip
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
@@ -52,3 +53,16 @@ def test_malformed_network_policy(redis_url, tmp_path):
     assert line == "scrapy crawl: error: CRAWL_NETWORKS: '10.0.0.300/8' is not an IP network " + (
         "('10.0.0.300/8' does not appear to be an IPv4 or IPv6 network)"
     )
+
+
+def test_cluster_worker_without_redis_url_says_what_to_set():
+    """settings.cluster has no localhost fallback: a worker started without REDIS_URL must not crawl alone."""
+    line = crawl("settings.cluster", MONGO_URI="mongodb://crawler:pw@db.example/")
+    assert line == (
+        "scrapy crawl: error: REDIS_URL must be set for settings.cluster: export REDIS_URL=... (the shared service's URI)"
+    )
+
+
+def test_cluster_worker_without_mongo_uri_says_what_to_set(redis_url):
+    line = crawl("settings.cluster", REDIS_URL=redis_url)
+    assert line.startswith("scrapy crawl: error: MONGO_URI must be set for settings.cluster")

@@ -20,7 +20,17 @@ from linkcrawler.sink import JOURNAL_SCHEME
 
 
 def check_services(settings: object) -> None:
-    """Raise `UserError` if the network policy is malformed or the shared Redis or MongoDB cannot be reached."""
+    """Raise `UserError` if a required setting is empty, the network policy is malformed or the shared Redis or
+    MongoDB cannot be reached.
+
+    REQUIRED_SETTINGS (a list of setting names, empty by default) is how a
+    settings module such as settings.cluster says which values must come
+    from the environment.
+    """
+    module = settings.get("SETTINGS_MODULE") or "the settings module"
+    for name in settings.getlist("REQUIRED_SETTINGS"):
+        if not str(settings.get(name) or "").strip():
+            raise UserError(f"{name} must be set for {module}: export {name}=... (the shared service's URI)")
     try:
         parse_networks(settings.getlist("CRAWL_NETWORKS"))
     except ValueError as exc:
