@@ -59,7 +59,8 @@ def test_cluster_worker_without_redis_url_says_what_to_set():
     """settings.cluster has no localhost fallback: a worker started without REDIS_URL must not crawl alone."""
     line = crawl("settings.cluster", MONGO_URI="mongodb://crawler:pw@db.example/")
     assert line == (
-        "scrapy crawl: error: REDIS_URL must be set for settings.cluster: export REDIS_URL=... (the shared service's URI)"
+        "scrapy crawl: error: REDIS_URL must be set for settings.cluster: "
+        "export REDIS_URL=... (the shared service's URI)"
     )
 
 
