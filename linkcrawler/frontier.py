@@ -121,6 +121,7 @@ class Scheduler(RedisScheduler):
             crawler.signals.connect(scheduler.item_done, signal=signals.item_dropped)
             crawler.signals.connect(scheduler.item_done, signal=signals.item_error)
             crawler.signals.connect(scheduler.response_failed, signal=signals.spider_error)
+            crawler.signals.connect(scheduler.requeue_orphans, signal=signals.spider_idle)
         return scheduler
 
     def open(self, spider: Any) -> None:
@@ -168,6 +169,13 @@ class Scheduler(RedisScheduler):
         if lease:
             self.ack([lease])
 
+    def requeue_orphans(self) -> None:
+        """When this worker is idle, leases it never received go back (see `Leases.requeue_orphans`)."""
+        assert self.leases is not None
+        moved = self.leases.requeue_orphans()
+        if moved:
+            self.stats.inc_value("frontier/leases_orphaned", moved)
+
     def _leased(self, lease: str, data: bytes) -> Request:
         request = self.queue._decode_request(data)
         request.meta[LEASE_META] = lease
@@ -176,8 +184,11 @@ class Scheduler(RedisScheduler):
     def _push(self, request: Request) -> bool:
         if type(self.df).request_seen is not RFPDupeFilter.request_seen:
             return self._push_checked(request)
-        _, domain = split_host(request.url) if self.pages_per_domain else ("", "")
         fingerprint = "" if request.dont_filter else self.df.request_fingerprint(request)
+        if fingerprint and self.server.sismember(self.df.key, fingerprint):  # most links: seen, and cheap to say so
+            self.df.log(request, self.spider)
+            return False
+        _, domain = split_host(request.url) if self.pages_per_domain else ("", "")
         args = [fingerprint, -request.priority, self.queue._encode_request(request), domain, self.pages_per_domain]
         result = self._enqueue(keys=[self.df.key, self.queue.key, self.budget_key], args=args)
         if result == 0:

@@ -65,6 +65,15 @@ end
 return moved
 """
 
+_REQUEUE_ONE = """
+local value = redis.call('hget', KEYS[2], ARGV[1])
+if not value then return 0 end
+local bar = string.find(value, '|', 1, true)
+redis.call('zadd', KEYS[1], tonumber(string.sub(value, 1, bar - 1)), string.sub(value, bar + 1))
+redis.call('hdel', KEYS[2], ARGV[1])
+return 1
+"""
+
 
 class Leases:
     """One worker's view of the lease hash: pop with a lease, acknowledge, renew, recover the dead's.
@@ -82,20 +91,26 @@ class Leases:
         self.worker = worker
         self.lease_seconds = lease_seconds
         self._ids = itertools.count(1)
+        self.held: set[str] = set()
         self._pop = server.register_script(_POP)
         self._requeue = server.register_script(_REQUEUE_EXPIRED)
+        self._requeue_one = server.register_script(_REQUEUE_ONE)
 
     def pop(self) -> tuple[str, bytes] | None:
         """The best request of the frontier, now leased to this worker: `(lease id, encoded request)`."""
         lease = f"{self.worker}#{next(self._ids)}"
         data = self._pop(keys=self.keys, args=[lease, time.time() + self.lease_seconds, self.worker])
-        return None if data is None else (lease, data)
+        if data is None:
+            return None
+        self.held.add(lease)
+        return lease, data
 
     def ack(self, leases: Iterable[str]) -> None:
         """Done with these requests; unknown ids (already recovered by another worker) are ignored."""
         ids = list(leases)
         if ids:
             self.server.hdel(self.leases_key, *ids)
+            self.held.difference_update(ids)
 
     def renew(self) -> None:
         """Keep every lease of this worker for another `lease_seconds` (called at each heartbeat)."""
@@ -104,6 +119,20 @@ class Leases:
     def requeue_expired(self, now: float | None = None) -> int:
         """Put the leases of workers past their deadline back on the frontier; how many moved."""
         return int(self._requeue(keys=self.keys, args=[time.time() if now is None else now]))
+
+    def requeue_orphans(self) -> int:
+        """Put back leases Redis says this worker holds but the worker never received.
+
+        That happens when Redis ran a pop but its reply was lost (Redis
+        restarting, a dropped connection): the client retries and pops
+        another request, and the first would stay leased, renewed, forever.
+        """
+        orphans = [
+            field
+            for field, _ in self.server.hscan_iter(self.leases_key, match=f"{self.worker}#*")
+            if (field.decode() if isinstance(field, bytes) else field) not in self.held
+        ]
+        return sum(int(self._requeue_one(keys=self.keys, args=[field])) for field in orphans)
 
     def release(self) -> int:
         """Return this worker's remaining leases to the frontier now (a clean shutdown)."""

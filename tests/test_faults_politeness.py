@@ -14,25 +14,28 @@ from tests.crawlfaults import page_hits
 pytestmark = pytest.mark.faults
 
 CONCURRENCY = 2
-DELAY = 0.25
-CLOCK_SLACK = 0.05  # a request can leave its worker a little after taking its slot
+DELAY = 0.3
+SLACK = DELAY / 2
+"""A request leaves its worker a little after taking its slot: on a starved CPU, up to a few hundred ms."""
 
 
 def test_limits_per_site_hold_across_workers(redis_client, redis_url):
-    """Injects: two workers, each allowed 4 requests per site by Scrapy, against sites answering after 0.4 s.
+    """Injects: two workers, each allowed 4 requests per site by Scrapy, against sites answering after 1 s.
 
     Proves: the server sees at most POLITENESS_CONCURRENCY requests in flight per site and never two
-    requests to one site closer than POLITENESS_DELAY, counting both workers together, and the limit
-    is reached (so it is what held the crawl back); every page is still fetched.
+    requests to one site closer than POLITENESS_DELAY (less the event-loop latency between taking a
+    slot and sending), counting both workers together; the concurrency limit is reached (so it is
+    what held the crawl back); every page is still fetched.
     """
     web = generate_web(seed=4, sites=8, pages_per_site=10)
     settings = {
         "POLITENESS_CONCURRENCY": CONCURRENCY,
         "POLITENESS_DELAY": DELAY,
         "CONCURRENT_REQUESTS_PER_DOMAIN": 4,
+        "CONCURRENT_REQUESTS": 8,  # fewer responses queued behind a slot's send: less event-loop latency
     }
     database = f"linkcrawler_polite_{uuid.uuid4().hex[:8]}"
-    with LocalCrawl(redis_url, REAL_MONGO_URI, database=database) as crawl, WebServer(web, delay=0.4) as server:
+    with LocalCrawl(redis_url, REAL_MONGO_URI, database=database) as crawl, WebServer(web, delay=1.0) as server:
         result = crawl.crawl(server.seeds, server.hosts, workers=2, timeout=240, settings=settings)
         stats = server.host_stats()
         hits = page_hits(server.hits())
@@ -43,4 +46,4 @@ def test_limits_per_site_hold_across_workers(redis_client, redis_url):
     busy = {host: s for host, s in stats.items() if s["requests"] > 1}
     assert len(busy) >= 5
     assert max(s["max_concurrent"] for s in busy.values()) == CONCURRENCY
-    assert min(s["min_gap"] for s in busy.values()) >= DELAY - CLOCK_SLACK
+    assert min(s["min_gap"] for s in busy.values()) >= DELAY - SLACK

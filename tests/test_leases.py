@@ -7,6 +7,7 @@ from scrapy.utils.test import get_crawler
 
 from linkcrawler.frontier import Scheduler
 from linkcrawler.leases import LEASE_META, request_done
+from linkcrawler.seeding import start_new_run
 from tests.test_frontier import Probe, open_scheduler
 
 LEASES = "probe:leases"
@@ -80,3 +81,30 @@ def test_leases_can_be_turned_off(redis_client, redis_url):
     scheduler.enqueue_request(Request("http://a.com/x"))
     assert LEASE_META not in scheduler.next_request().meta
     assert redis_client.hlen(LEASES) == 0
+
+
+def test_a_new_run_revisits_pages_and_keeps_requests_in_progress(redis_client, redis_url):
+    """A dead worker's lease from the last run still comes back; the seen-set starts afresh."""
+    scheduler = open_scheduler(redis_url)
+    scheduler.enqueue_request(Request("http://a.com/in-progress"))
+    scheduler.enqueue_request(Request("http://a.com/done"))
+    leased = [scheduler.next_request() for _ in range(2)]
+    scheduler.ack([r.meta[LEASE_META] for r in leased if r.url.endswith("/done")])
+    start_new_run(redis_client, spider="probe")
+    assert redis_client.hlen(LEASES) == 1
+    assert scheduler.enqueue_request(Request("http://a.com/done"))
+    assert scheduler.leases.requeue_expired(now=10**12) == 1
+    assert sorted(scheduler.next_request().url for _ in range(2)) == ["http://a.com/done", "http://a.com/in-progress"]
+
+
+def test_a_lease_whose_pop_reply_was_lost_goes_back_when_idle(redis_client, redis_url):
+    """Redis ran the pop but the worker never got the request (reply lost in a restart)."""
+    scheduler = open_scheduler(redis_url)
+    scheduler.enqueue_request(Request("http://a.com/lost"))
+    scheduler.enqueue_request(Request("http://a.com/kept"))
+    kept = scheduler.next_request()
+    holder = scheduler.leases.worker
+    scheduler.leases._pop(keys=scheduler.leases.keys, args=[f"{holder}#lost", 10**12, holder])
+    assert scheduler.leases.requeue_orphans() == 1
+    assert redis_client.hkeys(LEASES) == [kept.meta[LEASE_META].encode()]
+    assert {scheduler.next_request().url, kept.url} == {"http://a.com/lost", "http://a.com/kept"}
