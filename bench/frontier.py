@@ -49,7 +49,7 @@ def pages_per_second(server: WebServer, settings: dict[str, Any]) -> float:
 
 
 def measure(quick: bool = False) -> dict[str, float]:
-    sites, rounds = (20, 1) if quick else (50, 3)
+    sites, rounds = (20, 1) if quick else (30, 3)
     rates: dict[str, list[float]] = {name: [] for name in CONFIGS}
     with WebServer(generate_web(seed=11, sites=sites, pages_per_site=20)) as server:
         for round_number in range(rounds):

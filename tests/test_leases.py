@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from scrapy import Request
 from scrapy.utils.test import get_crawler
 
@@ -108,3 +110,17 @@ def test_a_lease_whose_pop_reply_was_lost_goes_back_when_idle(redis_client, redi
     assert scheduler.leases.requeue_orphans() == 1
     assert redis_client.hkeys(LEASES) == [kept.meta[LEASE_META].encode()]
     assert {scheduler.next_request().url, kept.url} == {"http://a.com/lost", "http://a.com/kept"}
+
+
+def test_a_live_worker_keeps_its_leases_past_lease_seconds_by_renewing(redis_client, redis_url):
+    """A download longer than LEASE_SECONDS is not handed to another worker while its worker beats."""
+    slow, other = open_scheduler(redis_url, LEASE_SECONDS=10), open_scheduler(redis_url)
+    slow.enqueue_request(Request("http://a.com/slow"))
+    slow.next_request()
+    time.sleep(0.05)
+    deadline = float(redis_client.zscore("probe:lease_holders", slow.leases.worker))
+    slow.leases.renew()
+    renewed = float(redis_client.zscore("probe:lease_holders", slow.leases.worker))
+    assert renewed > deadline
+    assert other.leases.requeue_expired(now=(deadline + renewed) / 2) == 0  # past the first deadline only
+    assert other.leases.requeue_expired(now=renewed + 1) == 1
