@@ -138,7 +138,3 @@ class Leases:
         """Return this worker's remaining leases to the frontier now (a clean shutdown)."""
         self.server.zadd(self.holders_key, {self.worker: 0})
         return self.requeue_expired(now=0)
-
-    def count(self) -> int:
-        """Requests leased by all workers together."""
-        return int(self.server.hlen(self.leases_key))
