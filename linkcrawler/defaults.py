@@ -11,6 +11,10 @@ QUEUE_KEY = "%(spider)s:requests"
 DUPEFILTER_KEY = "%(spider)s:dupefilter"
 DOMAIN_PAGES_KEY = "%(spider)s:domain_pages"
 WORKERS_KEY = "%(spider)s:workers"
+LEASES_KEY = "%(spider)s:leases"
+LEASE_HOLDERS_KEY = "%(spider)s:lease_holders"
+PAGES_PER_MINUTE_KEY = "%(spider)s:pages_per_minute"
+POLITENESS_KEY = "%(spider)s:politeness"
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 MONGO_DATABASE = "linkcrawler"
@@ -19,6 +23,7 @@ STORE_BATCH_SIZE = 1000
 STORE_FLUSH_SECONDS = 2.0
 IDLE_CLOSE_SECONDS = 0
 WORKER_HEARTBEAT_SECONDS = 1.0
+LEASE_SECONDS = 30.0
 
 
 def spider_key(pattern: str, spider_name: str) -> str:

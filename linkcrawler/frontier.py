@@ -5,6 +5,11 @@ What changes against stock scrapy-redis:
 - requests are stored as JSON (`linkcrawler.serializer`), not pickles;
 - the frontier always persists: one worker closing must never clear the queue
   or the seen-set that the other workers are still using;
+- a popped request is leased, not removed (`linkcrawler.leases`): it goes
+  back to the frontier if its worker dies before the page is stored;
+- marking a request seen, counting it against its domain's budget and
+  queueing it is one Lua script: a worker killed between the steps cannot
+  leave a URL seen but never queued (which would lose it for the run);
 - a per-domain page budget (`PAGES_PER_DOMAIN`) is counted in Redis, so the
   limit holds across all workers together;
 - stats are reported without the `spider` argument Scrapy 2.13+ deprecates.
@@ -12,18 +17,30 @@ What changes against stock scrapy-redis:
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.utils.misc import load_object
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
+from twisted.internet import task
 
 from linkcrawler import defaults, serializer
 from linkcrawler.connection import connect_redis, redis_url_from_settings
+from linkcrawler.errors import UserError
+from linkcrawler.leases import LEASE_META, Leases, request_done
 from linkcrawler.urls import split_host
+from linkcrawler.workers import worker_id
 
 DEFAULT_QUEUE_CLASS = "scrapy_redis.queue.PriorityQueue"
+
+_ENQUEUE = """
+if ARGV[1] ~= '' and redis.call('sadd', KEYS[1], ARGV[1]) == 0 then return 0 end
+if ARGV[4] ~= '' and redis.call('hincrby', KEYS[3], ARGV[4], 1) > tonumber(ARGV[5]) then return -1 end
+redis.call('zadd', KEYS[2], ARGV[2], ARGV[3])
+return 1
+"""
 
 
 class Scheduler(RedisScheduler):
@@ -35,17 +52,32 @@ class Scheduler(RedisScheduler):
     - `PAGES_PER_DOMAIN` (int, default 0 = unlimited): the most pages scheduled
       per registered domain in one crawl run, across all workers. Requests
       past it are dropped and counted as `frontier/over_domain_budget`.
-    - `SCHEDULER_QUEUE_CLASS` (default scrapy-redis's priority queue) and
-      `DUPEFILTER_CLASS`: a subclass of scrapy-redis's `RFPDupeFilter`, built
-      as `cls(server, key, debug)`; any other class (such as Scrapy's
-      in-memory default) is replaced by scrapy-redis's, since a seen-set that
-      is not shared would let workers fetch the same page.
+    - `FRONTIER_LEASES` (bool, default True): lease popped requests until
+      their page is stored. Off, a pop removes the request as stock
+      scrapy-redis does (kept for measuring what leases cost, see bench/).
+    - `LEASE_SECONDS` (default 30): how long after a worker's last heartbeat
+      its leases return to the frontier. Renewed every
+      `WORKER_HEARTBEAT_SECONDS`, so a slow download never loses its lease;
+      it only bounds how long a dead worker's requests wait.
+    - `SCHEDULER_QUEUE_CLASS` (default scrapy-redis's priority queue, the only
+      one leases support) and `DUPEFILTER_CLASS`: a subclass of
+      scrapy-redis's `RFPDupeFilter`, built as `cls(server, key, debug)`; any
+      other class (such as Scrapy's in-memory default) is replaced by
+      scrapy-redis's, since a seen-set that is not shared would let workers
+      fetch the same page. A subclass that overrides `request_seen` (a
+      Bloom filter) is asked first, then the request is queued: not atomic.
     """
 
-    def __init__(self, server: Any, *, pages_per_domain: int = 0, budget_key: str, **kwargs: Any):
+    def __init__(self, server: Any, *, pages_per_domain: int = 0, budget_key: str,
+                 leases: Leases | None = None, renew_seconds: float = defaults.WORKER_HEARTBEAT_SECONDS,
+                 **kwargs: Any) -> None:  # fmt: skip
         super().__init__(server, persist=True, **kwargs)
         self.pages_per_domain = pages_per_domain
         self.budget_key = budget_key
+        self.leases = leases
+        self.renew_seconds = renew_seconds
+        self._renewal: task.LoopingCall | None = None
+        self._enqueue = server.register_script(_ENQUEUE)
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> Scheduler:
@@ -55,12 +87,27 @@ class Scheduler(RedisScheduler):
         dupefilter_cls = load_object(settings.get("DUPEFILTER_CLASS"))
         if not issubclass(dupefilter_cls, RFPDupeFilter):  # Scrapy's in-memory default: no use to a shared frontier
             dupefilter_cls = RFPDupeFilter
+        queue_cls = settings.get("SCHEDULER_QUEUE_CLASS") or DEFAULT_QUEUE_CLASS
+        leases = None
+        if settings.getbool("FRONTIER_LEASES", True):
+            if queue_cls != DEFAULT_QUEUE_CLASS:
+                raise UserError(f"FRONTIER_LEASES needs SCHEDULER_QUEUE_CLASS={DEFAULT_QUEUE_CLASS}, not {queue_cls}")
+            leases = Leases(
+                server,
+                queue_key=defaults.spider_key(defaults.QUEUE_KEY, name),
+                leases_key=defaults.spider_key(defaults.LEASES_KEY, name),
+                holders_key=defaults.spider_key(defaults.LEASE_HOLDERS_KEY, name),
+                worker=f"{worker_id()}/{secrets.token_hex(4)}",  # unique per start: a restarted pod reuses host:pid
+                lease_seconds=settings.getfloat("LEASE_SECONDS", defaults.LEASE_SECONDS),
+            )
         scheduler = cls(
             server,
             pages_per_domain=settings.getint("PAGES_PER_DOMAIN"),
             budget_key=defaults.spider_key(defaults.DOMAIN_PAGES_KEY, name),
+            leases=leases,
+            renew_seconds=settings.getfloat("WORKER_HEARTBEAT_SECONDS", defaults.WORKER_HEARTBEAT_SECONDS),
             queue_key=defaults.QUEUE_KEY,
-            queue_cls=settings.get("SCHEDULER_QUEUE_CLASS") or DEFAULT_QUEUE_CLASS,
+            queue_cls=queue_cls,
             dupefilter=dupefilter_cls(
                 server,
                 key=defaults.spider_key(defaults.DUPEFILTER_KEY, name),
@@ -69,9 +116,91 @@ class Scheduler(RedisScheduler):
             serializer=serializer,
         )
         scheduler.stats = crawler.stats
+        if leases is not None:
+            crawler.signals.connect(scheduler.ack, signal=request_done)
+            crawler.signals.connect(scheduler.item_done, signal=signals.item_dropped)
+            crawler.signals.connect(scheduler.item_done, signal=signals.item_error)
+            crawler.signals.connect(scheduler.response_failed, signal=signals.spider_error)
+            crawler.signals.connect(scheduler.requeue_orphans, signal=signals.spider_idle)
         return scheduler
 
+    def open(self, spider: Any) -> None:
+        super().open(spider)
+        if self.leases is not None:
+            self._renewal = task.LoopingCall(self._renew)
+            self._renewal.start(self.renew_seconds)
+
+    def close(self, reason: str) -> None:
+        """Leases still held (requests cut short by a shutdown) go back to the frontier for another worker."""
+        if self._renewal is not None and self._renewal.running:
+            self._renewal.stop()
+        if self.leases is not None:
+            self.leases.release()
+
     def enqueue_request(self, request: Request) -> bool:
+        lease = request.meta.pop(LEASE_META, None)  # a retry of a leased request: queued again, then released
+        queued = self._push(request)
+        if lease is not None:
+            self.ack([lease])
+        return queued
+
+    def next_request(self) -> Request | None:
+        if self.leases is None:
+            request = self.queue.pop(self.idle_before_close)
+        else:
+            popped = self.leases.pop()
+            request = None if popped is None else self._leased(*popped)
+        if request is not None:
+            self.stats.inc_value("scheduler/dequeued/redis")
+        return request
+
+    def ack(self, leases: list[str]) -> None:
+        """Handler of `linkcrawler.leases.request_done`."""
+        if self.leases is not None:
+            self.leases.ack(leases)
+            self.stats.inc_value("frontier/leases_acked", len(leases))
+
+    def item_done(self, item: Any, **_: Any) -> None:
+        """A dropped or failed item ends its page's processing all the same."""
+        self.ack([lease for lease in _item_leases(item) if lease])
+
+    def response_failed(self, response: Any, **_: Any) -> None:
+        lease = response.meta.get(LEASE_META) if response is not None else None
+        if lease:
+            self.ack([lease])
+
+    def requeue_orphans(self) -> None:
+        """When this worker is idle, leases it never received go back (see `Leases.requeue_orphans`)."""
+        assert self.leases is not None
+        moved = self.leases.requeue_orphans()
+        if moved:
+            self.stats.inc_value("frontier/leases_orphaned", moved)
+
+    def _leased(self, lease: str, data: bytes) -> Request:
+        request = self.queue._decode_request(data)
+        request.meta[LEASE_META] = lease
+        return request
+
+    def _push(self, request: Request) -> bool:
+        if type(self.df).request_seen is not RFPDupeFilter.request_seen:
+            return self._push_checked(request)
+        fingerprint = "" if request.dont_filter else self.df.request_fingerprint(request)
+        if fingerprint and self.server.sismember(self.df.key, fingerprint):  # most links: seen, and cheap to say so
+            self.df.log(request, self.spider)
+            return False
+        _, domain = split_host(request.url) if self.pages_per_domain else ("", "")
+        args = [fingerprint, -request.priority, self.queue._encode_request(request), domain, self.pages_per_domain]
+        result = self._enqueue(keys=[self.df.key, self.queue.key, self.budget_key], args=args)
+        if result == 0:
+            self.df.log(request, self.spider)
+            return False
+        if result < 0:
+            self.stats.inc_value("frontier/over_domain_budget")
+            return False
+        self.stats.inc_value("scheduler/enqueued/redis")
+        return True
+
+    def _push_checked(self, request: Request) -> bool:
         if not request.dont_filter and self.df.request_seen(request):
             self.df.log(request, self.spider)
             return False
@@ -82,14 +211,21 @@ class Scheduler(RedisScheduler):
         self.queue.push(request)
         return True
 
-    def next_request(self) -> Request | None:
-        request = self.queue.pop(self.idle_before_close)
-        if request is not None:
-            self.stats.inc_value("scheduler/dequeued/redis")
-        return request
-
     def _within_budget(self, request: Request) -> bool:
         if not self.pages_per_domain:
             return True
         _, domain = split_host(request.url)
         return self.server.hincrby(self.budget_key, domain, 1) <= self.pages_per_domain
+
+    def _renew(self) -> None:
+        assert self.leases is not None
+        self.leases.renew()
+        moved = self.leases.requeue_expired()
+        if moved:
+            self.stats.inc_value("frontier/leases_recovered", moved)
+
+
+def _item_leases(item: Any) -> list[str | None]:
+    """Leases an item carries: a `PageItem`'s one, or the `PageRecords` the normalize pipeline made of it."""
+    leases = getattr(item, "leases", None)
+    return list(leases) if leases is not None else [getattr(item, "lease", None)]

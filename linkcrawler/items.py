@@ -19,7 +19,8 @@ from linkcrawler.links import Link
 class PageItem:
     """A fetched (or failed) URL and what it links to.
 
-    `url` is normalized. `links` holds every link of the page, internal ones
+    `lease` is the frontier lease of the request (see `linkcrawler.leases`),
+    acknowledged once the page is stored. `url` is normalized. `links` holds every link of the page, internal ones
     included; a redirect response has one link, of type `redirect`, to its
     Location (`redirect_to`).
     """
@@ -38,3 +39,4 @@ class PageItem:
     redirect_to: str | None = None
     links: list[Link] = field(default_factory=list)
     skipped: Counter[str] = field(default_factory=Counter)
+    lease: str | None = None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from linkcrawler.items import PageItem
@@ -112,11 +112,16 @@ def page_document(item: PageItem) -> dict[str, Any]:
 
 @dataclass(slots=True)
 class PageRecords:
-    """The documents one page contributes: what the normalize pipeline hands the store."""
+    """The documents one page contributes: what the normalize pipeline hands the store.
+
+    `leases` are acknowledged by the store once these documents are written.
+    """
 
     links: list[dict[str, Any]]
     pages: list[dict[str, Any]]
+    leases: list[str] = field(default_factory=list)
 
 
 def page_records(item: PageItem, *, store_internal: bool = False) -> PageRecords:
-    return PageRecords(link_documents(item, store_internal=store_internal), [page_document(item)])
+    leases = [item.lease] if item.lease else []
+    return PageRecords(link_documents(item, store_internal=store_internal), [page_document(item)], leases)

@@ -7,6 +7,9 @@ parser and the others get `None`, which the middleware reads as "no
 robots.txt, everything allowed": on a fresh host, every request after the
 first few slips past Disallow rules. Each waiter here gets a branch of the
 Deferred that hands the parser on.
+
+It also passes the site's Crawl-delay on to the shared politeness slots
+(`linkcrawler.politeness`), which apply it across all workers.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as Scrapy
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
+
+from linkcrawler.politeness import CRAWL_DELAY_META
 
 
 class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
@@ -34,3 +39,11 @@ class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
 
         pending.addBoth(hand_on)
         return await maybe_deferred_to_future(branch)
+
+    def process_request_2(self, rp: Any, request: Any) -> None:
+        super().process_request_2(rp, request)
+        if rp is not None:
+            agent = self._robotstxt_useragent or request.headers.get(b"User-Agent", self._default_useragent)
+            delay = rp.crawl_delay(agent)
+            if delay:
+                request.meta[CRAWL_DELAY_META] = delay

@@ -43,6 +43,10 @@ def start_new_run(server: Any, spider: str = defaults.SPIDER_NAME) -> None:
 
     Stored links are untouched: the recrawl moves their last_seen, and links
     missing from a refetched page become lost for the profile job.
+
+    Leases (`linkcrawler.leases`) are kept: they are requests in progress,
+    and a dead worker's come back to the frontier as usual. Politeness slots
+    expire by themselves; the pages-per-minute history stays for `stats`.
     """
     server.delete(
         defaults.spider_key(defaults.DUPEFILTER_KEY, spider),

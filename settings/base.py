@@ -17,6 +17,8 @@ USER_AGENT = env_str("USER_AGENT", "linkcrawler/0.1 (+https://github.com/linkcra
 
 # Shared services.
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+# scrapy-redis's own client (the spider's seed list) reconnects like ours (linkcrawler.connection).
+REDIS_PARAMS = {"redis_cls": "linkcrawler.connection.ResilientRedis"}
 MONGO_URI = env_str("MONGO_URI", "mongodb://127.0.0.1:27017/")
 MONGO_DATABASE = env_str("MONGO_DATABASE", "linkcrawler")
 
@@ -29,9 +31,19 @@ ALLOWED_DOMAINS = env_list("ALLOWED_DOMAINS", [])
 DENIED_DOMAINS = env_list("DENIED_DOMAINS", [])
 IDLE_CLOSE_SECONDS = env_float("IDLE_CLOSE_SECONDS", 0)
 WORKER_HEARTBEAT_SECONDS = env_float("WORKER_HEARTBEAT_SECONDS", 1.0)
+FRONTIER_LEASES = env_bool("FRONTIER_LEASES", True)
+LEASE_SECONDS = env_float("LEASE_SECONDS", 30.0)
 
-# Politeness (per worker process; see the README for the cluster-wide limits).
+# Politeness. CONCURRENT_REQUESTS_PER_DOMAIN and DOWNLOAD_DELAY hold per worker
+# process; POLITENESS_* hold across all workers together (linkcrawler.politeness).
 ROBOTSTXT_OBEY = env_bool("ROBOTSTXT_OBEY", True)
+ROBOTSTXT_CRAWL_DELAY = env_bool("ROBOTSTXT_CRAWL_DELAY", True)
+POLITENESS_ENABLED = env_bool("POLITENESS_ENABLED", True)
+POLITENESS_CONCURRENCY = env_int("POLITENESS_CONCURRENCY", 2)
+POLITENESS_DELAY = env_float("POLITENESS_DELAY", 0.0)
+POLITENESS_BY = env_str("POLITENESS_BY", "host")
+POLITENESS_MAX_DELAY = env_float("POLITENESS_MAX_DELAY", 30.0)
+POLITENESS_SLOT_SECONDS = env_float("POLITENESS_SLOT_SECONDS", 0.0)
 ROBOTSTXT_PARSER = "scrapy.robotstxt.ProtegoRobotParser"
 CONCURRENT_REQUESTS = env_int("CONCURRENT_REQUESTS", 32)
 CONCURRENT_REQUESTS_PER_DOMAIN = env_int("CONCURRENT_REQUESTS_PER_DOMAIN", 4)
@@ -59,6 +71,7 @@ DOWNLOADER_MIDDLEWARES = {
     "linkcrawler.resolver.AddressPolicyMiddleware": 50,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "linkcrawler.robots.RobotsTxtMiddleware": 100,
+    "linkcrawler.politeness.PolitenessMiddleware": 110,
 }
 
 # Extraction (linkcrawler.extract) and what is stored of it (pipelines.normalize).

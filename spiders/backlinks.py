@@ -26,6 +26,7 @@ from linkcrawler import defaults
 from linkcrawler.domains import DomainFilter
 from linkcrawler.extract import Extractor, is_html
 from linkcrawler.items import PageItem
+from linkcrawler.leases import LEASE_META, request_done
 from linkcrawler.workers import WorkerRegistry
 
 
@@ -54,12 +55,17 @@ class BacklinksSpider(RedisSpider):
         spider.extractor = Extractor.from_settings(settings)
         spider.domain_filter = DomainFilter(settings.getlist("ALLOWED_DOMAINS"), settings.getlist("DENIED_DOMAINS"))
         spider.idle_close_seconds = settings.getfloat("IDLE_CLOSE_SECONDS", defaults.IDLE_CLOSE_SECONDS)
-        spider.workers = WorkerRegistry(spider.server, defaults.spider_key(defaults.WORKERS_KEY, cls.name))
+        spider.workers = WorkerRegistry(
+            spider.server,
+            defaults.spider_key(defaults.WORKERS_KEY, cls.name),
+            pages_key=defaults.spider_key(defaults.PAGES_PER_MINUTE_KEY, cls.name),
+        )
         spider.heartbeat_seconds = settings.getfloat("WORKER_HEARTBEAT_SECONDS", defaults.WORKER_HEARTBEAT_SECONDS)
         spider.last_active = time.time()
         spider.pages_seen = 0
         spider.idle_since: float | None = None
         spider.queue_key = defaults.spider_key(defaults.QUEUE_KEY, cls.name)
+        spider.leases_key = defaults.spider_key(defaults.LEASES_KEY, cls.name)
         crawler.signals.connect(spider.on_opened, signal=signals.spider_opened)
         crawler.signals.connect(spider.on_closed, signal=signals.spider_closed)
         return spider
@@ -105,6 +111,7 @@ class BacklinksSpider(RedisSpider):
             ip=str(response.ip_address) if response.ip_address else None,
             size=len(response.body),
             depth=response.meta.get("depth", 0),
+            lease=response.meta.get(LEASE_META),
         )
         if 300 <= response.status < 400:
             yield from self.follow_redirect(response, item, headers.get("Location"))
@@ -136,10 +143,12 @@ class BacklinksSpider(RedisSpider):
 
     def failed(self, failure: Failure) -> Iterator[PageItem]:
         """A request that failed for good: record the page with its error (robots.txt refusals are not fetches)."""
+        request = failure.request
         if failure.check(IgnoreRequest):
+            if LEASE_META in request.meta:
+                self.crawler.signals.send_catch_log(request_done, leases=[request.meta[LEASE_META]])
             return
         self.last_active = time.time()
-        request = failure.request
         url = self.extractor.normalize_url(request.url, request.url) or request.url
         message = failure.getErrorMessage().splitlines()[0] if failure.getErrorMessage() else ""
         error = f"{failure.type.__name__}: {message}"
@@ -148,6 +157,7 @@ class BacklinksSpider(RedisSpider):
             fetched_at=datetime.now(UTC),
             depth=request.meta.get("depth", 0),
             error=error,
+            lease=request.meta.get(LEASE_META),
         )
 
     def on_opened(self) -> None:
@@ -163,9 +173,14 @@ class BacklinksSpider(RedisSpider):
         self.workers.beat(self.last_active, self.pages_seen)
 
     def spider_idle(self) -> None:
-        """Pull seeds when idle; close only when the whole crawl, not just this worker, is done."""
+        """Pull seeds when idle; close only when the whole crawl, not just this worker, is done.
+
+        Requests leased by any worker count as pending: a dead worker's come
+        back to the frontier once its lease expires, and someone must be
+        there to fetch them.
+        """
         self.schedule_next_requests()
-        if self.server.zcard(self.queue_key) or self.server.llen(self.redis_key):
+        if self.server.zcard(self.queue_key) or self.server.llen(self.redis_key) or self.server.hlen(self.leases_key):
             self.idle_since = None
             raise DontCloseSpider
         if self.idle_close_seconds <= 0:

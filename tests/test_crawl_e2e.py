@@ -61,13 +61,20 @@ def test_two_workers_fetch_every_page_once_and_store_exactly_the_ground_truth(we
     assert {doc["seen_count"] for doc in stored.values()} == {1}
 
 
+@pytest.mark.faults
 def test_a_new_crawl_run_moves_last_seen_and_changes_no_link_count(web, crawl):
+    """Injects: a second crawl run over the same web, with leases and shared politeness on.
+
+    Proves: known pages are fetched again, no stored link is cleared or duplicated, and no lease or
+    politeness slot of the first run gets in the second's way.
+    """
     with WebServer(web) as server:
         crawl.crawl(server.seeds, server.hosts, workers=2, timeout=300)
         first = {doc["_id"]: doc for doc in crawl.store.links.find()}
         pages_first = crawl.store.pages.count_documents({})
         crawl.crawl(server.seeds, server.hosts, workers=2, timeout=300, new_run=True)
         second = {doc["_id"]: doc for doc in crawl.store.links.find()}
+        assert crawl.redis.hlen("backlinks:leases") == 0
 
     assert set(second) == set(first) and len(first) > 0
     assert crawl.store.pages.count_documents({}) == pages_first

@@ -1,0 +1,140 @@
+"""Leases on popped requests, so a worker that dies loses nothing.
+
+Stock scrapy-redis removes a request from the frontier when a worker pops it:
+if that worker is killed, every request it held (in the downloader, in the
+scraper, in the store's unflushed batch) is gone. Here a pop moves the
+request, in one Lua script, from the frontier into the lease hash
+(`backlinks:leases`, field `{worker}#{n}`, value `{score}|{request}`), and
+the worker's lease deadline (`backlinks:lease_holders`, a sorted set of
+worker -> expiry) is pushed forward at every heartbeat. The lease is
+acknowledged (deleted) only once the page's records are stored or its final
+failure is handled. Any worker finding a holder past its deadline moves that
+holder's leases back to the frontier, again in one script.
+
+Renewal is per worker, not per request: a live worker keeps all its leases
+with one ZADD per heartbeat, however long a download takes, and a dead one
+loses them all `LEASE_SECONDS` after its last heartbeat. The price of a
+crash is a refetch of what the dead worker held, never a lost page.
+
+The scripts build the `{worker}#` prefixes themselves, so they assume one
+Redis (or keys kept in one slot), which is how the frontier is deployed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Iterable
+from typing import Any
+
+LEASE_META = "lease"
+"""`request.meta` key holding the lease id of a request popped from the frontier."""
+
+request_done = object()
+"""Signal `(leases: list[str])`: these requests are fully processed; send with `crawler.signals`."""
+
+_POP = """
+local popped = redis.call('zrange', KEYS[1], 0, 0, 'WITHSCORES')
+if #popped == 0 then return false end
+redis.call('zremrangebyrank', KEYS[1], 0, 0)
+redis.call('hset', KEYS[2], ARGV[1], popped[2] .. '|' .. popped[1])
+redis.call('zadd', KEYS[3], ARGV[2], ARGV[3])
+return popped[1]
+"""
+
+_REQUEUE_EXPIRED = """
+local expired = redis.call('zrangebyscore', KEYS[3], '-inf', ARGV[1])
+if #expired == 0 then return 0 end
+local dead = {}
+for _, holder in ipairs(expired) do
+  dead[holder] = true
+  redis.call('zrem', KEYS[3], holder)
+end
+local leases = redis.call('hgetall', KEYS[2])
+local moved = 0
+for i = 1, #leases, 2 do
+  local holder = string.match(leases[i], '^(.*)#')
+  if holder and dead[holder] then
+    local value = leases[i + 1]
+    local bar = string.find(value, '|', 1, true)
+    redis.call('zadd', KEYS[1], tonumber(string.sub(value, 1, bar - 1)), string.sub(value, bar + 1))
+    redis.call('hdel', KEYS[2], leases[i])
+    moved = moved + 1
+  end
+end
+return moved
+"""
+
+_REQUEUE_ONE = """
+local value = redis.call('hget', KEYS[2], ARGV[1])
+if not value then return 0 end
+local bar = string.find(value, '|', 1, true)
+redis.call('zadd', KEYS[1], tonumber(string.sub(value, 1, bar - 1)), string.sub(value, bar + 1))
+redis.call('hdel', KEYS[2], ARGV[1])
+return 1
+"""
+
+
+class Leases:
+    """One worker's view of the lease hash: pop with a lease, acknowledge, renew, recover the dead's.
+
+    `queue_key` is scrapy-redis's priority queue (a sorted set scored by
+    minus the priority), the only queue whose order the scripts preserve.
+    """
+
+    def __init__(self, server: Any, queue_key: str, leases_key: str, holders_key: str, worker: str,
+                 lease_seconds: float) -> None:  # fmt: skip
+        self.server = server
+        self.keys = (queue_key, leases_key, holders_key)
+        self.leases_key = leases_key
+        self.holders_key = holders_key
+        self.worker = worker
+        self.lease_seconds = lease_seconds
+        self._ids = itertools.count(1)
+        self.held: set[str] = set()
+        self._pop = server.register_script(_POP)
+        self._requeue = server.register_script(_REQUEUE_EXPIRED)
+        self._requeue_one = server.register_script(_REQUEUE_ONE)
+
+    def pop(self) -> tuple[str, bytes] | None:
+        """The best request of the frontier, now leased to this worker: `(lease id, encoded request)`."""
+        lease = f"{self.worker}#{next(self._ids)}"
+        data = self._pop(keys=self.keys, args=[lease, time.time() + self.lease_seconds, self.worker])
+        if data is None:
+            return None
+        self.held.add(lease)
+        return lease, data
+
+    def ack(self, leases: Iterable[str]) -> None:
+        """Done with these requests; unknown ids (already recovered by another worker) are ignored."""
+        ids = list(leases)
+        if ids:
+            self.server.hdel(self.leases_key, *ids)
+            self.held.difference_update(ids)
+
+    def renew(self) -> None:
+        """Keep every lease of this worker for another `lease_seconds` (called at each heartbeat)."""
+        self.server.zadd(self.holders_key, {self.worker: time.time() + self.lease_seconds})
+
+    def requeue_expired(self, now: float | None = None) -> int:
+        """Put the leases of workers past their deadline back on the frontier; how many moved."""
+        return int(self._requeue(keys=self.keys, args=[time.time() if now is None else now]))
+
+    def requeue_orphans(self) -> int:
+        """Put back leases Redis says this worker holds but the worker never received.
+
+        That happens when Redis ran a pop but its reply was lost (Redis
+        restarting, a dropped connection): the client retries and pops
+        another request, and the first would stay leased, renewed, forever.
+        """
+        orphans = [
+            field
+            for field, _ in self.server.hscan_iter(self.leases_key, match=f"{self.worker}#*")
+            if (field.decode() if isinstance(field, bytes) else field) not in self.held
+        ]
+        return sum(int(self._requeue_one(keys=self.keys, args=[field])) for field in orphans)
+
+    def release(self) -> int:
+        """Return this worker's remaining leases to the frontier now (a clean shutdown)."""
+        self.server.zadd(self.holders_key, {self.worker: 0})
+        return self.requeue_expired(now=0)

@@ -1,0 +1,50 @@
+"""Helpers for the fault tests: a crawl whose worker processes the test starts, kills and restarts itself.
+
+`LocalCrawl.crawl` runs workers to the end; these tests need to act in the
+middle, so they drive the same pieces (`seed`, `start_workers`, `progress`)
+step by step and land the journals the way `crawl` does.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable
+
+from linkcrawler import defaults
+from linkcrawler.demo import LocalCrawl
+from linkcrawler.journal import replay
+from linkcrawler.workerproc import WorkerProcess
+
+LEASES_KEY = defaults.spider_key(defaults.LEASES_KEY, defaults.SPIDER_NAME)
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, what: str, interval: float = 0.05) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(interval)
+
+
+def leases_of(crawl: LocalCrawl, worker: WorkerProcess) -> int:
+    """Requests the worker process holds leased in Redis right now."""
+    assert worker.process is not None
+    prefix = f"{socket.gethostname()}:{worker.process.pid}/".encode()
+    return sum(field.startswith(prefix) for field in crawl.redis.hkeys(LEASES_KEY))
+
+
+def finish(crawl: LocalCrawl, workers: list[WorkerProcess], timeout: float) -> list[int | None]:
+    """Wait for the workers to close by themselves, stop the stragglers, replay journals; exit codes."""
+    deadline = time.monotonic() + timeout
+    while any(w.running() for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    codes = [w.stop() if w.running() else w.process.returncode for w in workers]
+    journal = crawl.workdir / "journal"
+    if journal.exists():
+        replay(journal, crawl.store)
+    return codes
+
+
+def page_hits(hits: dict[str, int]) -> dict[str, int]:
+    return {url: n for url, n in hits.items() if not url.endswith("/robots.txt")}

@@ -1,0 +1,49 @@
+"""Fault: several workers on few sites, whose own per-process limits would let them overload each site."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from linkcrawler.demo import LocalCrawl
+from linkcrawler.synthweb import WebServer, fetchable_pages, generate_web
+from tests.conftest import REAL_MONGO_URI
+from tests.crawlfaults import page_hits
+
+pytestmark = pytest.mark.faults
+
+CONCURRENCY = 2
+DELAY = 0.3
+SLACK = DELAY / 2
+"""A request leaves its worker a little after taking its slot: on a starved CPU, up to a few hundred ms."""
+
+
+def test_limits_per_site_hold_across_workers(redis_client, redis_url):
+    """Injects: two workers, each allowed 4 requests per site by Scrapy, against sites answering after 1 s.
+
+    Proves: the server sees at most POLITENESS_CONCURRENCY requests in flight per site and never two
+    requests to one site closer than POLITENESS_DELAY (less the event-loop latency between taking a
+    slot and sending), counting both workers together; the concurrency limit is reached (so it is
+    what held the crawl back); every page is still fetched.
+    """
+    web = generate_web(seed=4, sites=8, pages_per_site=10)
+    settings = {
+        "POLITENESS_CONCURRENCY": CONCURRENCY,
+        "POLITENESS_DELAY": DELAY,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 4,
+        "CONCURRENT_REQUESTS": 8,  # fewer responses queued behind a slot's send: less event-loop latency
+    }
+    database = f"linkcrawler_polite_{uuid.uuid4().hex[:8]}"
+    with LocalCrawl(redis_url, REAL_MONGO_URI, database=database) as crawl, WebServer(web, delay=1.0) as server:
+        result = crawl.crawl(server.seeds, server.hosts, workers=2, timeout=240, settings=settings)
+        stats = server.host_stats()
+        hits = page_hits(server.hits())
+        crawl.store.db.client.drop_database(database)
+
+    assert result.worker_exit_codes == [0, 0], result.logs
+    assert set(hits) == fetchable_pages(server.web)
+    busy = {host: s for host, s in stats.items() if s["requests"] > 1}
+    assert len(busy) >= 5
+    assert max(s["max_concurrent"] for s in busy.values()) == CONCURRENCY
+    assert min(s["min_gap"] for s in busy.values()) >= DELAY - SLACK

@@ -1,0 +1,126 @@
+"""Leases on a real Redis: a popped request stays in Redis until acknowledged, and comes back if its worker dies."""
+
+from __future__ import annotations
+
+import time
+
+from scrapy import Request
+from scrapy.utils.test import get_crawler
+
+from linkcrawler.frontier import Scheduler
+from linkcrawler.leases import LEASE_META, request_done
+from linkcrawler.seeding import start_new_run
+from tests.test_frontier import Probe, open_scheduler
+
+LEASES = "probe:leases"
+
+
+def test_a_popped_request_is_leased_until_acknowledged(redis_client, redis_url):
+    scheduler = open_scheduler(redis_url)
+    scheduler.enqueue_request(Request("http://a.com/x"))
+    request = scheduler.next_request()
+    lease = request.meta[LEASE_META]
+    assert redis_client.hkeys(LEASES) == [lease.encode()]
+    assert lease.startswith(scheduler.leases.worker + "#")
+    scheduler.ack([lease])
+    assert redis_client.hlen(LEASES) == 0
+
+
+def test_the_leases_of_a_dead_worker_return_with_their_priority(redis_client, redis_url):
+    dead, alive = open_scheduler(redis_url, LEASE_SECONDS=5), open_scheduler(redis_url)
+    dead.enqueue_request(Request("http://a.com/low", priority=1))
+    dead.enqueue_request(Request("http://a.com/high", priority=9))
+    assert dead.next_request().url == "http://a.com/high"
+    assert alive.leases.requeue_expired() == 0  # the holder's deadline has not passed
+    assert alive.leases.requeue_expired(now=dead.leases.lease_seconds * 10**9) == 1
+    assert redis_client.hlen(LEASES) == 0
+    assert [alive.next_request().url for _ in range(2)] == ["http://a.com/high", "http://a.com/low"]
+
+
+def test_closing_returns_unfinished_leases_to_the_frontier(redis_client, redis_url):
+    first, second = open_scheduler(redis_url), open_scheduler(redis_url)
+    first.enqueue_request(Request("http://a.com/1"))
+    first.next_request()
+    first.close("shutdown")
+    assert second.next_request().url == "http://a.com/1"
+
+
+def test_a_retry_is_queued_again_and_its_old_lease_released(redis_client, redis_url):
+    scheduler = open_scheduler(redis_url)
+    scheduler.enqueue_request(Request("http://a.com/flaky"))
+    request = scheduler.next_request()
+    retry = request.replace(dont_filter=True)
+    assert scheduler.enqueue_request(retry)
+    assert redis_client.hlen(LEASES) == 0
+    again = scheduler.next_request()
+    assert again.url == "http://a.com/flaky" and again.meta[LEASE_META] != request.meta[LEASE_META]
+
+
+def test_the_request_done_signal_and_dropped_items_acknowledge(redis_client, redis_url):
+    crawler = get_crawler(Probe, {"REDIS_URL": redis_url})
+    crawler.spider = crawler._create_spider()
+    scheduler = Scheduler.from_crawler(crawler)
+    scheduler.open(crawler.spider)
+    for n in range(2):
+        scheduler.enqueue_request(Request(f"http://a.com/{n}"))
+    first, second = scheduler.next_request(), scheduler.next_request()
+    crawler.signals.send_catch_log(request_done, leases=[first.meta[LEASE_META]])
+    scheduler.item_done(item=type("Records", (), {"leases": [second.meta[LEASE_META]]})())
+    assert redis_client.hlen(LEASES) == 0
+
+
+def test_seen_and_queued_are_one_step(redis_client, redis_url):
+    """The seen-set never holds a fingerprint whose request is missing from the queue (or leased)."""
+    scheduler = open_scheduler(redis_url)
+    assert scheduler.enqueue_request(Request("http://a.com/p"))
+    assert redis_client.scard("probe:dupefilter") == 1 and redis_client.zcard("probe:requests") == 1
+    assert not scheduler.enqueue_request(Request("http://a.com/p"))
+    assert redis_client.zcard("probe:requests") == 1
+
+
+def test_leases_can_be_turned_off(redis_client, redis_url):
+    scheduler = open_scheduler(redis_url, FRONTIER_LEASES=False)
+    scheduler.enqueue_request(Request("http://a.com/x"))
+    assert LEASE_META not in scheduler.next_request().meta
+    assert redis_client.hlen(LEASES) == 0
+
+
+def test_a_new_run_revisits_pages_and_keeps_requests_in_progress(redis_client, redis_url):
+    """A dead worker's lease from the last run still comes back; the seen-set starts afresh."""
+    scheduler = open_scheduler(redis_url)
+    scheduler.enqueue_request(Request("http://a.com/in-progress"))
+    scheduler.enqueue_request(Request("http://a.com/done"))
+    leased = [scheduler.next_request() for _ in range(2)]
+    scheduler.ack([r.meta[LEASE_META] for r in leased if r.url.endswith("/done")])
+    start_new_run(redis_client, spider="probe")
+    assert redis_client.hlen(LEASES) == 1
+    assert scheduler.enqueue_request(Request("http://a.com/done"))
+    assert scheduler.leases.requeue_expired(now=10**12) == 1
+    assert sorted(scheduler.next_request().url for _ in range(2)) == ["http://a.com/done", "http://a.com/in-progress"]
+
+
+def test_a_lease_whose_pop_reply_was_lost_goes_back_when_idle(redis_client, redis_url):
+    """Redis ran the pop but the worker never got the request (reply lost in a restart)."""
+    scheduler = open_scheduler(redis_url)
+    scheduler.enqueue_request(Request("http://a.com/lost"))
+    scheduler.enqueue_request(Request("http://a.com/kept"))
+    kept = scheduler.next_request()
+    holder = scheduler.leases.worker
+    scheduler.leases._pop(keys=scheduler.leases.keys, args=[f"{holder}#lost", 10**12, holder])
+    assert scheduler.leases.requeue_orphans() == 1
+    assert redis_client.hkeys(LEASES) == [kept.meta[LEASE_META].encode()]
+    assert {scheduler.next_request().url, kept.url} == {"http://a.com/lost", "http://a.com/kept"}
+
+
+def test_a_live_worker_keeps_its_leases_past_lease_seconds_by_renewing(redis_client, redis_url):
+    """A download longer than LEASE_SECONDS is not handed to another worker while its worker beats."""
+    slow, other = open_scheduler(redis_url, LEASE_SECONDS=10), open_scheduler(redis_url)
+    slow.enqueue_request(Request("http://a.com/slow"))
+    slow.next_request()
+    time.sleep(0.05)
+    deadline = float(redis_client.zscore("probe:lease_holders", slow.leases.worker))
+    slow.leases.renew()
+    renewed = float(redis_client.zscore("probe:lease_holders", slow.leases.worker))
+    assert renewed > deadline
+    assert other.leases.requeue_expired(now=(deadline + renewed) / 2) == 0  # past the first deadline only
+    assert other.leases.requeue_expired(now=renewed + 1) == 1
