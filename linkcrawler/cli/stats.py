@@ -10,8 +10,8 @@ import typer
 from linkcrawler import defaults
 from linkcrawler.cli.app import app
 from linkcrawler.connection import connect_redis
-from linkcrawler.envsettings import env_str
 from linkcrawler.crawlstats import CrawlHealth, crawl_health
+from linkcrawler.envsettings import env_str
 
 
 @app.command("stats")
