@@ -39,7 +39,9 @@ class Scheduler(RedisScheduler):
       `DUPEFILTER_CLASS`: a subclass of scrapy-redis's `RFPDupeFilter`, built
       as `cls(server, key, debug)`; any other class (such as Scrapy's
       in-memory default) is replaced by scrapy-redis's, since a seen-set that
-      is not shared would let workers fetch the same page.
+      is not shared would let workers fetch the same page. A class with a
+      `from_frontier(server, key, settings)` constructor (such as
+      `linkcrawler.bloom.BloomDupeFilter`) is built by it, to read its own settings.
     """
 
     def __init__(self, server: Any, *, pages_per_domain: int = 0, budget_key: str, **kwargs: Any):
@@ -61,10 +63,11 @@ class Scheduler(RedisScheduler):
             budget_key=defaults.spider_key(defaults.DOMAIN_PAGES_KEY, name),
             queue_key=defaults.QUEUE_KEY,
             queue_cls=settings.get("SCHEDULER_QUEUE_CLASS") or DEFAULT_QUEUE_CLASS,
-            dupefilter=dupefilter_cls(
+            dupefilter=_dupefilter(
+                dupefilter_cls,
                 server,
                 key=defaults.spider_key(defaults.DUPEFILTER_KEY, name),
-                debug=settings.getbool("DUPEFILTER_DEBUG"),
+                settings=settings,
             ),
             serializer=serializer,
         )
@@ -93,3 +96,9 @@ class Scheduler(RedisScheduler):
             return True
         _, domain = split_host(request.url)
         return self.server.hincrby(self.budget_key, domain, 1) <= self.pages_per_domain
+
+
+def _dupefilter(cls: type[RFPDupeFilter], server: Any, key: str, settings: Any) -> RFPDupeFilter:
+    if hasattr(cls, "from_frontier"):
+        return cls.from_frontier(server, key, settings)
+    return cls(server, key=key, debug=settings.getbool("DUPEFILTER_DEBUG"))

@@ -22,7 +22,9 @@ MONGO_DATABASE = env_str("MONGO_DATABASE", "linkcrawler")
 
 # The shared frontier (linkcrawler.frontier).
 SCHEDULER = "linkcrawler.frontier.Scheduler"
-DUPEFILTER_CLASS = "scrapy_redis.dupefilter.RFPDupeFilter"
+DUPEFILTER_CLASS = env_str("DUPEFILTER_CLASS", "scrapy_redis.dupefilter.RFPDupeFilter")
+BLOOM_CAPACITY = env_int("BLOOM_CAPACITY", 10_000_000)
+BLOOM_ERROR_RATE = env_float("BLOOM_ERROR_RATE", 0.001)
 PAGES_PER_DOMAIN = env_int("PAGES_PER_DOMAIN", 0)
 DEPTH_LIMIT = env_int("DEPTH_LIMIT", 0)
 ALLOWED_DOMAINS = env_list("ALLOWED_DOMAINS", [])
