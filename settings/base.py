@@ -61,6 +61,8 @@ DOWNLOADER_MIDDLEWARES = {
     "linkcrawler.resolver.AddressPolicyMiddleware": 50,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "linkcrawler.robots.RobotsTxtMiddleware": 100,
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "linkcrawler.limits.HttpCompressionMiddleware": 590,
 }
 
 # Extraction (linkcrawler.extract) and what is stored of it (pipelines.normalize).
@@ -68,6 +70,9 @@ TRACKING_PARAMS = env_list("TRACKING_PARAMS", list(DEFAULT_TRACKING_PARAMS))
 MAX_URL_LENGTH = env_int("MAX_URL_LENGTH", 2048)
 MAX_ANCHOR_LENGTH = env_int("MAX_ANCHOR_LENGTH", 300)
 MAX_DOCUMENT_LENGTH = env_int("MAX_DOCUMENT_LENGTH", 15 * 1024 * 1024)
+# Infinite URL spaces and oversized bodies (linkcrawler.limits).
+MAX_QUERY_PARAMS = env_int("MAX_QUERY_PARAMS", 16)
+SPIDER_MIDDLEWARES = {"linkcrawler.limits.QueryParamsMiddleware": 750}
 STORE_INTERNAL_LINKS = env_bool("STORE_INTERNAL_LINKS", False)
 
 # Storage (pipelines.store).
