@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from linkcrawler.connection import connect_redis
 from linkcrawler.demo import LocalCrawl
 from linkcrawler.synthweb import WebServer, fetchable_pages, generate_web
 from tests.conftest import REAL_MONGO_URI
@@ -55,13 +56,13 @@ def pick_pages(web, count):
 
 
 @pytest.fixture(scope="module")
-def outcome(tmp_path_factory):
+def outcome(redis_url):
     """Run the crawl once; hand each test the pages it set up, the server's hits, the store and worker logs."""
-    from linkcrawler.embedded import EmbeddedRedis
-
     web = generate_web(seed=7, sites=12, pages_per_site=6)
     database = f"linkcrawler_bad_{uuid.uuid4().hex[:8]}"
-    with EmbeddedRedis() as redis, LocalCrawl(redis.url, REAL_MONGO_URI, database=database) as crawl:
+    redis = connect_redis(redis_url)
+    redis.flushdb()
+    with LocalCrawl(redis_url, REAL_MONGO_URI, database=database) as crawl:
         with WebServer(web) as server:
             loop_a, loop_b, calendar, bomb, binary, encoding, slow, hang, huge = pick_pages(server.web, 9)
             robots_site = next(site for site in server.web.sites if site.has_robots and not site.disallow)
@@ -87,6 +88,8 @@ def outcome(tmp_path_factory):
         }
         logs = "\n".join(path.read_text(errors="replace") for path in Path(crawl.workdir).glob("worker-*.log"))
         crawl.store.db.client.drop_database(database)
+    redis.flushdb()
+    redis.close()
     yield {"bad": pages, "hits": hits, "result": result, "web": web_served, "logs": logs, **stored}
 
 
