@@ -64,8 +64,12 @@ class Scheduler(RedisScheduler):
       scrapy-redis's `RFPDupeFilter`, built as `cls(server, key, debug)`; any
       other class (such as Scrapy's in-memory default) is replaced by
       scrapy-redis's, since a seen-set that is not shared would let workers
-      fetch the same page. A subclass that overrides `request_seen` (a
-      Bloom filter) is asked first, then the request is queued: not atomic.
+      fetch the same page. A class with a
+      `from_frontier(server, key, settings)` constructor (such as
+      `linkcrawler.bloom.BloomDupeFilter`) is built by it, to read its own
+      settings. A seen-set that overrides `request_seen` (the Bloom filter)
+      is asked first, then the request is queued: a worker killed between
+      the two Redis calls loses that one URL.
     """
 
     def __init__(self, server: Any, *, pages_per_domain: int = 0, budget_key: str,
@@ -108,10 +112,11 @@ class Scheduler(RedisScheduler):
             renew_seconds=settings.getfloat("WORKER_HEARTBEAT_SECONDS", defaults.WORKER_HEARTBEAT_SECONDS),
             queue_key=defaults.QUEUE_KEY,
             queue_cls=queue_cls,
-            dupefilter=dupefilter_cls(
+            dupefilter=_dupefilter(
+                dupefilter_cls,
                 server,
                 key=defaults.spider_key(defaults.DUPEFILTER_KEY, name),
-                debug=settings.getbool("DUPEFILTER_DEBUG"),
+                settings=settings,
             ),
             serializer=serializer,
         )
@@ -229,3 +234,9 @@ def _item_leases(item: Any) -> list[str | None]:
     """Leases an item carries: a `PageItem`'s one, or the `PageRecords` the normalize pipeline made of it."""
     leases = getattr(item, "leases", None)
     return list(leases) if leases is not None else [getattr(item, "lease", None)]
+
+
+def _dupefilter(cls: type[RFPDupeFilter], server: Any, key: str, settings: Any) -> RFPDupeFilter:
+    if hasattr(cls, "from_frontier"):
+        return cls.from_frontier(server, key, settings)
+    return cls(server, key=key, debug=settings.getbool("DUPEFILTER_DEBUG"))

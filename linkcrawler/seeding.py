@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from linkcrawler import defaults
+from linkcrawler.bloom import BloomFilter
 from linkcrawler.errors import UserError
 from linkcrawler.urls import normalize_seed
 
@@ -37,7 +38,7 @@ def push_seeds(server: Any, urls: list[str], spider: str = defaults.SPIDER_NAME)
 
 
 def start_new_run(server: Any, spider: str = defaults.SPIDER_NAME) -> None:
-    """Forget which URLs were seen, how many pages each domain got and the last run's workers.
+    """Forget which URLs were seen (set or Bloom filter), how many pages each domain got and the last run's workers.
 
     Known pages are then fetched again.
 
@@ -48,8 +49,10 @@ def start_new_run(server: Any, spider: str = defaults.SPIDER_NAME) -> None:
     and a dead worker's come back to the frontier as usual. Politeness slots
     expire by themselves; the pages-per-minute history stays for `stats`.
     """
+    dupefilter = defaults.spider_key(defaults.DUPEFILTER_KEY, spider)
+    BloomFilter.delete(server, dupefilter)
     server.delete(
-        defaults.spider_key(defaults.DUPEFILTER_KEY, spider),
+        dupefilter,
         defaults.spider_key(defaults.DOMAIN_PAGES_KEY, spider),
         defaults.spider_key(defaults.WORKERS_KEY, spider),
     )

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
-from twisted.internet import task
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import reactor, task, threads
 
 from linkcrawler import defaults
+from linkcrawler.journal import Journal
 from linkcrawler.leases import request_done
 from linkcrawler.records import PageRecords
 from linkcrawler.sink import open_sink
+from linkcrawler.spill import SpillingWriter, SpillPolicy
+from linkcrawler.store import WriteResult
 
 logger = logging.getLogger(__name__)
 
@@ -22,8 +27,14 @@ class StorePipeline:
     `STORE_FLUSH_SECONDS` have passed since the last flush, and when the
     spider closes: a quiet crawl still lands its links within seconds, a busy
     one pays one round trip per collection per batch. Only once a batch is
-    written are its pages' frontier leases released (`request_done`): a
-    worker killed with a batch in memory leaves those pages to be refetched.
+    stored (or spilled to disk) are its pages' frontier leases released
+    (`request_done`): a worker killed with a batch in memory leaves those
+    pages to be refetched.
+
+    MongoDB batches go through a `SpillingWriter` (see `linkcrawler.spill`):
+    written from a thread, retried with backoff while MongoDB is down, spilled
+    to a local journal past a bounded buffer. A `journal:///DIR` sink is a
+    local append and is written directly.
 
     Settings read here:
 
@@ -31,6 +42,19 @@ class StorePipeline:
       `journal:///DIR` (see `linkcrawler.sink`).
     - `MONGO_DATABASE` (default `linkcrawler`).
     - `STORE_BATCH_SIZE` (default 1000) and `STORE_FLUSH_SECONDS` (default 2).
+    - `STORE_RETRY_TIMES` (default 5): retries of a failed write before its
+      batch is spilled; `STORE_RETRY_BACKOFF` (default 0.5 s) doubles after
+      each consecutive failure up to `STORE_RETRY_BACKOFF_MAX` (default 30 s).
+    - `STORE_BUFFER_SIZE` (default 10,000): links and pages held in memory
+      while a write is in flight or retried; older batches past it are spilled.
+    - `STORE_SPILL_DIR` (default `linkcrawler-spill`): where spilled batches
+      go, one journal file per worker; load them with `linkcrawler replay DIR`.
+    - `STORE_WRITE_TIMEOUT` (default 10 s): a write that takes longer, server
+      selection included, fails (and is retried), so a MongoDB that hangs or
+      is gone cannot hold a batch forever.
+
+    Stats: `linkcrawler/store/{batches,round_trips,links_written,pages_written}`,
+    `linkcrawler/store/retries` and `linkcrawler/store/{spilled_batches,spilled_links,spilled_pages}`.
     """
 
     def __init__(self, sink: Any, stats: Any, batch_size: int, flush_seconds: float, signals: Any = None) -> None:
@@ -43,6 +67,7 @@ class StorePipeline:
         self.links: list[dict[str, Any]] = []
         self.pages: list[dict[str, Any]] = []
         self._timer: task.LoopingCall | None = None
+        self.writer: SpillingWriter | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> StorePipeline:
@@ -55,6 +80,24 @@ class StorePipeline:
             settings.getfloat("STORE_FLUSH_SECONDS", defaults.STORE_FLUSH_SECONDS),
             crawler.signals,
         )
+        if not isinstance(sink, Journal):
+            policy = SpillPolicy(
+                retry_times=settings.getint("STORE_RETRY_TIMES", SpillPolicy.retry_times),
+                backoff=settings.getfloat("STORE_RETRY_BACKOFF", SpillPolicy.backoff),
+                max_backoff=settings.getfloat("STORE_RETRY_BACKOFF_MAX", SpillPolicy.max_backoff),
+                buffer_size=settings.getint("STORE_BUFFER_SIZE", SpillPolicy.buffer_size),
+                write_timeout=settings.getfloat("STORE_WRITE_TIMEOUT", SpillPolicy.write_timeout),
+            )
+            pipeline.writer = SpillingWriter(
+                sink,
+                Path(settings.get("STORE_SPILL_DIR") or defaults.STORE_SPILL_DIR),
+                policy,
+                on_written=pipeline.count_written,
+                on_spilled=pipeline.count_spilled,
+                on_durable=pipeline.release,
+                clock=reactor,
+                run_in_thread=threads.deferToThread,
+            )
         return pipeline
 
     def open_spider(self) -> None:
@@ -76,18 +119,35 @@ class StorePipeline:
             return
         links, pages, leases = self.links, self.pages, self.leases
         self.links, self.pages, self.leases = [], [], []
-        result = self.sink.write(links, pages)
+        if self.writer is not None:
+            self.writer.submit(links, pages, leases)
+        else:
+            self.count_written(links, pages, self.sink.write(links, pages))
+            self.release(leases)
+
+    def release(self, leases: list[str]) -> None:
+        """Acknowledge the frontier leases of pages whose documents are now durable."""
         if leases and self.signals is not None:
             self.signals.send_catch_log(request_done, leases=leases)
+
+    def count_written(self, links: list[Any], pages: list[Any], result: WriteResult) -> None:
         self.stats.inc_value("linkcrawler/store/batches")
         self.stats.inc_value("linkcrawler/store/round_trips", result.round_trips)
         self.stats.inc_value("linkcrawler/store/links_written", len(links))
         self.stats.inc_value("linkcrawler/store/pages_written", len(pages))
 
-    def close_spider(self) -> None:
+    def count_spilled(self, links: list[Any], pages: list[Any]) -> None:
+        self.stats.inc_value("linkcrawler/store/spilled_batches")
+        self.stats.inc_value("linkcrawler/store/spilled_links", len(links))
+        self.stats.inc_value("linkcrawler/store/spilled_pages", len(pages))
+
+    async def close_spider(self) -> None:
+        """Flush the last batch; with MongoDB, the spider closes once every batch is stored or spilled."""
         if self._timer is not None and self._timer.running:
             self._timer.stop()
         self.flush()
-        close = getattr(self.sink, "close", None)
-        if close is not None:
-            close()
+        if self.writer is None:
+            self.sink.close()
+            return
+        await maybe_deferred_to_future(self.writer.close())
+        self.stats.set_value("linkcrawler/store/retries", self.writer.retries)

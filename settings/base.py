@@ -24,7 +24,9 @@ MONGO_DATABASE = env_str("MONGO_DATABASE", "linkcrawler")
 
 # The shared frontier (linkcrawler.frontier).
 SCHEDULER = "linkcrawler.frontier.Scheduler"
-DUPEFILTER_CLASS = "scrapy_redis.dupefilter.RFPDupeFilter"
+DUPEFILTER_CLASS = env_str("DUPEFILTER_CLASS", "scrapy_redis.dupefilter.RFPDupeFilter")
+BLOOM_CAPACITY = env_int("BLOOM_CAPACITY", 10_000_000)
+BLOOM_ERROR_RATE = env_float("BLOOM_ERROR_RATE", 0.001)
 PAGES_PER_DOMAIN = env_int("PAGES_PER_DOMAIN", 0)
 DEPTH_LIMIT = env_int("DEPTH_LIMIT", 0)
 ALLOWED_DOMAINS = env_list("ALLOWED_DOMAINS", [])
@@ -72,6 +74,8 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "linkcrawler.robots.RobotsTxtMiddleware": 100,
     "linkcrawler.politeness.PolitenessMiddleware": 110,
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "linkcrawler.limits.HttpCompressionMiddleware": 590,
 }
 
 # Extraction (linkcrawler.extract) and what is stored of it (pipelines.normalize).
@@ -79,6 +83,9 @@ TRACKING_PARAMS = env_list("TRACKING_PARAMS", list(DEFAULT_TRACKING_PARAMS))
 MAX_URL_LENGTH = env_int("MAX_URL_LENGTH", 2048)
 MAX_ANCHOR_LENGTH = env_int("MAX_ANCHOR_LENGTH", 300)
 MAX_DOCUMENT_LENGTH = env_int("MAX_DOCUMENT_LENGTH", 15 * 1024 * 1024)
+# Infinite URL spaces and oversized bodies (linkcrawler.limits).
+MAX_QUERY_PARAMS = env_int("MAX_QUERY_PARAMS", 16)
+SPIDER_MIDDLEWARES = {"linkcrawler.limits.QueryParamsMiddleware": 750}
 STORE_INTERNAL_LINKS = env_bool("STORE_INTERNAL_LINKS", False)
 
 # Storage (pipelines.store).
@@ -88,6 +95,12 @@ ITEM_PIPELINES = {
 }
 STORE_BATCH_SIZE = env_int("STORE_BATCH_SIZE", 1000)
 STORE_FLUSH_SECONDS = env_float("STORE_FLUSH_SECONDS", 2.0)
+STORE_RETRY_TIMES = env_int("STORE_RETRY_TIMES", 5)
+STORE_RETRY_BACKOFF = env_float("STORE_RETRY_BACKOFF", 0.5)
+STORE_RETRY_BACKOFF_MAX = env_float("STORE_RETRY_BACKOFF_MAX", 30.0)
+STORE_BUFFER_SIZE = env_int("STORE_BUFFER_SIZE", 10_000)
+STORE_SPILL_DIR = env_str("STORE_SPILL_DIR", "linkcrawler-spill")
+STORE_WRITE_TIMEOUT = env_float("STORE_WRITE_TIMEOUT", 10.0)
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 TELNETCONSOLE_ENABLED = False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -63,7 +64,7 @@ def test_store_flushes_by_batch_size_and_on_close(tmp_path):
     store.process_item(PageRecords(links=docs[1:], pages=[]))
     assert c.stats.get_value("linkcrawler/store/batches") == 1
     store.process_item(PageRecords(links=[], pages=[{"_id": "http://a.com/"}]))
-    store.close_spider()
+    asyncio.run(store.close_spider())
     assert c.stats.get_value("linkcrawler/store/batches") == 2
     [journal] = tmp_path.glob("*.jsonl")
     assert len(journal.read_text().splitlines()) == 2

@@ -17,14 +17,18 @@ Control endpoint, `http://127.0.0.1:<port>/__synthweb__/`: GET stats,
 POST reset, POST version {"version": 2}, POST behaviour {"host", "path",
 "name", "params"}. Behaviours are the hook for fault tests: `BEHAVIOURS`
 maps a name to a factory of async functions that get the normal response
-bytes and return what to send instead (None: close without answering).
-Add huge bodies, gzip bombs or resets there without touching the server.
+bytes and the request target and return what to send instead (None: close
+without answering): slow and hanging servers, redirects (loops), a
+calendar-like infinite URL space, gzip bombs, arbitrary bodies (binary
+bytes as HTML, broken encodings, malformed robots.txt, huge pages).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
+import html
 import json
 import os
 import resource
@@ -46,14 +50,14 @@ CONTROL_PREFIX = "/__synthweb__/"
 MAX_HEAD = 64 * 1024
 BIND_ATTEMPTS = 50
 
-Behaviour = Callable[[bytes], Awaitable[bytes | None]]
-"""Given the normal response bytes, what to send instead (None: close without answering)."""
+Behaviour = Callable[[bytes, str], Awaitable[bytes | None]]
+"""Given the normal response bytes and the request target, what to send instead (None: close without answering)."""
 
 
 def slow(seconds: float = 1.0) -> Behaviour:
     """Answer normally after `seconds`."""
 
-    async def respond(response: bytes) -> bytes:
+    async def respond(response: bytes, target: str) -> bytes:
         await asyncio.sleep(seconds)
         return response
 
@@ -63,13 +67,74 @@ def slow(seconds: float = 1.0) -> Behaviour:
 def hang() -> Behaviour:
     """Never answer; the connection stays open until the client gives up."""
 
-    async def respond(response: bytes) -> None:
+    async def respond(response: bytes, target: str) -> None:
         await asyncio.Event().wait()
 
     return respond
 
 
-BEHAVIOURS: dict[str, Callable[..., Behaviour]] = {"slow": slow, "hang": hang}
+def _message(status: int, headers: dict[str, str], body: bytes) -> bytes:
+    lines = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}", "Server: synthweb", "Connection: close",
+             f"Content-Length: {len(body)}", *(f"{name}: {value}" for name, value in headers.items())]  # fmt: skip
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+def redirect(location: str, status: int = 302) -> Behaviour:
+    """Redirect to `location` (two of these pointing at each other make a loop)."""
+
+    async def respond(response: bytes, target: str) -> bytes:
+        return _message(status, {"Location": location, "Content-Type": "text/html"}, b"")
+
+    return respond
+
+
+def body(text: str = "", content_type: str = "text/html", encoding: str = "latin-1", repeat: int = 1) -> Behaviour:
+    """Answer 200 with `text` in `encoding` (latin-1 carries any byte), `repeat` times, labelled `content_type`."""
+    payload = text.encode(encoding) * repeat
+
+    async def respond(response: bytes, target: str) -> bytes:
+        return _message(200, {"Content-Type": content_type}, payload)
+
+    return respond
+
+
+def gzip_bomb(size: int = 64 * 1024 * 1024) -> Behaviour:
+    """HTML that inflates to `size` bytes from a gzip body about a thousand times smaller."""
+    head = b"<html><body>" + b" " * (size - 12)
+    payload = gzip.compress(head, compresslevel=9)
+
+    async def respond(response: bytes, target: str) -> bytes:
+        return _message(200, {"Content-Type": "text/html", "Content-Encoding": "gzip"}, payload)
+
+    return respond
+
+
+def calendar() -> Behaviour:
+    """An endless calendar: every page links the next month, one more filter parameter and a longer URL.
+
+    The three directions in which an infinite URL space grows: by depth, by
+    query parameters and by URL length; a crawler needs a limit on each.
+    """
+
+    async def respond(response: bytes, target: str) -> bytes:
+        path, _, query = target.partition("?")
+        params = [p for p in query.split("&") if p]
+        month = next((int(p[6:]) for p in params if p.startswith("month=") and p[6:].isdigit()), 0)
+        others = [p for p in params if not p.startswith("month=")]
+        links = [
+            f"{path}?month={month + 1}",
+            f"{path}?{'&'.join([f'month={month}', *others, f'f{len(others)}=1'])}",
+            f"{path}?month={month}&pad={'x' * (100 * (month + 1))}",
+        ]
+        anchors = "".join(f'<a href="{html.escape(link)}">next</a>' for link in links)
+        return _message(200, {"Content-Type": "text/html"}, f"<html><body>{anchors}</body></html>".encode())
+
+    return respond
+
+
+BEHAVIOURS: dict[str, Callable[..., Behaviour]] = {
+    "slow": slow, "hang": hang, "redirect": redirect, "body": body, "gzip_bomb": gzip_bomb, "calendar": calendar,
+}  # fmt: skip
 
 
 class _HostStats:
@@ -292,14 +357,15 @@ class _Protocol(asyncio.Protocol):
                 self.send(response, request.keep_alive)
             else:
                 self.busy = True
-                later = self.later(response, request.keep_alive, behaviour, stats)
+                later = self.later(response, request, behaviour, stats)
                 self.task = asyncio.get_running_loop().create_task(later)
 
-    async def later(self, response: bytes, keep_alive: bool, behaviour: Behaviour | None, stats: _HostStats) -> None:
+    async def later(self, response: bytes, request: _Request, behaviour: Behaviour | None, stats: _HostStats) -> None:
+        keep_alive = request.keep_alive
         try:
             if self.state.delay > 0:
                 await asyncio.sleep(self.state.delay)
-            reply = await behaviour(response) if behaviour is not None else response
+            reply = await behaviour(response, request.target) if behaviour is not None else response
         finally:
             stats.inflight -= 1
         self.busy = False

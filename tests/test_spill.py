@@ -1,0 +1,166 @@
+"""MongoDB outages: batches are retried, buffered within a bound, spilled to disk and replayed; none is lost.
+
+The writer runs on a `task.Clock` with a synchronous runner, so an outage of
+minutes is stepped through in milliseconds and every retry is observable.
+"""
+
+from __future__ import annotations
+
+import socket
+from datetime import UTC, datetime
+
+import pytest
+from pymongo.errors import AutoReconnect
+from twisted.internet import defer, task
+
+from linkcrawler.journal import replay
+from linkcrawler.mongo import get_database
+from linkcrawler.spill import SpillingWriter, SpillPolicy
+from linkcrawler.store import LinkStore
+from tests.test_store import link_doc, page_doc
+
+pytestmark = pytest.mark.faults
+
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+class FlakyStore:
+    """A real `LinkStore` behind a switch: while `down`, every write fails as a lost connection does."""
+
+    def __init__(self, store: LinkStore) -> None:
+        self.store = store
+        self.down = False
+        self.failed = 0
+
+    def write(self, links, pages):
+        if self.down:
+            self.failed += 1
+            raise AutoReconnect("connection refused")
+        return self.store.write(links, pages)
+
+
+def run_now(function, *args):
+    return defer.maybeDeferred(function, *args)
+
+
+def batches(count, size=5):
+    """`count` batches of `size` distinct links each, plus one page per batch."""
+    return [
+        ([link_doc(anchor=f"a{n}-{i}", seen=T0) for i in range(size)], [page_doc(url=f"http://a.com/{n}", at=T0)])
+        for n in range(count)
+    ]
+
+
+def writer_for(store, tmp_path, clock, **policy):
+    outcome = {"written": 0, "spilled": 0}
+
+    def written(links, pages, result):
+        outcome["written"] += 1
+
+    def spilled(links, pages):
+        outcome["spilled"] += 1
+
+    writer = SpillingWriter(
+        store, tmp_path / "spill", SpillPolicy(**policy),
+        on_written=written, on_spilled=spilled, clock=clock, run_in_thread=run_now,
+    )  # fmt: skip
+    return writer, outcome
+
+
+def stored_ids(database):
+    return {doc["_id"] for doc in database["links"].find()}, {doc["_id"] for doc in database["pages"].find()}
+
+
+def test_an_outage_is_retried_then_spilled_within_a_bounded_buffer_and_replay_loses_nothing(mongo_db, tmp_path):
+    """Injects: MongoDB refusing every write for 60 (clock) seconds mid-crawl, then coming back.
+
+    Proves: writes are retried with growing delays (no batch is written while
+    the store is down), the buffer never holds more than its bound, batches
+    past it go to the spill journal, writing resumes by itself after the
+    outage, and replaying the journal leaves every link and page stored
+    exactly once (seen_count 1).
+    """
+    store = FlakyStore(LinkStore(mongo_db))
+    clock = task.Clock()
+    writer, outcome = writer_for(store, tmp_path, clock, retry_times=3, backoff=1, max_backoff=8, buffer_size=30)
+    work = batches(60)
+    most_buffered = 0
+    for n, (links, pages) in enumerate(work):
+        if n == 10:
+            store.down = True
+        if n == 40:
+            store.down = False
+        writer.submit(links, pages)
+        most_buffered = max(most_buffered, writer.buffered)
+        clock.advance(2)
+    clock.advance(60)
+    done = writer.close()
+    assert done.called
+
+    assert most_buffered <= 30
+    assert store.failed >= 4 and writer.retries >= 3
+    assert outcome["spilled"] > 0 and outcome["written"] > 10
+    assert outcome["spilled"] + outcome["written"] == len(work)
+    links_before, _ = stored_ids(mongo_db)
+    result = replay(tmp_path / "spill", LinkStore(mongo_db))
+    assert result.batches == outcome["spilled"] and result.truncated == 0
+    links, pages = stored_ids(mongo_db)
+    assert len(links_before) < len(links)
+    assert links == {doc["_id"] for batch in work for doc in batch[0]}
+    assert pages == {doc["_id"] for batch in work for doc in batch[1]}
+    assert {doc["seen_count"] for doc in mongo_db["links"].find()} == {1}
+
+
+def test_backoff_doubles_up_to_its_cap_and_a_success_resets_it(mongo_db, tmp_path):
+    """Injects: a store down for five attempts. Proves: retries wait 1, 2, 4, 4 (clock) seconds, not a busy loop."""
+    store = FlakyStore(LinkStore(mongo_db))
+    store.down = True
+    clock = task.Clock()
+    writer, outcome = writer_for(store, tmp_path, clock, retry_times=20, backoff=1, max_backoff=4)
+    [(links, pages)] = batches(1)
+    writer.submit(links, pages)
+    attempts = []
+    for _ in range(12):
+        attempts.append(store.failed)
+        clock.advance(1)
+    assert attempts == [1, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5]
+    store.down = False
+    clock.advance(4)
+    assert outcome == {"written": 1, "spilled": 0} and writer.failures == 0
+    assert writer.close().called and writer.spill_path is None
+
+
+def test_closing_during_an_outage_spills_everything_at_once(mongo_db, tmp_path):
+    """Injects: MongoDB down when the worker shuts down. Proves: close does not wait out retries, and spills all."""
+    store = FlakyStore(LinkStore(mongo_db))
+    store.down = True
+    clock = task.Clock()
+    writer, outcome = writer_for(store, tmp_path, clock, retry_times=100, backoff=30, buffer_size=1000)
+    for links, pages in batches(5):
+        writer.submit(links, pages)
+    done = writer.close()
+    assert done.called and clock.getDelayedCalls() == []
+    assert outcome == {"written": 0, "spilled": 5}
+    assert replay(tmp_path / "spill", LinkStore(mongo_db)).links == 25
+
+
+def test_a_real_client_against_a_port_where_nothing_listens_spills_and_replays(mongo_db, tmp_path):
+    """Injects: a real pymongo client whose server is gone (connection refused, server selection times out).
+
+    Proves: pymongo's own errors take the retry-then-spill path, and the
+    journal replays into a working database with every link.
+    """
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    dead = LinkStore(get_database(f"mongodb://127.0.0.1:{port}/", "gone", check=False, timeout_ms=50))
+    clock = task.Clock()
+    writer, outcome = writer_for(dead, tmp_path, clock, retry_times=1, backoff=0.1, write_timeout=0.2)
+    work = batches(3)
+    for links, pages in work:
+        writer.submit(links, pages)
+        clock.advance(0.2)
+    assert writer.close().called
+    assert outcome == {"written": 0, "spilled": 3}
+    replay(tmp_path / "spill", LinkStore(mongo_db))
+    assert stored_ids(mongo_db)[0] == {doc["_id"] for batch in work for doc in batch[0]}
