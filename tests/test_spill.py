@@ -164,3 +164,34 @@ def test_a_real_client_against_a_port_where_nothing_listens_spills_and_replays(m
     assert outcome == {"written": 0, "spilled": 3}
     replay(tmp_path / "spill", LinkStore(mongo_db))
     assert stored_ids(mongo_db)[0] == {doc["_id"] for batch in work for doc in batch[0]}
+
+
+def test_frontier_leases_are_released_only_once_their_batch_is_durable(mongo_db, tmp_path):
+    """Injects: an outage long enough to spill one batch while another is written after recovery.
+
+    Proves: a batch's frontier leases are handed back when its documents are
+    in MongoDB or in the spill journal, never before (a worker killed while
+    retrying leaves those pages leased, so they are fetched again), and every
+    lease is handed back exactly once.
+    """
+    store = FlakyStore(LinkStore(mongo_db))
+    store.down = True
+    clock = task.Clock()
+    released: list[str] = []
+    writer = SpillingWriter(
+        store, tmp_path / "spill", SpillPolicy(retry_times=2, backoff=1, max_backoff=1),
+        on_written=lambda *_: None, on_spilled=lambda *_: None, on_durable=released.extend,
+        clock=clock, run_in_thread=run_now,
+    )  # fmt: skip
+    first, second = batches(2)
+    writer.submit(*first, ["lease-a", "lease-b"])
+    writer.submit(*second, ["lease-c"])
+    clock.advance(1)
+    assert released == []  # still retrying: nothing durable yet
+    clock.advance(1)
+    assert released == ["lease-a", "lease-b"]  # retries exhausted: spilled to disk
+    store.down = False
+    clock.advance(1)
+    assert released == ["lease-a", "lease-b", "lease-c"]  # written once MongoDB answered
+    assert writer.close().called
+    assert writer.spill_path is not None and writer.spill_path.exists()
