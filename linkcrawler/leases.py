@@ -34,6 +34,8 @@ request_done = object()
 """Signal `(leases: list[str])`: these requests are fully processed; send with `crawler.signals`."""
 
 _POP = """
+local held = redis.call('hget', KEYS[2], ARGV[1])
+if held then return string.sub(held, string.find(held, '|', 1, true) + 1) end
 local popped = redis.call('zrange', KEYS[1], 0, 0, 'WITHSCORES')
 if #popped == 0 then return false end
 redis.call('zremrangebyrank', KEYS[1], 0, 0)
@@ -97,7 +99,13 @@ class Leases:
         self._requeue_one = server.register_script(_REQUEUE_ONE)
 
     def pop(self) -> tuple[str, bytes] | None:
-        """The best request of the frontier, now leased to this worker: `(lease id, encoded request)`."""
+        """The best request of the frontier, now leased to this worker: `(lease id, encoded request)`.
+
+        Idempotent per lease id: when Redis ran the script but its reply was
+        lost (a restart, a dropped connection), the client's retry gets the
+        request already leased under that id, instead of popping a second one
+        over it (which overwrote the first and lost it).
+        """
         lease = f"{self.worker}#{next(self._ids)}"
         data = self._pop(keys=self.keys, args=[lease, time.time() + self.lease_seconds, self.worker])
         if data is None:
@@ -123,9 +131,9 @@ class Leases:
     def requeue_orphans(self) -> int:
         """Put back leases Redis says this worker holds but the worker never received.
 
-        That happens when Redis ran a pop but its reply was lost (Redis
-        restarting, a dropped connection): the client retries and pops
-        another request, and the first would stay leased, renewed, forever.
+        That happens when Redis ran a pop but the client gave up before its
+        reply came (retries exhausted through a long outage): the lease would
+        stay held by a live worker, renewed, forever.
         """
         orphans = [
             field

@@ -124,3 +124,19 @@ def test_a_live_worker_keeps_its_leases_past_lease_seconds_by_renewing(redis_cli
     assert renewed > deadline
     assert other.leases.requeue_expired(now=(deadline + renewed) / 2) == 0  # past the first deadline only
     assert other.leases.requeue_expired(now=renewed + 1) == 1
+
+
+def test_a_pop_retried_after_its_reply_was_lost_gets_the_same_request(redis_client, redis_url):
+    """Redis ran the pop, then died before replying; the client's retry runs the script again with the same
+    lease id. Found by the Redis-restart fault test: the retry popped a second request and wrote it over the
+    first one's lease, and the first page was never fetched."""
+    scheduler = open_scheduler(redis_url)
+    for path in ("first", "second"):
+        scheduler.enqueue_request(Request(f"http://a.com/{path}"))
+    holder = scheduler.leases.worker
+    args = [f"{holder}#lost-reply", 10**12, holder]
+    lost_reply = scheduler.leases._pop(keys=scheduler.leases.keys, args=args)
+    retried = scheduler.leases._pop(keys=scheduler.leases.keys, args=args)
+    assert retried == lost_reply
+    assert redis_client.hlen(LEASES) == 1
+    assert scheduler.next_request().url == "http://a.com/second"
