@@ -49,16 +49,23 @@ def loopback_settings(hosts: Mapping[str, str], idle_close_seconds: float = 3.0)
 
 
 class WorkerProcess:
-    """One `scrapy crawl backlinks` process; `settings` become `-s NAME=VALUE` options."""
+    """One `scrapy crawl backlinks` process; `settings` become `-s NAME=VALUE` options.
 
-    def __init__(self, env: Mapping[str, str], settings: Mapping[str, Any], log_path: Path) -> None:
+    `spider` names another spider of the settings module in `env` (the
+    benchmarks' baselines run the same way as our workers).
+    """
+
+    def __init__(
+        self, env: Mapping[str, str], settings: Mapping[str, Any], log_path: Path, spider: str = defaults.SPIDER_NAME
+    ) -> None:
         self.env = dict(env)
         self.settings = dict(settings)
         self.log_path = log_path
+        self.spider = spider
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> WorkerProcess:
-        command = [sys.executable, "-m", "scrapy", "crawl", defaults.SPIDER_NAME]
+        command = [sys.executable, "-m", "scrapy", "crawl", self.spider]
         for name, value in self.settings.items():
             command += ["-s", f"{name}={value}"]
         with self.log_path.open("ab") as log:

@@ -1,0 +1,58 @@
+"""The bare Scrapy baseline: settings module and spider in one, run as `scrapy crawl bare`.
+
+What a user would write with Scrapy alone: its in-memory scheduler and
+dupefilter, no item pipelines, a spider that follows every `a[href]` with
+`response.follow_all`. Everything that sets the pace is taken from our
+settings (`settings.base`), so both sides run with the same concurrency,
+the same robots.txt obedience (both fetch and obey it), timeouts, retries
+and user agent. The synthetic web is reached through our resolver
+(`CRAWL_HOSTS`, passed by the benchmark as to our workers); Scrapy caches
+each name, so it costs one lookup per host. Redirects are Scrapy's default
+(followed in the downloader), error pages are dropped before the spider:
+bare Scrapy's defaults, where our worker records both.
+
+`bench.crawl` runs it with `SCRAPY_SETTINGS_MODULE=bench.baseline`; the
+seeds come in `BENCH_SEEDS` (a JSON list).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import scrapy
+from scrapy.http import Response, TextResponse
+
+from settings.base import (  # noqa: F401 (settings of this module, shared with our workers)
+    CONCURRENT_REQUESTS,
+    CONCURRENT_REQUESTS_PER_DOMAIN,
+    DOWNLOAD_DELAY,
+    DOWNLOAD_MAXSIZE,
+    DOWNLOAD_TIMEOUT,
+    DOWNLOAD_WARNSIZE,
+    LOG_LEVEL,
+    REQUEST_FINGERPRINTER_IMPLEMENTATION,
+    RETRY_HTTP_CODES,
+    RETRY_TIMES,
+    ROBOTSTXT_OBEY,
+    ROBOTSTXT_PARSER,
+    TELNETCONSOLE_ENABLED,
+    TWISTED_DNS_RESOLVER,
+    USER_AGENT,
+)
+
+BOT_NAME = "bare"
+SPIDER_MODULES = ["bench.baseline"]
+
+
+class BareSpider(scrapy.Spider):
+    name = "bare"
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for url in json.loads(self.settings.get("BENCH_SEEDS", "[]")):
+            yield scrapy.Request(url)
+
+    def parse(self, response: Response) -> Iterator[Any]:
+        if isinstance(response, TextResponse):
+            yield from response.follow_all(xpath="//a/@href")

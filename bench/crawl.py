@@ -1,0 +1,231 @@
+"""Crawl speed side by side: our worker against bare Scrapy and stock scrapy-redis, and two workers against one.
+
+Every side crawls the same synthetic web on loopback from its home pages, as
+real processes started the same way (`linkcrawler.workerproc`), with the same
+concurrency, robots.txt obedience and timeouts (`settings.base`), and the
+same meter (`bench.meter`):
+
+- `ours`: `scrapy crawl backlinks` as deployed: Redis frontier (JSON
+  requests, shared seen-set, page budget), extraction and normalization of
+  every link, the store pipeline. The store writes to MongoDB when
+  `MONGO_URI` is set; otherwise to a journal on disk (what a worker without
+  a database does), and `bench.store` measures MongoDB upserts on their own.
+- `bare`: bare Scrapy (`bench.baseline`): in-memory scheduler, no pipelines,
+  `response.follow_all` on every `a[href]`.
+- `stock`: our spider and pipelines on stock scrapy-redis's scheduler
+  (`scrapy_redis.scheduler.Scheduler` with its defaults: pickled requests,
+  `RFPDupeFilter`, `PriorityQueue`, queue cleared on close). Only the
+  frontier differs from `ours`, so the ratio is the price of what our
+  frontier adds (crash safety, shared politeness, budgets).
+- `ours_x2`: two `ours` workers sharing one frontier.
+
+A run is followed live through its meters and stopped (as Ctrl-C would)
+once it has counted a fixed number of pages after a warm-up (process
+start-up, the first idle poll and the first robots.txt fetches are over by
+then); `BENCH_STOP_AFTER` bounds it should nobody stop it. Sides alternate within a round, in a rotating order, and
+each ratio is taken within one round: the machine is shared, so only pages
+per second measured side by side are compared.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import statistics
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from linkcrawler import defaults
+from linkcrawler.connection import connect_redis
+from linkcrawler.embedded import EmbeddedRedis
+from linkcrawler.mongo import get_database
+from linkcrawler.seeding import push_seeds
+from linkcrawler.synthweb import WebServer, generate_web
+from linkcrawler.workerproc import WorkerProcess, loopback_settings, worker_environment
+
+ROOT = Path(__file__).resolve().parents[1]
+SIDES = ("bare", "stock", "ours", "ours_x2")
+STOCK_SCHEDULER = "scrapy_redis.scheduler.Scheduler"
+STOPPED = (0, -signal.SIGINT)
+"""Exit codes of a worker stopped by SIGINT: a graceful stop, or one interrupted before Scrapy took the signal over."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How big a crawl benchmark is: the web, and the pages each run counts after its warm-up."""
+
+    sites: int
+    pages_per_site: int
+    warmup: int
+    pages: int
+    rounds: int
+    timeout: float = 120.0
+
+
+QUICK = Plan(sites=30, pages_per_site=30, warmup=50, pages=200, rounds=1)
+FULL = Plan(sites=60, pages_per_site=60, warmup=300, pages=1500, rounds=3)
+
+
+@dataclass
+class Run:
+    side: str
+    pages_per_second: float
+    pages: int
+    stats: dict[str, int] = field(default_factory=dict)
+    journal: Path | None = None
+
+
+def steady_window(timelines: list[list[float]], warmup: int, pages: int) -> tuple[float, int] | None:
+    """Pages per second of processes crawling together, once `pages` pages follow the warm-up; None until then.
+
+    The window opens once `warmup` pages are done in all and every process is
+    past its share of them, so a process that started late is never measured
+    alone; it closes at the `pages`-th page after that.
+    """
+    share = warmup // len(timelines)
+    if any(len(times) <= share for times in timelines):
+        return None
+    merged = sorted(t for times in timelines for t in times)
+    if len(merged) <= warmup:
+        return None
+    start = max(merged[warmup], *(times[share] for times in timelines))
+    after = [t for t in merged if t > start]
+    if len(after) < pages:
+        return None
+    return pages / (after[pages - 1] - start), pages
+
+
+def read_meter(path: Path) -> tuple[list[float], dict[str, int] | None]:
+    """Page timestamps written so far by `bench.meter`, and its stats once the crawl has closed."""
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return [], None
+    lines = text.splitlines() if text.endswith("\n") else text.splitlines()[:-1]
+    stats = json.loads(lines.pop()) if lines and lines[-1].startswith("{") else None
+    return [float(line) for line in lines], stats
+
+
+class CrawlBench:
+    """A synthetic web, an embedded Redis and a work directory for the runs; a context manager."""
+
+    def __init__(self, plan: Plan, mongo_uri: str | None = None) -> None:
+        self.plan = plan
+        self.mongo_uri = mongo_uri
+        self.database = f"linkcrawler_bench_{uuid.uuid4().hex[:8]}"
+        self._tmp = tempfile.TemporaryDirectory(prefix="linkcrawler-bench-")
+        self.workdir = Path(self._tmp.name)
+        self._web = WebServer(generate_web(seed=1, sites=plan.sites, pages_per_site=plan.pages_per_site))
+        self._redis = EmbeddedRedis()
+        self._runs = 0
+
+    def __enter__(self) -> CrawlBench:
+        try:
+            self.server = self._web.start()
+            self.redis_url = self._redis.start().url
+            self.redis = connect_redis(self.redis_url)
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._web.stop()
+        self._redis.stop()
+        if self.mongo_uri:
+            get_database(self.mongo_uri, self.database).client.drop_database(self.database)
+        self._tmp.cleanup()
+
+    def run(self, side: str) -> Run:
+        """Crawl from the seeds with a fresh frontier until the page count, and time it."""
+        self._runs += 1
+        rundir = self.workdir / f"{self._runs}-{side}"
+        rundir.mkdir()
+        self.redis.flushdb()
+        workers = 2 if side == "ours_x2" else 1
+        journal = None if self.mongo_uri else rundir / "journal"
+        env, options, spider = self._side(side, journal)
+        options["EXTENSIONS"] = json.dumps({"bench.meter.PageMeter": 0})
+        options["BENCH_STOP_AFTER"] = 3 * (self.plan.warmup + self.plan.pages)
+        meters = [rundir / f"meter-{n}.txt" for n in range(workers)]
+        processes = [
+            WorkerProcess(env, {**options, "BENCH_METER_FILE": meter}, rundir / f"worker-{n}.log", spider=spider)
+            for n, meter in enumerate(meters)
+        ]
+        if spider == defaults.SPIDER_NAME:
+            push_seeds(self.redis, self.server.seeds)
+        for process in processes:
+            process.start()
+        try:
+            rate, pages = self._follow(processes, meters)
+        finally:
+            codes = [process.stop() for process in processes]
+        if any(code not in STOPPED for code in codes):
+            logs = "\n".join(p.log_tail() for p in processes)
+            raise RuntimeError(f"a benchmark crawl failed (exit codes {codes}); worker logs:\n{logs}")
+        stats: dict[str, int] = {}
+        for meter in meters:
+            for key, value in (read_meter(meter)[1] or {}).items():
+                stats[key] = stats.get(key, 0) + value
+        return Run(side, rate, pages, stats, journal)
+
+    def _follow(self, processes: list[WorkerProcess], meters: list[Path]) -> tuple[float, int]:
+        """Watch the meters until the window is complete; the caller then stops the workers (as Ctrl-C would)."""
+        deadline = time.monotonic() + self.plan.timeout
+        while time.monotonic() < deadline:
+            window = steady_window([read_meter(m)[0] for m in meters], self.plan.warmup, self.plan.pages)
+            if window is not None:
+                return window
+            if not all(p.running() for p in processes):
+                break
+            time.sleep(0.1)
+        logs = "\n".join(p.log_tail() for p in processes)
+        raise RuntimeError(f"a benchmark crawl ended or timed out before {self.plan.pages} pages; logs:\n{logs}")
+
+    def _side(self, side: str, journal: Path | None) -> tuple[dict[str, str], dict[str, Any], str]:
+        mongo_uri = self.mongo_uri or f"journal://{journal}"
+        extra = {"PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH"))))}
+        if self.mongo_uri:
+            extra["MONGO_DATABASE"] = self.database
+        options: dict[str, Any] = loopback_settings(self.server.hosts, idle_close_seconds=10)
+        if side == "bare":
+            extra["SCRAPY_SETTINGS_MODULE"] = "bench.baseline"
+            options["BENCH_SEEDS"] = json.dumps(self.server.seeds)
+            return worker_environment(self.redis_url, mongo_uri, extra), options, "bare"
+        if side == "stock":
+            options["SCHEDULER"] = STOCK_SCHEDULER
+        return worker_environment(self.redis_url, mongo_uri, extra), options, defaults.SPIDER_NAME
+
+
+def ratios(runs: dict[str, Run]) -> dict[str, float]:
+    """The ratios of one round."""
+    ours = runs["ours"].pages_per_second
+    return {
+        "worker_vs_bare_scrapy": ours / runs["bare"].pages_per_second,
+        "worker_vs_stock_scrapy_redis": ours / runs["stock"].pages_per_second,
+        "two_workers_vs_one": runs["ours_x2"].pages_per_second / ours,
+    }
+
+
+def measure_rounds(bench: CrawlBench) -> list[dict[str, Run]]:
+    """`plan.rounds` rounds of every side, each round in a different order."""
+    rounds = []
+    for n in range(bench.plan.rounds):
+        order = SIDES[n % len(SIDES) :] + SIDES[: n % len(SIDES)]
+        rounds.append({side: bench.run(side) for side in order})
+    return rounds
+
+
+def summarize(rounds: list[dict[str, Run]]) -> dict[str, Any]:
+    """Median ratios over rounds, and each side's median pages per second for context."""
+    per_round = [ratios(runs) for runs in rounds]
+    result: dict[str, Any] = {key: round(statistics.median(r[key] for r in per_round), 3) for key in per_round[0]}
+    for side in SIDES:
+        result[f"{side}_pages_per_second"] = round(statistics.median(r[side].pages_per_second for r in rounds), 1)
+    result["pages_per_run"] = round(statistics.median(r["ours"].pages for r in rounds))
+    return result

@@ -1,0 +1,129 @@
+"""The benchmark suite: our crawler against what users would run instead, measured side by side in one run.
+
+    python bench/run.py [--quick] [--json]
+
+Serves a synthetic web on loopback, starts an embedded Redis, and measures
+(see each module's docstring for exactly what runs on each side):
+
+- `bench.crawl`: worker_vs_bare_scrapy, worker_vs_stock_scrapy_redis,
+  two_workers_vs_one (pages per second of real `scrapy crawl` processes);
+- `bench.store`: mongo_round_trips_per_1000_links, and the store stage on
+  its own when no MongoDB is given (`MONGO_URI=mongodb://...` puts a real
+  one inside the worker's measurement instead);
+- the modules in `SECTIONS`, each a `measure(quick) -> dict`:
+  `bench.extract` gives extract_vs_lxml_parse.
+
+Only ratios are comparable: every number in one output comes from the same
+run on the same machine, never compare them across runs. `--quick` (one
+round of small crawls) takes under a minute on an idle 2-core machine; the
+full run, three rounds of bigger crawls, a few minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import crawl, store
+from linkcrawler.errors import UserError, mask_uri
+from linkcrawler.mongo import get_database
+
+KEYS = (
+    "worker_vs_bare_scrapy", "worker_vs_stock_scrapy_redis", "extract_vs_lxml_parse", "two_workers_vs_one",
+    "bloom_bytes_per_url", "bloom_false_positive_rate", "fingerprint_set_bytes_per_url",
+    "mongo_round_trips_per_1000_links",
+)  # fmt: skip
+"""The headline numbers, at the top level of the result; everything else a section reports goes in `details`."""
+
+SECTIONS = ("bench.extract",)
+"""Modules with a `measure(quick) -> dict` besides the crawl and the store; add a module here to report its keys."""
+
+PENDING = {
+    "bloom_bytes_per_url": "not measured: Bloom dupefilter not built",
+    "bloom_false_positive_rate": "not measured: Bloom dupefilter not built",
+    "fingerprint_set_bytes_per_url": "not measured: Bloom dupefilter not built",
+}
+"""Why a headline number is null, for keys no section measures yet."""
+
+REAL_MONGO_SCHEMES = ("mongodb://", "mongodb+srv://")
+
+
+def machine() -> dict[str, Any]:
+    model = next(
+        (line.split(":", 1)[1].strip() for line in _cpuinfo().splitlines() if line.startswith("model name")), "unknown"
+    )
+    return {"nproc": os.cpu_count(), "cpu": model, "python": platform.python_version()}
+
+
+def _cpuinfo() -> str:
+    try:
+        return Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return ""
+
+
+def real_mongo_uri() -> str | None:
+    """`MONGO_URI` if it names a real MongoDB (checked now, so a dead one fails before any crawl)."""
+    uri = os.environ.get("MONGO_URI", "").strip()
+    if not uri.startswith(REAL_MONGO_SCHEMES):
+        return None
+    get_database(uri, "linkcrawler_bench").client.close()
+    return uri
+
+
+def measure(quick: bool = False, plan: crawl.Plan | None = None) -> dict[str, Any]:
+    """Every benchmark, as one flat dict (`plan` overrides the crawl size, for tests)."""
+    mongo_uri = real_mongo_uri()
+    sections: dict[str, dict[str, Any]] = {}
+    with crawl.CrawlBench(plan or (crawl.QUICK if quick else crawl.FULL), mongo_uri) as bench:
+        rounds = crawl.measure_rounds(bench)
+        sections["crawl"] = crawl.summarize(rounds)
+        sections["store"] = store.measure(rounds[0]["ours"], mongo_uri)
+    for name in SECTIONS:
+        sections[name.rpartition(".")[2]] = importlib.import_module(name).measure(quick)
+    result: dict[str, Any] = dict.fromkeys(KEYS)
+    details: dict[str, dict[str, Any]] = {}
+    for section, values in sections.items():
+        result.update((key, value) for key, value in values.items() if key in KEYS)
+        details[section] = {key: value for key, value in values.items() if key not in KEYS}
+    return {
+        **result,
+        "store_stage": details["store"].pop("store_stage"),
+        "notes": {key: note for key, note in PENDING.items() if result[key] is None},
+        "details": details,
+        "machine": machine(),
+        "mongodb": mask_uri(mongo_uri) if mongo_uri else None,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one round of small crawls (under a minute)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args()
+    try:
+        result = measure(args.quick)
+    except UserError as exc:
+        print(f"bench/run.py: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    if args.json:
+        print(json.dumps(result))
+        return
+    for key in KEYS:
+        print(f"{key:36} {result['notes'].get(key, result[key])}")
+    print(f"{'store stage':36} {result['store_stage']}")
+    for section, values in result["details"].items():
+        print(f"{section}: " + ", ".join(f"{key} {value}" for key, value in values.items()))
+    print(f"{'machine':36} {result['machine']}")
+
+
+if __name__ == "__main__":
+    main()
