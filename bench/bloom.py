@@ -42,7 +42,7 @@ def fingerprints(start: int, count: int) -> list[str]:
 
 
 def measure(quick: bool = False) -> dict[str, float]:
-    urls = 200_000 if quick else 1_000_000
+    urls = 50_000 if quick else 1_000_000
     seen = fingerprints(0, urls)
     unseen = [bytes.fromhex(fp) for fp in fingerprints(urls, urls // 2)]
     with EmbeddedRedis() as server:
@@ -69,7 +69,7 @@ def measure(quick: bool = False) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="200,000 URLs instead of 1,000,000")
+    parser.add_argument("--quick", action="store_true", help="50,000 URLs instead of 1,000,000")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     result = measure(args.quick)
