@@ -13,8 +13,6 @@ share it claims to have seen is the real false-positive rate.
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -24,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scrapy_redis.dupefilter import RFPDupeFilter
 
+from bench.cli import run_measure
 from linkcrawler.bloom import BloomFilter, BloomLayout
 from linkcrawler.connection import connect_redis
 from linkcrawler.embedded import EmbeddedRedis
@@ -67,18 +66,5 @@ def measure(quick: bool = False) -> dict[str, float]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="50,000 URLs instead of 1,000,000")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    args = parser.parse_args()
-    result = measure(args.quick)
-    if args.json:
-        print(json.dumps(result))
-        return
-    for key, value in result.items():
-        print(f"{key:32} {value}")
-
-
 if __name__ == "__main__":
-    main()
+    run_measure(measure, __doc__, "50,000 URLs instead of 1,000,000")

@@ -25,8 +25,6 @@ pages): 1.0 would mean extraction is free.
 
 from __future__ import annotations
 
-import argparse
-import json
 import random
 import statistics
 import sys
@@ -38,6 +36,7 @@ import lxml.html
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.cli import run_measure
 from linkcrawler.extract import Extractor
 
 WORDS = (
@@ -185,18 +184,5 @@ def measure(quick: bool = False) -> dict[str, float]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer pages and rounds")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    args = parser.parse_args()
-    result = measure(args.quick)
-    if args.json:
-        print(json.dumps(result))
-        return
-    for key, value in result.items():
-        print(f"{key:28} {value}")
-
-
 if __name__ == "__main__":
-    main()
+    run_measure(measure, __doc__, "fewer pages and rounds")

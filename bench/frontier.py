@@ -19,8 +19,6 @@ is the median over rounds of each ratio: 1.0 means free.
 
 from __future__ import annotations
 
-import argparse
-import json
 import statistics
 import sys
 import uuid
@@ -29,6 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.cli import run_measure
 from linkcrawler.demo import LocalCrawl
 from linkcrawler.synthweb import WebServer, generate_web
 
@@ -67,14 +66,5 @@ def _median_ratio(ours: list[float], baseline: list[float]) -> float:
     return round(statistics.median(o / b for o, b in zip(ours, baseline, strict=True)), 3)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="one round on a smaller web")
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-    result = measure(args.quick)
-    print(json.dumps(result) if args.json else "\n".join(f"{k}: {v}" for k, v in result.items()))
-
-
 if __name__ == "__main__":
-    main()
+    run_measure(measure, __doc__, "one round on a smaller web")
