@@ -151,7 +151,9 @@ class CrawlBench:
         journal = None if self.mongo_uri else rundir / "journal"
         env, options, spider = self._side(side, journal)
         options["EXTENSIONS"] = json.dumps({"bench.meter.PageMeter": 0})
-        options["BENCH_STOP_AFTER"] = 3 * (self.plan.warmup + self.plan.pages)
+        # Only a bound for a run nobody stops: generous, because a second worker joins up to one engine idle
+        # poll (5 s) after the first, which must not have stopped by then.
+        options["BENCH_STOP_AFTER"] = 10 * (self.plan.warmup + self.plan.pages)
         meters = [rundir / f"meter-{n}.txt" for n in range(workers)]
         processes = [
             WorkerProcess(env, {**options, "BENCH_METER_FILE": meter}, rundir / f"worker-{n}.log", spider=spider)

@@ -13,7 +13,8 @@ from bench import crawl, run
 
 pytestmark = pytest.mark.slow
 
-TINY = crawl.Plan(sites=20, pages_per_site=20, warmup=10, pages=60, rounds=1)
+# Big enough that two workers overlap: the second can join a few seconds after the first.
+TINY = crawl.Plan(sites=30, pages_per_site=30, warmup=10, pages=60, rounds=1)
 
 
 def test_the_suite_reports_every_headline_number_as_a_positive_number(monkeypatch):
