@@ -14,7 +14,6 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, UpdateOne
 
 HISTORY = "profile_history"
-HEADLINE = ("backlinks", "referring_domains", "dofollow", "nofollow", "new", "lost", "broken", "authority")
 
 
 def ensure_indexes(database: Any) -> None:
