@@ -14,11 +14,13 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 
 from linkcrawler.connection import connect_redis
+from linkcrawler.demo import LocalCrawl
 from linkcrawler.embedded import EmbeddedRedis
 from linkcrawler.mongo import get_database
 
@@ -56,3 +58,14 @@ def mongo_db(mongo_uri: str) -> Iterator[Any]:
     database = get_database(mongo_uri, name)
     yield database
     database.client.drop_database(name)
+
+
+@contextmanager
+def local_crawl(redis_url: str, prefix: str) -> Iterator[LocalCrawl]:
+    """A `LocalCrawl` storing into a database of its own (real MongoDB when given), dropped however the test ends."""
+    database = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with LocalCrawl(redis_url, REAL_MONGO_URI, database=database) as crawl:
+        try:
+            yield crawl
+        finally:
+            crawl.store.db.client.drop_database(database)

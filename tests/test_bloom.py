@@ -9,11 +9,10 @@ import pytest
 from scrapy import Request
 
 from linkcrawler.bloom import BloomDupeFilter, BloomFilter, BloomLayout
-from linkcrawler.demo import LocalCrawl
 from linkcrawler.errors import UserError
 from linkcrawler.seeding import start_new_run
 from linkcrawler.synthweb import WebServer, fetchable_pages, generate_web
-from tests.conftest import REAL_MONGO_URI
+from tests.conftest import local_crawl
 from tests.test_frontier import open_scheduler
 
 pytestmark = pytest.mark.faults
@@ -77,11 +76,10 @@ def test_workers_sized_differently_are_refused(redis_client):
 def test_a_real_crawl_with_the_bloom_dupefilter_fetches_every_page_once(redis_client, redis_url):
     """Injects: the Bloom seen-set in place of scrapy-redis's, two real workers. Proves: every page, each once."""
     web = generate_web(seed=5, sites=8, pages_per_site=10)
-    with LocalCrawl(redis_url, REAL_MONGO_URI, database="linkcrawler_bloom_crawl") as crawl, WebServer(web) as server:
+    with local_crawl(redis_url, "linkcrawler_bloom") as crawl, WebServer(web) as server:
         settings = {"DUPEFILTER_CLASS": BLOOM, "BLOOM_CAPACITY": 100_000, "BLOOM_ERROR_RATE": 0.0001}
         result = crawl.crawl(server.seeds, server.hosts, workers=2, timeout=240, settings=settings)
         hits = {url: n for url, n in server.hits().items() if not url.endswith("/robots.txt")}
-        crawl.store.db.client.drop_database("linkcrawler_bloom_crawl")
     assert result.worker_exit_codes == [0, 0], result.logs
     assert set(hits) == fetchable_pages(server.web)
     assert set(hits.values()) == {1}

@@ -7,17 +7,15 @@ or the store shows up as a difference here.
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
 from datetime import UTC
 
 import pytest
 
-from linkcrawler.demo import LocalCrawl
 from linkcrawler.errors import UserError
 from linkcrawler.synthweb import WebServer, fetchable_pages, generate_web, ground_truth
 from linkcrawler.urls import split_host
-from tests.conftest import REAL_MONGO_URI
+from tests.conftest import local_crawl
 
 pytestmark = pytest.mark.slow
 
@@ -35,9 +33,8 @@ def web():
 
 @pytest.fixture
 def crawl(redis_client, redis_url):
-    with LocalCrawl(redis_url, REAL_MONGO_URI, database=f"linkcrawler_e2e_{uuid.uuid4().hex[:8]}") as local:
+    with local_crawl(redis_url, "linkcrawler_e2e") as local:
         yield local
-        local.store.db.client.drop_database(local.store.db.name)
 
 
 def test_two_workers_fetch_every_page_once_and_store_exactly_the_ground_truth(web, crawl):

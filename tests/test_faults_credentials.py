@@ -10,12 +10,11 @@ from typer.testing import CliRunner
 
 from linkcrawler.cli.app import app
 from linkcrawler.connection import connect_redis
-from linkcrawler.demo import LocalCrawl
 from linkcrawler.embedded import EmbeddedRedis
 from linkcrawler.errors import UserError
 from linkcrawler.mongo import get_database
 from linkcrawler.synthweb import WebServer, fetchable_pages, generate_web
-from tests.conftest import REAL_MONGO_URI
+from tests.conftest import local_crawl
 from tests.crawlfaults import page_hits
 
 pytestmark = pytest.mark.faults
@@ -39,14 +38,12 @@ def test_a_crawl_through_a_password_protected_redis_never_shows_the_password(pro
     with pytest.raises(UserError, match="cannot reach Redis"):
         connect_redis(protected_redis.url.replace(PASSWORD, "wrong"))
     web = generate_web(seed=2, sites=5, pages_per_site=5)
-    database = f"linkcrawler_creds_{uuid.uuid4().hex[:8]}"
-    with LocalCrawl(protected_redis.url, REAL_MONGO_URI, database=database) as crawl, WebServer(web) as server:
+    with local_crawl(protected_redis.url, "linkcrawler_creds") as crawl, WebServer(web) as server:
         crawl.redis.flushdb()
         result = crawl.crawl(server.seeds, server.hosts, workers=2, timeout=180, settings={"LOG_LEVEL": "DEBUG"})
         hits = page_hits(server.hits())
         logs = "".join(path.read_text(errors="replace") for path in crawl.workdir.glob("worker-*.log"))
         services = str(crawl.describe_services())
-        crawl.store.db.client.drop_database(database)
     stats = CliRunner().invoke(app, ["stats", "--redis-url", protected_redis.url])
 
     assert result.worker_exit_codes == [0, 0], result.logs

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
-from linkcrawler.demo import LocalCrawl
 from linkcrawler.synthweb import WebServer, fetchable_pages, generate_web
-from tests.conftest import REAL_MONGO_URI
+from tests.conftest import local_crawl
 from tests.crawlfaults import page_hits
 
 pytestmark = pytest.mark.faults
@@ -34,12 +31,10 @@ def test_limits_per_site_hold_across_workers(redis_client, redis_url):
         "CONCURRENT_REQUESTS_PER_DOMAIN": 4,
         "CONCURRENT_REQUESTS": 8,  # fewer responses queued behind a slot's send: less event-loop latency
     }
-    database = f"linkcrawler_polite_{uuid.uuid4().hex[:8]}"
-    with LocalCrawl(redis_url, REAL_MONGO_URI, database=database) as crawl, WebServer(web, delay=1.0) as server:
+    with local_crawl(redis_url, "linkcrawler_polite") as crawl, WebServer(web, delay=1.0) as server:
         result = crawl.crawl(server.seeds, server.hosts, workers=2, timeout=240, settings=settings)
         stats = server.host_stats()
         hits = page_hits(server.hits())
-        crawl.store.db.client.drop_database(database)
 
     assert result.worker_exit_codes == [0, 0], result.logs
     assert set(hits) == fetchable_pages(server.web)

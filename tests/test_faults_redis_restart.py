@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import time
-import uuid
 
 import pytest
 
-from linkcrawler.demo import LocalCrawl
 from linkcrawler.embedded import EmbeddedRedis
 from linkcrawler.synthweb import WebServer, fetchable_pages, generate_web, ground_truth, identity
-from tests.conftest import REAL_MONGO_URI
+from tests.conftest import local_crawl
 from tests.crawlfaults import LEASES_KEY, finish, page_hits, wait_for
 
 pytestmark = pytest.mark.faults
@@ -32,8 +30,7 @@ def test_workers_ride_out_a_redis_restart(redis_server):
     no lease left behind.
     """
     web = generate_web(seed=8, sites=30, pages_per_site=20)
-    database = f"linkcrawler_redis_{uuid.uuid4().hex[:8]}"
-    with LocalCrawl(redis_server.url, REAL_MONGO_URI, database=database) as crawl, WebServer(web, delay=0.02) as server:
+    with local_crawl(redis_server.url, "linkcrawler_redis") as crawl, WebServer(web, delay=0.02) as server:
         expected = fetchable_pages(server.web)
         crawl.seed(server.seeds)
         workers = crawl.start_workers(2, server.hosts, {"LEASE_SECONDS": 5})
@@ -45,7 +42,6 @@ def test_workers_ride_out_a_redis_restart(redis_server):
         hits = page_hits(server.hits())
         stored = {identity(doc) for doc in crawl.store.links.find()}
         leased = crawl.redis.hlen(LEASES_KEY)
-        crawl.store.db.client.drop_database(database)
 
     assert codes == [0, 0], [w.log_tail(40) for w in workers]
     assert set(hits) == expected

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
-from linkcrawler.demo import LocalCrawl
 from linkcrawler.synthweb import WebServer, fetchable_pages, generate_web, ground_truth, identity
-from tests.conftest import REAL_MONGO_URI
+from tests.conftest import local_crawl
 from tests.crawlfaults import LEASES_KEY, finish, leases_of, page_hits, wait_for
 
 pytestmark = pytest.mark.faults
@@ -19,9 +16,8 @@ KILLS = 3
 
 @pytest.fixture
 def crawl(redis_client, redis_url):
-    with LocalCrawl(redis_url, REAL_MONGO_URI, database=f"linkcrawler_kill_{uuid.uuid4().hex[:8]}") as local:
+    with local_crawl(redis_url, "linkcrawler_kill") as local:
         yield local
-        local.store.db.client.drop_database(local.store.db.name)
 
 
 def test_a_worker_killed_three_times_loses_no_page(crawl, capsys):
