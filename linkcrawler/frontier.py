@@ -18,13 +18,15 @@ What changes against stock scrapy-redis:
 from __future__ import annotations
 
 import secrets
+from itertools import compress
 from typing import Any
 
 from scrapy import Request, signals
 from scrapy.utils.misc import load_object
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
-from twisted.internet import task
+from twisted.internet import reactor, task
+from twisted.internet.base import DelayedCall
 
 from linkcrawler import defaults, serializer
 from linkcrawler.connection import connect_redis, redis_url_from_settings
@@ -36,11 +38,23 @@ from linkcrawler.workers import worker_id
 DEFAULT_QUEUE_CLASS = "scrapy_redis.queue.PriorityQueue"
 
 _ENQUEUE = """
-if ARGV[1] ~= '' and redis.call('sadd', KEYS[1], ARGV[1]) == 0 then return 0 end
-if ARGV[4] ~= '' and redis.call('hincrby', KEYS[3], ARGV[4], 1) > tonumber(ARGV[5]) then return -1 end
-redis.call('zadd', KEYS[2], ARGV[2], ARGV[3])
-return 1
+local limit = tonumber(ARGV[1])
+local results = {}
+for i = 2, #ARGV, 4 do
+  local result = 1
+  if ARGV[i] ~= '' and redis.call('sadd', KEYS[1], ARGV[i]) == 0 then
+    result = 0
+  elseif ARGV[i + 3] ~= '' and redis.call('hincrby', KEYS[3], ARGV[i + 3], 1) > limit then
+    result = -1
+  else
+    redis.call('zadd', KEYS[2], ARGV[i + 1], ARGV[i + 2])
+  end
+  results[#results + 1] = result
+end
+return results
 """
+"""Mark each request seen, count it against its domain's budget and queue it: per request
+(fingerprint, score, data, domain), one result: 1 queued, 0 seen before, -1 over budget."""
 
 
 class Scheduler(RedisScheduler):
@@ -82,6 +96,8 @@ class Scheduler(RedisScheduler):
         self.renew_seconds = renew_seconds
         self._renewal: task.LoopingCall | None = None
         self._enqueue = server.register_script(_ENQUEUE)
+        self._pending: list[Request] = []
+        self._flush_call: DelayedCall | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> Scheduler:
@@ -139,17 +155,31 @@ class Scheduler(RedisScheduler):
         """Leases still held (requests cut short by a shutdown) go back to the frontier for another worker."""
         if self._renewal is not None and self._renewal.running:
             self._renewal.stop()
+        self.flush()
         if self.leases is not None:
             self.leases.release()
 
     def enqueue_request(self, request: Request) -> bool:
+        """Requests wait in a local batch until the next pop, ack or reactor turn (see `flush`).
+
+        A page's links then cost two round trips to the shared seen-set, not
+        one each. A duplicate is thus dropped after this has returned True:
+        it counts as `dupefilter/filtered` but sends no `request_dropped`.
+        """
         lease = request.meta.pop(LEASE_META, None)  # a retry of a leased request: queued again, then released
-        queued = self._push(request)
+        self._pending.append(request)
         if lease is not None:
             self.ack([lease])
-        return queued
+        elif self._flush_call is None:
+            self._flush_call = reactor.callLater(0, self.flush)
+        return True
+
+    def has_pending_requests(self) -> bool:
+        self.flush()
+        return super().has_pending_requests()
 
     def next_request(self) -> Request | None:
+        self.flush()
         if self.leases is None:
             request = self.queue.pop(self.idle_before_close)
         else:
@@ -160,10 +190,27 @@ class Scheduler(RedisScheduler):
         return request
 
     def ack(self, leases: list[str]) -> None:
-        """Handler of `linkcrawler.leases.request_done`."""
+        """Handler of `linkcrawler.leases.request_done`.
+
+        The waiting requests are queued first: a page's lease must not be
+        released while the links found on it are only in this process.
+        """
+        self.flush()
         if self.leases is not None:
             self.leases.ack(leases)
             self.stats.inc_value("frontier/leases_acked", len(leases))
+
+    def flush(self) -> None:
+        """Queue the waiting requests: one round trip asks the seen-set about all, one more queues the new ones."""
+        if self._flush_call is not None and self._flush_call.active():
+            self._flush_call.cancel()
+        self._flush_call = None
+        pending, self._pending = self._pending, []
+        if type(self.df).request_seen is not RFPDupeFilter.request_seen:
+            for request in pending:
+                self._push_checked(request)
+        elif pending:
+            self._push_batch(pending)
 
     def item_done(self, item: Any, **_: Any) -> None:
         """A dropped or failed item ends its page's processing all the same."""
@@ -186,35 +233,42 @@ class Scheduler(RedisScheduler):
         request.meta[LEASE_META] = lease
         return request
 
-    def _push(self, request: Request) -> bool:
-        if type(self.df).request_seen is not RFPDupeFilter.request_seen:
-            return self._push_checked(request)
-        fingerprint = "" if request.dont_filter else self.df.request_fingerprint(request)
-        if fingerprint and self.server.sismember(self.df.key, fingerprint):  # most links: seen, and cheap to say so
-            self.df.log(request, self.spider)
-            return False
-        _, domain = split_host(request.url) if self.pages_per_domain else ("", "")
-        args = [fingerprint, -request.priority, self.queue._encode_request(request), domain, self.pages_per_domain]
-        result = self._enqueue(keys=[self.df.key, self.queue.key, self.budget_key], args=args)
-        if result == 0:
-            self.df.log(request, self.spider)
-            return False
-        if result < 0:
-            self.stats.inc_value("frontier/over_domain_budget")
-            return False
-        self.stats.inc_value("scheduler/enqueued/redis")
-        return True
+    def _push_batch(self, requests: list[Request]) -> None:
+        fingerprints = ["" if r.dont_filter else self.df.request_fingerprint(r) for r in requests]
+        checked = [fingerprint for fingerprint in fingerprints if fingerprint]
+        seen = set(compress(checked, self.server.smismember(self.df.key, checked))) if checked else set()
+        args: list[Any] = [self.pages_per_domain]
+        fresh = []
+        for request, fingerprint in zip(requests, fingerprints, strict=True):
+            if fingerprint in seen:  # most links: seen, and cheap to say so without encoding the request
+                self._filtered(request)
+                continue
+            fresh.append(request)
+            domain = split_host(request.url)[1] if self.pages_per_domain else ""
+            args += [fingerprint, -request.priority, self.queue._encode_request(request), domain]
+        if not fresh:
+            return
+        results = self._enqueue(keys=[self.df.key, self.queue.key, self.budget_key], args=args)
+        for request, result in zip(fresh, results, strict=True):
+            if result == 0:
+                self._filtered(request)
+            elif result < 0:
+                self.stats.inc_value("frontier/over_domain_budget")
+            else:
+                self.stats.inc_value("scheduler/enqueued/redis")
 
-    def _push_checked(self, request: Request) -> bool:
+    def _push_checked(self, request: Request) -> None:
         if not request.dont_filter and self.df.request_seen(request):
-            self.df.log(request, self.spider)
-            return False
-        if not self._within_budget(request):
+            self._filtered(request)
+        elif not self._within_budget(request):
             self.stats.inc_value("frontier/over_domain_budget")
-            return False
-        self.stats.inc_value("scheduler/enqueued/redis")
-        self.queue.push(request)
-        return True
+        else:
+            self.stats.inc_value("scheduler/enqueued/redis")
+            self.queue.push(request)
+
+    def _filtered(self, request: Request) -> None:
+        self.df.log(request, self.spider)
+        self.stats.inc_value("dupefilter/filtered")
 
     def _within_budget(self, request: Request) -> bool:
         if not self.pages_per_domain:

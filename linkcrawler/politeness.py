@@ -5,8 +5,10 @@ process: ten workers are ten times as hard on a site as one. Here every
 download first takes a slot of its site in Redis (one Lua script: expired
 slots dropped, the slot count and the time since the site's last request
 checked, the slot taken), and gives it back when the response or error
-comes. A request whose site is busy waits for a later retry of the script
-without blocking the reactor; the frontier keeps feeding other sites.
+comes. A request whose site is busy waits, without blocking the reactor,
+until this worker frees a slot of that site or a poll interval passes (for
+slots other workers hold; 50 ms doubling up to 400 ms); the frontier keeps
+feeding other sites meanwhile.
 
 Time comes from the Redis server (`TIME`), so workers on machines whose
 clocks disagree still keep one site's requests apart. A slot expires after
@@ -17,11 +19,13 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections import Counter
 from typing import Any
 
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import reactor, task
+from twisted.internet.defer import Deferred
 
 from linkcrawler import defaults
 from linkcrawler.connection import connect_redis, redis_url_from_settings
@@ -88,15 +92,19 @@ class PolitenessMiddleware:
     """
 
     POLL_SECONDS = 0.05
+    MAX_POLL_SECONDS = 0.4
 
     def __init__(self, slots: SiteSlots, *, concurrency: int, delay: float, by_domain: bool,
-                 crawl_delay: bool, max_delay: float) -> None:  # fmt: skip
+                 crawl_delay: bool, max_delay: float, clock: Any = reactor) -> None:  # fmt: skip
         self.slots = slots
+        self.clock = clock
         self.concurrency = concurrency
         self.delay = delay
         self.by_domain = by_domain
         self.crawl_delay = crawl_delay
         self.max_delay = max_delay
+        self._waiting: dict[str, list[Deferred[None]]] = {}
+        self._held: Counter[str] = Counter()
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> PolitenessMiddleware:
@@ -127,10 +135,37 @@ class PolitenessMiddleware:
         if self.crawl_delay and request.meta.get(CRAWL_DELAY_META):
             delay = max(delay, min(float(request.meta[CRAWL_DELAY_META]), self.max_delay))
         token = uuid.uuid4().hex
+        # Slots this worker holds wake it when freed: poll for them only as a fallback.
+        poll = self.MAX_POLL_SECONDS if self._held[site] else self.POLL_SECONDS
         while (wait := self.slots.acquire(site, token, self.concurrency, delay)) != 0:
-            seconds = wait / 1000 if wait > 0 else self.POLL_SECONDS
-            await maybe_deferred_to_future(task.deferLater(reactor, seconds * random.uniform(1.0, 1.2)))
+            if wait > 0:
+                await maybe_deferred_to_future(task.deferLater(self.clock, wait / 1000 * random.uniform(1.0, 1.2)))
+            else:
+                await maybe_deferred_to_future(self._slot_freed(site, poll * random.uniform(1.0, 1.2)))
+                poll = min(2 * poll, self.MAX_POLL_SECONDS)
+        self._held[site] += 1
         request.meta[SLOT_META] = (site, token)
+
+    def _slot_freed(self, site: str, timeout: float) -> Deferred[None]:
+        """Fires when this worker gives back a slot of `site`, or after `timeout` for slots other workers hold.
+
+        Polling alone cost a busy worker several Redis round trips per page.
+        """
+        freed: Deferred[None] = Deferred()
+        waiting = self._waiting.setdefault(site, [])
+        waiting.append(freed)
+        timer = self.clock.callLater(timeout, freed.callback, None)
+
+        def forget(result: None) -> None:
+            if timer.active():
+                timer.cancel()
+            waiting.remove(freed)
+            if not waiting:
+                del self._waiting[site]
+            return result
+
+        freed.addBoth(forget)
+        return freed
 
     def process_response(self, request: Any, response: Any) -> Any:
         self._release(request)
@@ -143,3 +178,7 @@ class PolitenessMiddleware:
         slot = request.meta.pop(SLOT_META, None)
         if slot is not None:
             self.slots.release(*slot)
+            self._held -= Counter({slot[0]: 1})
+            waiting = self._waiting.get(slot[0])
+            if waiting:
+                waiting[0].callback(None)

@@ -96,8 +96,13 @@ class BacklinksSpider(RedisSpider):
         A hop's target then goes through the shared seen-set like any link, so
         a redirect to a page already crawled is recorded (as a page with its
         redirect link) without fetching that page twice.
+
+        The callback is left to Scrapy's default (`parse`): Scrapy inspects
+        the source of a generator callback for a `return` value on every
+        response of a request restored from Redis (its cache is keyed by the
+        short-lived bound method), a few percent of a worker's time.
         """
-        return Request(url, callback=self.parse, errback=self.failed, meta={"dont_redirect": True})
+        return Request(url, errback=self.failed, meta={"dont_redirect": True})
 
     def parse(self, response: Response) -> Iterator[Any]:
         self.last_active = time.time()
@@ -142,8 +147,8 @@ class BacklinksSpider(RedisSpider):
     def follow_once(self, links: list[Any]) -> Iterator[Request]:
         """One request per URL a page links to, however often it does (logo and nav, image and text link).
 
-        Every request costs a round trip to the shared seen-set in Redis, the
-        biggest cost of a worker over bare Scrapy (see the README's benchmarks).
+        The frontier checks a page's requests against the shared seen-set
+        together (`linkcrawler.frontier.Scheduler.flush`).
         """
         followed = set()
         for link in links:

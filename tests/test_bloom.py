@@ -13,7 +13,7 @@ from linkcrawler.errors import UserError
 from linkcrawler.seeding import start_new_run
 from linkcrawler.synthweb import WebServer, fetchable_pages, generate_web
 from tests.conftest import local_crawl
-from tests.test_frontier import open_scheduler
+from tests.test_frontier import open_scheduler, queued
 
 pytestmark = pytest.mark.faults
 
@@ -57,12 +57,12 @@ def test_the_frontier_shares_it_between_workers_and_a_new_run_clears_it(redis_cl
     settings = {"DUPEFILTER_CLASS": BLOOM, "BLOOM_CAPACITY": 1000, "BLOOM_ERROR_RATE": 0.001}
     first, second = open_scheduler(redis_url, **settings), open_scheduler(redis_url, **settings)
     assert isinstance(first.df, BloomDupeFilter)
-    assert first.enqueue_request(Request("http://a.com/page"))
-    assert not second.enqueue_request(Request("http://a.com/page"))
+    assert queued(first, Request("http://a.com/page")) == 1
+    assert queued(second, Request("http://a.com/page")) == 0
     assert redis_client.keys("probe:dupefilter*") != []
     start_new_run(redis_client, "probe")
     assert redis_client.keys("probe:dupefilter*") == []
-    assert open_scheduler(redis_url, **settings).enqueue_request(Request("http://a.com/page"))
+    assert queued(open_scheduler(redis_url, **settings), Request("http://a.com/page")) == 1
 
 
 def test_workers_sized_differently_are_refused(redis_client):

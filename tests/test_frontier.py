@@ -8,6 +8,7 @@ from scrapy import Request, Spider
 from scrapy.utils.test import get_crawler
 
 from linkcrawler.frontier import Scheduler
+from linkcrawler.leases import LEASE_META
 
 
 class Probe(Spider):
@@ -23,9 +24,18 @@ def open_scheduler(redis_url: str, **settings) -> Scheduler:
     return scheduler
 
 
+def queued(scheduler: Scheduler, *requests: Request) -> int:
+    """How many of `requests` the frontier queued: they are checked against the seen-set as one batch."""
+    before = scheduler.stats.get_value("scheduler/enqueued/redis", 0)
+    for request in requests:
+        assert scheduler.enqueue_request(request)
+    scheduler.flush()
+    return scheduler.stats.get_value("scheduler/enqueued/redis", 0) - before
+
+
 def test_requests_are_stored_as_json_and_come_back_whole(redis_client, redis_url):
     scheduler = open_scheduler(redis_url)
-    scheduler.enqueue_request(Request("http://a.com/x", meta={"depth": 2}, priority=5))
+    assert queued(scheduler, Request("http://a.com/x", meta={"depth": 2}, priority=5)) == 1
     [raw] = redis_client.zrange("probe:requests", 0, -1)
     assert json.loads(raw)["url"] == "http://a.com/x"
     request = scheduler.next_request()
@@ -35,16 +45,16 @@ def test_requests_are_stored_as_json_and_come_back_whole(redis_client, redis_url
 
 def test_two_workers_share_one_seen_set(redis_client, redis_url):
     first, second = open_scheduler(redis_url), open_scheduler(redis_url)
-    assert first.enqueue_request(Request("http://a.com/page"))
-    assert not second.enqueue_request(Request("http://a.com/page"))
-    assert not second.enqueue_request(Request("http://a.com/page#fragment"))
+    assert queued(first, Request("http://a.com/page")) == 1
+    assert queued(second, Request("http://a.com/page"), Request("http://a.com/page#fragment")) == 0
     assert len(first) == 1
+    assert second.stats.get_value("dupefilter/filtered") == 2
 
 
 def test_page_budget_per_domain_holds_across_workers(redis_client, redis_url):
     workers = [open_scheduler(redis_url, PAGES_PER_DOMAIN=3) for _ in range(2)]
     accepted = sum(
-        workers[n % 2].enqueue_request(Request(f"http://{host}/p{n}"))
+        queued(workers[n % 2], Request(f"http://{host}/p{n}"))
         for n, host in enumerate(["a.com", "www.a.com", "blog.a.com", "a.com", "a.com", "b.co.uk"])
     )
     assert accepted == 4  # three pages of a.com (any host), one of b.co.uk
@@ -56,4 +66,32 @@ def test_closing_one_worker_keeps_the_frontier_for_the_others(redis_client, redi
     first.enqueue_request(Request("http://a.com/1"))
     first.close("finished")
     assert len(second) == 1
-    assert not second.enqueue_request(Request("http://a.com/1"))
+    assert queued(second, Request("http://a.com/1")) == 0
+
+
+def command_calls(redis_client, *commands: str) -> int:
+    stats = redis_client.info("commandstats")
+    return sum(stats.get(f"cmdstat_{command}", {}).get("calls", 0) for command in commands)
+
+
+def test_a_pages_links_cost_two_round_trips_to_the_seen_set(redis_client, redis_url):
+    """Fifty links of which five are new: one question for all fifty, one script queueing the five."""
+    scheduler = open_scheduler(redis_url)
+    assert queued(scheduler, *(Request(f"http://a.com/old/{n}") for n in range(45))) == 45
+    redis_client.config_resetstat()
+    links = [Request(f"http://a.com/old/{n}") for n in range(45)] + [Request(f"http://a.com/new/{n}") for n in range(5)]
+    assert queued(scheduler, *links) == 5
+    assert command_calls(redis_client, "smismember", "sismember") == 1
+    assert command_calls(redis_client, "evalsha", "eval") == 1
+    assert scheduler.stats.get_value("dupefilter/filtered") == 45
+
+
+def test_links_waiting_in_the_batch_reach_redis_before_their_page_is_acknowledged(redis_client, redis_url):
+    """A worker killed after the ack must not take the links found on that page with it."""
+    scheduler = open_scheduler(redis_url)
+    scheduler.enqueue_request(Request("http://a.com/page"))
+    page = scheduler.next_request()
+    scheduler.enqueue_request(Request("http://a.com/linked"))
+    assert redis_client.zcard("probe:requests") == 0
+    scheduler.ack([page.meta[LEASE_META]])
+    assert redis_client.zcard("probe:requests") == 1

@@ -10,7 +10,7 @@ from scrapy.utils.test import get_crawler
 from linkcrawler.frontier import Scheduler
 from linkcrawler.leases import LEASE_META, request_done
 from linkcrawler.seeding import start_new_run
-from tests.test_frontier import Probe, open_scheduler
+from tests.test_frontier import Probe, open_scheduler, queued
 
 LEASES = "probe:leases"
 
@@ -51,7 +51,7 @@ def test_a_retry_is_queued_again_and_its_old_lease_released(redis_client, redis_
     request = scheduler.next_request()
     retry = request.replace(dont_filter=True)
     assert scheduler.enqueue_request(retry)
-    assert redis_client.hlen(LEASES) == 0
+    assert redis_client.hlen(LEASES) == 0 and redis_client.zcard("probe:requests") == 1
     again = scheduler.next_request()
     assert again.url == "http://a.com/flaky" and again.meta[LEASE_META] != request.meta[LEASE_META]
 
@@ -72,9 +72,9 @@ def test_the_request_done_signal_and_dropped_items_acknowledge(redis_client, red
 def test_seen_and_queued_are_one_step(redis_client, redis_url):
     """The seen-set never holds a fingerprint whose request is missing from the queue (or leased)."""
     scheduler = open_scheduler(redis_url)
-    assert scheduler.enqueue_request(Request("http://a.com/p"))
+    assert queued(scheduler, Request("http://a.com/p")) == 1
     assert redis_client.scard("probe:dupefilter") == 1 and redis_client.zcard("probe:requests") == 1
-    assert not scheduler.enqueue_request(Request("http://a.com/p"))
+    assert queued(scheduler, Request("http://a.com/p")) == 0
     assert redis_client.zcard("probe:requests") == 1
 
 
@@ -94,7 +94,7 @@ def test_a_new_run_revisits_pages_and_keeps_requests_in_progress(redis_client, r
     scheduler.ack([r.meta[LEASE_META] for r in leased if r.url.endswith("/done")])
     start_new_run(redis_client, spider="probe")
     assert redis_client.hlen(LEASES) == 1
-    assert scheduler.enqueue_request(Request("http://a.com/done"))
+    assert queued(scheduler, Request("http://a.com/done")) == 1
     assert scheduler.leases.requeue_expired(now=10**12) == 1
     assert sorted(scheduler.next_request().url for _ in range(2)) == ["http://a.com/done", "http://a.com/in-progress"]
 
@@ -131,8 +131,7 @@ def test_a_pop_retried_after_its_reply_was_lost_gets_the_same_request(redis_clie
     lease id. Found by the Redis-restart fault test: the retry popped a second request and wrote it over the
     first one's lease, and the first page was never fetched."""
     scheduler = open_scheduler(redis_url)
-    for path in ("first", "second"):
-        scheduler.enqueue_request(Request(f"http://a.com/{path}"))
+    assert queued(scheduler, Request("http://a.com/first"), Request("http://a.com/second")) == 2
     holder = scheduler.leases.worker
     args = [f"{holder}#lost-reply", 10**12, holder]
     lost_reply = scheduler.leases._pop(keys=scheduler.leases.keys, args=args)

@@ -9,9 +9,11 @@ import pytest
 from scrapy import Request, Spider
 from scrapy.robotstxt import ProtegoRobotParser
 from scrapy.utils.test import get_crawler
+from twisted.internet import task
+from twisted.internet.defer import Deferred
 
 from linkcrawler.errors import UserError
-from linkcrawler.politeness import CRAWL_DELAY_META, PolitenessMiddleware, SiteSlots
+from linkcrawler.politeness import CRAWL_DELAY_META, SLOT_META, PolitenessMiddleware, SiteSlots
 from linkcrawler.robots import RobotsTxtMiddleware
 
 
@@ -78,3 +80,35 @@ def test_the_slot_is_per_site_with_the_larger_delay_capped(by_domain, crawl_dela
     asyncio.run(middleware.process_request(request))
     middleware.process_response(request, None)
     assert slots.calls == [expected, (expected[0], -1)]
+
+
+def waiting_middleware(redis_client, clock: task.Clock) -> PolitenessMiddleware:
+    slots = SiteSlots(redis_client, "probe:politeness", slot_seconds=60)
+    return PolitenessMiddleware(slots, concurrency=1, delay=0, by_domain=False, crawl_delay=False, max_delay=0,
+                                clock=clock)  # fmt: skip
+
+
+def test_a_request_waiting_for_a_busy_site_takes_the_slot_its_worker_frees_at_once(redis_client):
+    clock = task.Clock()
+    middleware = waiting_middleware(redis_client, clock)
+    first, second = Request("http://a.com/1"), Request("http://a.com/2")
+    assert Deferred.fromCoroutine(middleware.process_request(first)).called
+    waiting = Deferred.fromCoroutine(middleware.process_request(second))
+    assert not waiting.called
+    middleware.process_response(first, None)
+    assert waiting.called and SLOT_META in second.meta  # the clock never moved: no poll interval was waited
+
+
+def test_a_slot_another_worker_holds_is_polled_with_backoff(redis_client):
+    clock = task.Clock()
+    middleware = waiting_middleware(redis_client, clock)
+    other = SiteSlots(redis_client, "probe:politeness", slot_seconds=60)
+    assert other.acquire("a.com", "other-worker", 1, 0) == 0
+    waiting = Deferred.fromCoroutine(middleware.process_request(Request("http://a.com/1")))
+    clock.advance(PolitenessMiddleware.POLL_SECONDS * 1.2)  # first poll: still busy
+    assert not waiting.called
+    other.release("a.com", "other-worker")
+    clock.advance(PolitenessMiddleware.POLL_SECONDS)  # the interval has doubled
+    assert not waiting.called
+    clock.advance(PolitenessMiddleware.POLL_SECONDS * 1.4)
+    assert waiting.called
