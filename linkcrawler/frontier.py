@@ -36,6 +36,7 @@ from linkcrawler.urls import split_host
 from linkcrawler.workers import worker_id
 
 DEFAULT_QUEUE_CLASS = "scrapy_redis.queue.PriorityQueue"
+FINGERPRINT_CACHE_SIZE = 100_000
 
 _ENQUEUE = """
 local limit = tonumber(ARGV[1])
@@ -97,6 +98,7 @@ class Scheduler(RedisScheduler):
         self._renewal: task.LoopingCall | None = None
         self._enqueue = server.register_script(_ENQUEUE)
         self._pending: list[Request] = []
+        self._fingerprints: dict[tuple[str, str, bytes], str] = {}
         self._flush_call: DelayedCall | None = None
 
     @classmethod
@@ -234,41 +236,62 @@ class Scheduler(RedisScheduler):
         return request
 
     def _push_batch(self, requests: list[Request]) -> None:
-        fingerprints = ["" if r.dont_filter else self.df.request_fingerprint(r) for r in requests]
+        fingerprints = [self._fingerprint(request) for request in requests]
         checked = [fingerprint for fingerprint in fingerprints if fingerprint]
         seen = set(compress(checked, self.server.smismember(self.df.key, checked))) if checked else set()
         args: list[Any] = [self.pages_per_domain]
-        fresh = []
+        fresh, duplicates = [], []
         for request, fingerprint in zip(requests, fingerprints, strict=True):
             if fingerprint in seen:  # most links: seen, and cheap to say so without encoding the request
-                self._filtered(request)
+                duplicates.append(request)
                 continue
             fresh.append(request)
             domain = split_host(request.url)[1] if self.pages_per_domain else ""
             args += [fingerprint, -request.priority, self.queue._encode_request(request), domain]
-        if not fresh:
-            return
-        results = self._enqueue(keys=[self.df.key, self.queue.key, self.budget_key], args=args)
-        for request, result in zip(fresh, results, strict=True):
-            if result == 0:
-                self._filtered(request)
-            elif result < 0:
-                self.stats.inc_value("frontier/over_domain_budget")
-            else:
-                self.stats.inc_value("scheduler/enqueued/redis")
+        results = self._enqueue(keys=[self.df.key, self.queue.key, self.budget_key], args=args) if fresh else []
+        duplicates += [request for request, result in zip(fresh, results, strict=True) if result == 0]
+        self._filtered(duplicates)
+        self._count("frontier/over_domain_budget", results.count(-1))
+        self._count("scheduler/enqueued/redis", results.count(1))
+
+    def _fingerprint(self, request: Request) -> str:
+        """The seen-set key of a request, "" for one never filtered.
+
+        Pages of a site share most of their links (template, navigation), so
+        fingerprints are remembered for the last `FINGERPRINT_CACHE_SIZE`
+        URLs: canonicalizing and hashing each link again cost a few percent of
+        a worker. Only scrapy-redis's own fingerprint is remembered, whose
+        inputs are the method, URL and body alone.
+        """
+        if request.dont_filter:
+            return ""
+        if type(self.df).request_fingerprint is not RFPDupeFilter.request_fingerprint:
+            return self.df.request_fingerprint(request)
+        key = (request.method, request.url, request.body)
+        fingerprint = self._fingerprints.get(key)
+        if fingerprint is None:
+            fingerprint = self._fingerprints[key] = self.df.request_fingerprint(request)
+            if len(self._fingerprints) > FINGERPRINT_CACHE_SIZE:
+                del self._fingerprints[next(iter(self._fingerprints))]
+        return fingerprint
 
     def _push_checked(self, request: Request) -> None:
         if not request.dont_filter and self.df.request_seen(request):
-            self._filtered(request)
+            self._filtered([request])
         elif not self._within_budget(request):
-            self.stats.inc_value("frontier/over_domain_budget")
+            self._count("frontier/over_domain_budget", 1)
         else:
-            self.stats.inc_value("scheduler/enqueued/redis")
+            self._count("scheduler/enqueued/redis", 1)
             self.queue.push(request)
 
-    def _filtered(self, request: Request) -> None:
-        self.df.log(request, self.spider)
-        self.stats.inc_value("dupefilter/filtered")
+    def _filtered(self, requests: list[Request]) -> None:
+        for request in requests:
+            self.df.log(request, self.spider)
+        self._count("dupefilter/filtered", len(requests))
+
+    def _count(self, stat: str, count: int) -> None:
+        if count:
+            self.stats.inc_value(stat, count)
 
     def _within_budget(self, request: Request) -> bool:
         if not self.pages_per_domain:

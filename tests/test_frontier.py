@@ -7,6 +7,7 @@ import json
 from scrapy import Request, Spider
 from scrapy.utils.test import get_crawler
 
+from linkcrawler import frontier
 from linkcrawler.frontier import Scheduler
 from linkcrawler.leases import LEASE_META
 
@@ -95,3 +96,12 @@ def test_links_waiting_in_the_batch_reach_redis_before_their_page_is_acknowledge
     assert redis_client.zcard("probe:requests") == 0
     scheduler.ack([page.meta[LEASE_META]])
     assert redis_client.zcard("probe:requests") == 1
+
+
+def test_remembered_fingerprints_stay_correct_past_the_cache_size(redis_client, redis_url, monkeypatch):
+    monkeypatch.setattr(frontier, "FINGERPRINT_CACHE_SIZE", 2)
+    scheduler = open_scheduler(redis_url)
+    urls = [f"http://a.com/{n}" for n in range(5)]
+    assert queued(scheduler, *map(Request, urls)) == 5
+    assert queued(scheduler, *map(Request, urls), Request("http://a.com/new")) == 1
+    assert queued(scheduler, Request("http://a.com/0", dont_filter=True)) == 1
