@@ -15,11 +15,13 @@ short by a killed worker is skipped and reported, never half-applied.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,20 @@ from bson import json_util
 from linkcrawler.store import LinkStore, WriteResult
 
 _JSON_OPTIONS = json_util.JSONOptions(json_mode=json_util.JSONMode.RELAXED, tz_aware=True)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _extended_json(value: Any) -> Any:
+    """`json.dumps`'s hook for what JSON lacks: relaxed Extended JSON, as `json_util.dumps` writes it.
+
+    Dates, the one such type in every record, are written here: `json_util.dumps`
+    walks the whole batch in Python first and took twice as long.
+    """
+    if isinstance(value, datetime):
+        value = value if value.tzinfo else value.replace(tzinfo=UTC)
+        if value >= _EPOCH:
+            return {"$date": value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")}
+    return json_util.default(value, json_options=_JSON_OPTIONS)
 
 
 class Journal:
@@ -41,7 +57,7 @@ class Journal:
 
     def write(self, links: Iterable[dict[str, Any]], pages: Iterable[dict[str, Any]]) -> WriteResult:
         batch = {"links": list(links), "pages": list(pages)}
-        self._file.write(json_util.dumps(batch, json_options=_JSON_OPTIONS).encode() + b"\n")
+        self._file.write(json.dumps(batch, default=_extended_json).encode() + b"\n")
         self._file.flush()
         os.fsync(self._file.fileno())
         return WriteResult(pages_written=len(batch["pages"]))

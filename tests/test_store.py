@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -85,6 +85,25 @@ def test_journal_replay_gives_the_same_documents_as_direct_writes(mongo_db, tmp_
     [stored] = list(mongo_db["links"].find())
     assert stored["seen_count"] == 2 and as_utc(stored["last_seen"]) == T0 + timedelta(days=1)
     assert replay(tmp_path, LinkStore(mongo_db)).batches == 0  # a replayed journal is not applied twice
+
+
+@pytest.mark.parametrize(
+    "fetched_at",
+    [
+        datetime(2026, 3, 4, 5, 6, 7, 891_234, tzinfo=UTC),  # stored to the millisecond, as BSON does
+        datetime(2026, 3, 4, 5, 6, 7, tzinfo=timezone(timedelta(hours=-5))),
+        datetime(2026, 3, 4, 5, 6, 7),  # naive: UTC, as pymongo reads it
+        datetime(1969, 12, 31, tzinfo=UTC),
+    ],
+)
+def test_dates_survive_the_journal(mongo_db, tmp_path, fetched_at):
+    journal = Journal(tmp_path)
+    journal.write([], [page_doc(at=fetched_at)])
+    journal.close()
+    replay(tmp_path, LinkStore(mongo_db))
+    [stored] = list(mongo_db["pages"].find())
+    expected = fetched_at if fetched_at.tzinfo else fetched_at.replace(tzinfo=UTC)
+    assert as_utc(stored["fetched_at"]) == expected.replace(microsecond=expected.microsecond // 1000 * 1000)
 
 
 def test_replay_skips_a_batch_cut_short_by_a_killed_worker(mongo_db, tmp_path):
