@@ -25,6 +25,7 @@ import scrapy
 from scrapy.http import Response, TextResponse
 
 from settings.base import (  # noqa: F401 (settings of this module, shared with our workers)
+    CONCURRENT_ITEMS,
     CONCURRENT_REQUESTS,
     CONCURRENT_REQUESTS_PER_DOMAIN,
     DOWNLOAD_DELAY,

@@ -18,6 +18,7 @@ What changes against stock scrapy-redis:
 from __future__ import annotations
 
 import secrets
+from collections import deque
 from itertools import compress
 from typing import Any
 
@@ -70,6 +71,9 @@ class Scheduler(RedisScheduler):
     - `FRONTIER_LEASES` (bool, default True): lease popped requests until
       their page is stored. Off, a pop removes the request as stock
       scrapy-redis does (kept for measuring what leases cost, see bench/).
+    - `FRONTIER_PREFETCH` (default 4): requests leased per round trip to
+      Redis; the ones not yet asked for wait in this worker (still leased,
+      so they return to the frontier if it dies or closes).
     - `LEASE_SECONDS` (default 30): how long after a worker's last heartbeat
       its leases return to the frontier. Renewed every
       `WORKER_HEARTBEAT_SECONDS`, so a slow download never loses its lease;
@@ -89,15 +93,17 @@ class Scheduler(RedisScheduler):
 
     def __init__(self, server: Any, *, pages_per_domain: int = 0, budget_key: str,
                  leases: Leases | None = None, renew_seconds: float = defaults.WORKER_HEARTBEAT_SECONDS,
-                 **kwargs: Any) -> None:  # fmt: skip
+                 prefetch: int = 1, **kwargs: Any) -> None:  # fmt: skip
         super().__init__(server, persist=True, **kwargs)
         self.pages_per_domain = pages_per_domain
         self.budget_key = budget_key
         self.leases = leases
         self.renew_seconds = renew_seconds
+        self.prefetch = prefetch
         self._renewal: task.LoopingCall | None = None
         self._enqueue = server.register_script(_ENQUEUE)
         self._pending: list[Request] = []
+        self._prefetched: deque[Request] = deque()
         self._fingerprints: dict[tuple[str, str, bytes], str] = {}
         self._flush_call: DelayedCall | None = None
 
@@ -128,6 +134,7 @@ class Scheduler(RedisScheduler):
             budget_key=defaults.spider_key(defaults.DOMAIN_PAGES_KEY, name),
             leases=leases,
             renew_seconds=settings.getfloat("WORKER_HEARTBEAT_SECONDS", defaults.WORKER_HEARTBEAT_SECONDS),
+            prefetch=max(1, settings.getint("FRONTIER_PREFETCH", 4)),
             queue_key=defaults.QUEUE_KEY,
             queue_cls=queue_cls,
             dupefilter=_dupefilter(
@@ -178,15 +185,16 @@ class Scheduler(RedisScheduler):
 
     def has_pending_requests(self) -> bool:
         self.flush()
-        return super().has_pending_requests()
+        return bool(self._prefetched) or super().has_pending_requests()
 
     def next_request(self) -> Request | None:
         self.flush()
         if self.leases is None:
             request = self.queue.pop(self.idle_before_close)
         else:
-            popped = self.leases.pop()
-            request = None if popped is None else self._leased(*popped)
+            if not self._prefetched:
+                self._prefetched.extend(self._leased(*popped) for popped in self.leases.pop(self.prefetch))
+            request = self._prefetched.popleft() if self._prefetched else None
         if request is not None:
             self.stats.inc_value("scheduler/dequeued/redis")
         return request

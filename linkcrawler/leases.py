@@ -34,14 +34,23 @@ request_done = object()
 """Signal `(leases: list[str])`: these requests are fully processed; send with `crawler.signals`."""
 
 _POP = """
-local held = redis.call('hget', KEYS[2], ARGV[1])
-if held then return string.sub(held, string.find(held, '|', 1, true) + 1) end
-local popped = redis.call('zrange', KEYS[1], 0, 0, 'WITHSCORES')
-if #popped == 0 then return false end
-redis.call('zremrangebyrank', KEYS[1], 0, 0)
-redis.call('hset', KEYS[2], ARGV[1], popped[2] .. '|' .. popped[1])
-redis.call('zadd', KEYS[3], ARGV[2], ARGV[3])
-return popped[1]
+local popped = {}
+for i = 3, #ARGV do
+  local data
+  local held = redis.call('hget', KEYS[2], ARGV[i])
+  if held then
+    data = string.sub(held, string.find(held, '|', 1, true) + 1)
+  else
+    local top = redis.call('zrange', KEYS[1], 0, 0, 'WITHSCORES')
+    if #top == 0 then break end
+    redis.call('zremrangebyrank', KEYS[1], 0, 0)
+    redis.call('hset', KEYS[2], ARGV[i], top[2] .. '|' .. top[1])
+    data = top[1]
+  end
+  popped[#popped + 1] = data
+end
+if #popped > 0 then redis.call('zadd', KEYS[3], ARGV[1], ARGV[2]) end
+return popped
 """
 
 _REQUEUE_EXPIRED = """
@@ -98,20 +107,21 @@ class Leases:
         self._requeue = server.register_script(_REQUEUE_EXPIRED)
         self._requeue_one = server.register_script(_REQUEUE_ONE)
 
-    def pop(self) -> tuple[str, bytes] | None:
-        """The best request of the frontier, now leased to this worker: `(lease id, encoded request)`.
+    def pop(self, count: int = 1) -> list[tuple[str, bytes]]:
+        """The best `count` requests of the frontier (fewer if it holds fewer), now leased to this worker:
+        `(lease id, encoded request)` pairs, best first.
 
         Idempotent per lease id: when Redis ran the script but its reply was
         lost (a restart, a dropped connection), the client's retry gets the
-        request already leased under that id, instead of popping a second one
-        over it (which overwrote the first and lost it).
+        requests already leased under those ids, instead of popping more over
+        them (which overwrote the first and lost it).
         """
-        lease = f"{self.worker}#{next(self._ids)}"
-        data = self._pop(keys=self.keys, args=[lease, time.time() + self.lease_seconds, self.worker])
-        if data is None:
-            return None
-        self.held.add(lease)
-        return lease, data
+        ids = [f"{self.worker}#{next(self._ids)}" for _ in range(count)]
+        popped = self._pop(keys=self.keys, args=[time.time() + self.lease_seconds, self.worker, *ids])
+        # The script leases under the ids in order until the frontier runs out: `popped` may be shorter.
+        leased = list(zip(ids, popped, strict=False))
+        self.held.update(lease for lease, _ in leased)
+        return leased
 
     def ack(self, leases: Iterable[str]) -> None:
         """Done with these requests; unknown ids (already recovered by another worker) are ignored."""

@@ -10,7 +10,7 @@ from scrapy.utils.test import get_crawler
 from linkcrawler.frontier import Scheduler
 from linkcrawler.leases import LEASE_META, request_done
 from linkcrawler.seeding import start_new_run
-from tests.test_frontier import Probe, open_scheduler, queued
+from tests.test_frontier import Probe, command_calls, open_scheduler, queued
 
 LEASES = "probe:leases"
 
@@ -32,7 +32,7 @@ def test_the_leases_of_a_dead_worker_return_with_their_priority(redis_client, re
     dead.enqueue_request(Request("http://a.com/high", priority=9))
     assert dead.next_request().url == "http://a.com/high"
     assert alive.leases.requeue_expired() == 0  # the holder's deadline has not passed
-    assert alive.leases.requeue_expired(now=dead.leases.lease_seconds * 10**9) == 1
+    assert alive.leases.requeue_expired(now=dead.leases.lease_seconds * 10**9) == 2  # the one asked for, one prefetched
     assert redis_client.hlen(LEASES) == 0
     assert [alive.next_request().url for _ in range(2)] == ["http://a.com/high", "http://a.com/low"]
 
@@ -101,12 +101,12 @@ def test_a_new_run_revisits_pages_and_keeps_requests_in_progress(redis_client, r
 
 def test_a_lease_whose_pop_reply_was_lost_goes_back_when_idle(redis_client, redis_url):
     """Redis ran the pop but the worker never got the request (reply lost in a restart)."""
-    scheduler = open_scheduler(redis_url)
+    scheduler = open_scheduler(redis_url, FRONTIER_PREFETCH=1)
     scheduler.enqueue_request(Request("http://a.com/lost"))
     scheduler.enqueue_request(Request("http://a.com/kept"))
     kept = scheduler.next_request()
     holder = scheduler.leases.worker
-    scheduler.leases._pop(keys=scheduler.leases.keys, args=[f"{holder}#lost", 10**12, holder])
+    scheduler.leases._pop(keys=scheduler.leases.keys, args=[10**12, holder, f"{holder}#lost"])
     assert scheduler.leases.requeue_orphans() == 1
     assert redis_client.hkeys(LEASES) == [kept.meta[LEASE_META].encode()]
     assert {scheduler.next_request().url, kept.url} == {"http://a.com/lost", "http://a.com/kept"}
@@ -133,9 +133,22 @@ def test_a_pop_retried_after_its_reply_was_lost_gets_the_same_request(redis_clie
     scheduler = open_scheduler(redis_url)
     assert queued(scheduler, Request("http://a.com/first"), Request("http://a.com/second")) == 2
     holder = scheduler.leases.worker
-    args = [f"{holder}#lost-reply", 10**12, holder]
+    args = [10**12, holder, f"{holder}#lost-reply"]
     lost_reply = scheduler.leases._pop(keys=scheduler.leases.keys, args=args)
     retried = scheduler.leases._pop(keys=scheduler.leases.keys, args=args)
     assert retried == lost_reply
     assert redis_client.hlen(LEASES) == 1
     assert scheduler.next_request().url == "http://a.com/second"
+
+
+def test_prefetched_requests_are_leased_and_cost_one_round_trip(redis_client, redis_url):
+    scheduler, other = open_scheduler(redis_url, FRONTIER_PREFETCH=4), open_scheduler(redis_url)
+    assert queued(scheduler, *(Request(f"http://a.com/{n}", priority=-n) for n in range(6))) == 6
+    redis_client.config_resetstat()
+    requests = [scheduler.next_request() for _ in range(5)]
+    assert [r.url for r in requests] == [f"http://a.com/{n}" for n in range(5)]
+    assert command_calls(redis_client, "evalsha") == 2
+    assert redis_client.hlen(LEASES) == 6  # the sixth is waiting in the worker, leased
+    scheduler.ack([r.meta[LEASE_META] for r in requests])
+    scheduler.close("shutdown")
+    assert other.next_request().url == "http://a.com/5"
