@@ -17,6 +17,7 @@ What changes against stock scrapy-redis:
 
 from __future__ import annotations
 
+import inspect
 import secrets
 from collections import deque
 from itertools import compress
@@ -156,6 +157,7 @@ class Scheduler(RedisScheduler):
 
     def open(self, spider: Any) -> None:
         super().open(spider)
+        self.queue.spider = SpiderMethods(spider)
         if self.leases is not None:
             self._renewal = task.LoopingCall(self._renew)
             self._renewal.start(self.renew_seconds)
@@ -313,6 +315,20 @@ class Scheduler(RedisScheduler):
         moved = self.leases.requeue_expired()
         if moved:
             self.stats.inc_value("frontier/leases_recovered", moved)
+
+
+class SpiderMethods:
+    """A spider's bound methods and nothing else, for the queue to encode and decode requests with.
+
+    `Request.to_dict(spider=...)` names a request's callback and errback by
+    listing every member of the object it is given, and a spider's members
+    include properties (`logger` builds an adapter at each access): that
+    search cost more than encoding the request. Names resolve back to the
+    spider's own methods, so requests read the same either way.
+    """
+
+    def __init__(self, spider: Any) -> None:
+        self.__dict__.update(inspect.getmembers(spider, inspect.ismethod))
 
 
 def _item_leases(item: Any) -> list[str | None]:

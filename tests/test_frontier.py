@@ -15,6 +15,9 @@ from linkcrawler.leases import LEASE_META
 class Probe(Spider):
     name = "probe"
 
+    def failed(self, failure):
+        """An errback, to carry through the frontier by name."""
+
 
 def open_scheduler(redis_url: str, **settings) -> Scheduler:
     settings = {"REDIS_URL": redis_url, "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter", **settings}
@@ -42,6 +45,16 @@ def test_requests_are_stored_as_json_and_come_back_whole(redis_client, redis_url
     request = scheduler.next_request()
     assert (request.url, request.meta["depth"], request.priority) == ("http://a.com/x", 2, 5)
     assert scheduler.next_request() is None
+
+
+def test_callbacks_go_through_the_frontier_by_name(redis_client, redis_url):
+    scheduler = open_scheduler(redis_url)
+    spider = scheduler.spider
+    queued(scheduler, Request("http://a.com/x", callback=spider.parse, errback=spider.failed))
+    [raw] = redis_client.zrange("probe:requests", 0, -1)
+    assert (json.loads(raw)["callback"], json.loads(raw)["errback"]) == ("parse", "failed")
+    request = scheduler.next_request()
+    assert request.callback == spider.parse and request.errback == spider.failed
 
 
 def test_two_workers_share_one_seen_set(redis_client, redis_url):
