@@ -137,6 +137,8 @@ class PolitenessMiddleware:
         token = uuid.uuid4().hex
         # Slots this worker holds wake it when freed: poll for them only as a fallback.
         poll = self.MAX_POLL_SECONDS if self._held[site] else self.POLL_SECONDS
+        if self._held[site] >= self.concurrency:  # this worker alone fills the site: asking Redis now would fail
+            await maybe_deferred_to_future(self._slot_freed(site, poll))
         while (wait := self.slots.acquire(site, token, self.concurrency, delay)) != 0:
             if wait > 0:
                 await maybe_deferred_to_future(task.deferLater(self.clock, wait / 1000 * random.uniform(1.0, 1.2)))

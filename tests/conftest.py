@@ -69,3 +69,12 @@ def local_crawl(redis_url: str, prefix: str) -> Iterator[LocalCrawl]:
             yield crawl
         finally:
             crawl.store.db.client.drop_database(database)
+
+
+def command_calls(redis_client, *commands: str) -> int:
+    """Round trips that ran since the last CONFIG RESETSTAT (an EVALSHA of a script not yet loaded fails first)."""
+    stats = redis_client.info("commandstats")
+    return sum(
+        stats.get(f"cmdstat_{command}", {}).get("calls", 0) - stats.get(f"cmdstat_{command}", {}).get("failed_calls", 0)
+        for command in commands
+    )

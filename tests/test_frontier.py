@@ -10,6 +10,7 @@ from scrapy.utils.test import get_crawler
 from linkcrawler import frontier
 from linkcrawler.frontier import Scheduler
 from linkcrawler.leases import LEASE_META
+from tests.conftest import command_calls
 
 
 class Probe(Spider):
@@ -81,15 +82,6 @@ def test_closing_one_worker_keeps_the_frontier_for_the_others(redis_client, redi
     first.close("finished")
     assert len(second) == 1
     assert queued(second, Request("http://a.com/1")) == 0
-
-
-def command_calls(redis_client, *commands: str) -> int:
-    """Round trips that ran since the last CONFIG RESETSTAT (an EVALSHA of a script not yet loaded fails first)."""
-    stats = redis_client.info("commandstats")
-    return sum(
-        stats.get(f"cmdstat_{command}", {}).get("calls", 0) - stats.get(f"cmdstat_{command}", {}).get("failed_calls", 0)
-        for command in commands
-    )
 
 
 def test_a_pages_links_cost_two_round_trips_to_the_seen_set(redis_client, redis_url):

@@ -10,7 +10,8 @@ from scrapy.utils.test import get_crawler
 from linkcrawler.frontier import Scheduler
 from linkcrawler.leases import LEASE_META, request_done
 from linkcrawler.seeding import start_new_run
-from tests.test_frontier import Probe, command_calls, open_scheduler, queued
+from tests.conftest import command_calls
+from tests.test_frontier import Probe, open_scheduler, queued
 
 LEASES = "probe:leases"
 

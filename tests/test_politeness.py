@@ -15,6 +15,7 @@ from twisted.internet.defer import Deferred
 from linkcrawler.errors import UserError
 from linkcrawler.politeness import CRAWL_DELAY_META, SLOT_META, PolitenessMiddleware, SiteSlots
 from linkcrawler.robots import RobotsTxtMiddleware
+from tests.conftest import command_calls
 
 
 class Probe(Spider):
@@ -93,10 +94,13 @@ def test_a_request_waiting_for_a_busy_site_takes_the_slot_its_worker_frees_at_on
     middleware = waiting_middleware(redis_client, clock)
     first, second = Request("http://a.com/1"), Request("http://a.com/2")
     assert Deferred.fromCoroutine(middleware.process_request(first)).called
+    redis_client.config_resetstat()
     waiting = Deferred.fromCoroutine(middleware.process_request(second))
     assert not waiting.called
+    assert command_calls(redis_client, "evalsha") == 0  # the worker knew the site was full: it did not ask
     middleware.process_response(first, None)
     assert waiting.called and SLOT_META in second.meta  # the clock never moved: no poll interval was waited
+    assert command_calls(redis_client, "evalsha") == 1
 
 
 def test_a_slot_another_worker_holds_is_polled_with_backoff(redis_client):
