@@ -26,7 +26,9 @@ class StorePipeline:
     A batch is flushed when it holds `STORE_BATCH_SIZE` links or pages, when
     `STORE_FLUSH_SECONDS` have passed since the last flush, and when the
     spider closes: a quiet crawl still lands its links within seconds, a busy
-    one pays one round trip per collection per batch. Only once a batch is
+    one pays one round trip per collection per batch. The timer also bounds
+    what a killed worker makes others refetch (its pages' leases are held
+    until their batch is stored): about that many seconds of its crawling. Only once a batch is
     stored (or spilled to disk) are its pages' frontier leases released
     (`request_done`): a worker killed with a batch in memory leaves those
     pages to be refetched.
@@ -41,7 +43,7 @@ class StorePipeline:
     - `MONGO_URI`: `mongodb://...`, `mongodb+srv://...`, `mongomock://` or
       `journal:///DIR` (see `linkcrawler.sink`).
     - `MONGO_DATABASE` (default `linkcrawler`).
-    - `STORE_BATCH_SIZE` (default 1000) and `STORE_FLUSH_SECONDS` (default 2).
+    - `STORE_BATCH_SIZE` (default 2000) and `STORE_FLUSH_SECONDS` (default 5).
     - `STORE_RETRY_TIMES` (default 5): retries of a failed write before its
       batch is spilled; `STORE_RETRY_BACKOFF` (default 0.5 s) doubles after
       each consecutive failure up to `STORE_RETRY_BACKOFF_MAX` (default 30 s).
