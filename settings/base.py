@@ -64,6 +64,11 @@ DOWNLOAD_WARNSIZE = env_int("DOWNLOAD_WARNSIZE", 2 * 1024 * 1024)
 # retried (and a recrawl sees it again).
 HTTPERROR_ALLOW_ALL = True
 METAREFRESH_ENABLED = False
+# As Scrapy's broad-crawl advice has it, and as search engine crawlers do: no
+# cookies, and no Referer telling each site where its link was found. Queued
+# requests then carry no headers, which keeps the frontier small in Redis.
+COOKIES_ENABLED = False
+REFERER_ENABLED = False
 RETRY_TIMES = env_int("RETRY_TIMES", 2)
 RETRY_HTTP_CODES = [502, 503, 504, 522, 524, 408, 429]
 
