@@ -213,16 +213,26 @@ class Scheduler(RedisScheduler):
             self.stats.inc_value("frontier/leases_acked", len(leases))
 
     def flush(self) -> None:
-        """Queue the waiting requests: one round trip asks the seen-set about all, one more queues the new ones."""
+        """Queue the waiting requests: one round trip asks the seen-set about all, one more queues the new ones.
+
+        If Redis fails (past its retries), the requests stay waiting for the
+        next flush, and the error stops whatever asked: above all an ack,
+        so a page is never released while its links are not in Redis.
+        Queueing twice is harmless: the seen-set filters the second time.
+        """
         if self._flush_call is not None and self._flush_call.active():
             self._flush_call.cancel()
         self._flush_call = None
         pending, self._pending = self._pending, []
-        if type(self.df).request_seen is not RFPDupeFilter.request_seen:
-            for request in pending:
-                self._push_checked(request)
-        elif pending:
-            self._push_batch(pending)
+        try:
+            if type(self.df).request_seen is not RFPDupeFilter.request_seen:
+                for request in pending:
+                    self._push_checked(request)
+            elif pending:
+                self._push_batch(pending)
+        except BaseException:
+            self._pending[:0] = pending
+            raise
 
     def item_done(self, item: Any, **_: Any) -> None:
         """A dropped or failed item ends its page's processing all the same."""

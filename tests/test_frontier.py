@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+from unittest.mock import Mock
 
+import pytest
+import redis
 from scrapy import Request, Spider
 from scrapy.utils.test import get_crawler
 
@@ -114,3 +117,17 @@ def test_remembered_fingerprints_stay_correct_past_the_cache_size(redis_client, 
     assert queued(scheduler, *map(Request, urls)) == 5
     assert queued(scheduler, *map(Request, urls), Request("http://a.com/new")) == 1
     assert queued(scheduler, Request("http://a.com/0", dont_filter=True)) == 1
+
+
+def test_links_stay_waiting_when_redis_fails_and_their_page_is_not_acknowledged(redis_client, redis_url, monkeypatch):
+    scheduler = open_scheduler(redis_url)
+    assert queued(scheduler, Request("http://a.com/page")) == 1
+    page = scheduler.next_request()
+    scheduler.enqueue_request(Request("http://a.com/linked"))
+    with monkeypatch.context() as outage:
+        outage.setattr(scheduler.server, "smismember", Mock(side_effect=redis.ConnectionError("gone")))
+        with pytest.raises(redis.ConnectionError):
+            scheduler.ack([page.meta[LEASE_META]])
+    assert redis_client.hlen("probe:leases") == 1  # the page is still leased: refetched if this worker dies
+    scheduler.ack([page.meta[LEASE_META]])
+    assert redis_client.zcard("probe:requests") == 1 and redis_client.hlen("probe:leases") == 0
