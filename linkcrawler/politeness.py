@@ -178,9 +178,12 @@ class PolitenessMiddleware:
 
     def _release(self, request: Any) -> None:
         slot = request.meta.pop(SLOT_META, None)
-        if slot is not None:
-            self.slots.release(*slot)
-            self._held -= Counter({slot[0]: 1})
-            waiting = self._waiting.get(slot[0])
-            if waiting:
-                waiting[0].callback(None)
+        if slot is None:
+            return
+        site, token = slot
+        self.slots.release(site, token)
+        self._held[site] -= 1
+        if not self._held[site]:
+            del self._held[site]
+        if waiting := self._waiting.get(site):
+            waiting[0].callback(None)
