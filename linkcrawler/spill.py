@@ -34,7 +34,6 @@ from linkcrawler.store import LinkStore, WriteResult
 logger = logging.getLogger(__name__)
 
 
-
 class Batch(NamedTuple):
     links: list[dict[str, Any]]
     pages: list[dict[str, Any]]

@@ -18,9 +18,7 @@ from typing import Any
 from linkcrawler import defaults
 
 
-def worker_environment(
-    redis_url: str, mongo_uri: str, extra: Mapping[str, str] | None = None
-) -> dict[str, str]:
+def worker_environment(redis_url: str, mongo_uri: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """Environment for a worker on the local settings module with the given services."""
     env = dict(os.environ)
     env.update(

@@ -55,9 +55,7 @@ TRACKING = ("utm_source={src}&utm_medium=referral", "utm_campaign=spring&utm_sou
             "gclid=Cj0KCQ{src}", "fbclid=IwAR{src}")  # fmt: skip
 
 
-def generate_web(
-    seed: int = 1, sites: int = 30, pages_per_site: int = 20, port: int = 8080, version: int = 1
-) -> Web:
+def generate_web(seed: int = 1, sites: int = 30, pages_per_site: int = 20, port: int = 8080, version: int = 1) -> Web:
     """A reproducible web of `sites` hosts with `pages_per_site` regular pages each.
 
     Regular pages are the home page, section pages, articles and, on sites
