@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.cli import run_measure
 from linkcrawler.extract import Extractor
+from linkcrawler.urls import UrlNormalizer
 
 WORDS = (
     "seo", "link", "crawl", "garden", "recipe", "travel", "camera", "review",
@@ -138,6 +139,23 @@ def _time_lean_loop(documents: list[tuple[str, str]]) -> float:
     return time.process_time() - started
 
 
+def page_hrefs(documents: list[tuple[str, str]]) -> list[tuple[str, list[str]]]:
+    """(url, hrefs of its `a` elements) per page: the input of `_time_urls`, read before timing it."""
+    parser = lxml.etree.HTMLParser()
+    return [(url, [a.get("href") for a in lxml.etree.fromstring(html, parser).iter("a")]) for url, html in documents]
+
+
+def _time_urls(pages: list[tuple[str, list[str]]]) -> float:
+    """URL normalization alone, caches included: a fresh normalizer per round, as `_time_extract` has."""
+    normalizer = UrlNormalizer()
+    started = time.process_time()
+    for url, hrefs in pages:
+        resolve = normalizer.resolver(url)
+        for href in hrefs:
+            resolve(href)
+    return time.process_time() - started
+
+
 def _time_extract(documents: list[tuple[str, str]]) -> float:
     """A fresh extractor per round: its URL caches warm up over the round, as over a crawl."""
     extractor = Extractor()
@@ -156,13 +174,16 @@ def measure(quick: bool = False) -> dict[str, float]:
     timers = {
         "parse": (_time_parse, documents),
         "lean_loop": (_time_lean_loop, documents),
+        "urls": (_time_urls, page_hrefs(documents)),
         "extract": (_time_extract, documents),
         "parse_without_template": (_time_parse, unique),
         "extract_without_template": (_time_extract, unique),
     }
-    baselines = {"extract": "parse", "lean_loop": "parse", "extract_without_template": "parse_without_template"}
+    baselines = {
+        "extract": "parse", "lean_loop": "parse", "urls": "parse", "extract_without_template": "parse_without_template",
+    }  # fmt: skip
     times: dict[str, list[float]] = {name: [] for name in timers}
-    ratios: dict[str, list[float]] = {name: [] for name in baselines}
+    ratios: dict[str, list[float]] = {name: [] for name in [*baselines, "floor"]}
     for n in range(rounds):
         names = list(timers)[n % len(timers) :] + list(timers)[: n % len(timers)]
         round_times = {name: timers[name][0](timers[name][1]) for name in names}
@@ -170,11 +191,14 @@ def measure(quick: bool = False) -> dict[str, float]:
             times[name].append(seconds)
         for name, baseline in baselines.items():
             ratios[name].append(round_times[baseline] / round_times[name])
+        ratios["floor"].append(round_times["parse"] / (round_times["lean_loop"] + round_times["urls"]))
     links = sum(len(Extractor().extract(html, url).links) for url, html in documents) / len(documents)
     return {
         "extract_vs_lxml_parse": round(statistics.median(ratios["extract"]), 3),
         "extract_vs_lxml_parse_without_template": round(statistics.median(ratios["extract_without_template"]), 3),
         "lean_loop_vs_lxml_parse": round(statistics.median(ratios["lean_loop"]), 3),
+        "urls_vs_lxml_parse": round(statistics.median(ratios["urls"]), 3),
+        "lean_loop_plus_urls_vs_lxml_parse": round(statistics.median(ratios["floor"]), 3),
         "pages": len(documents),
         "mean_bytes_per_page": round(sum(len(h) for _, h in documents) / len(documents)),
         "mean_links_per_page": round(links),
