@@ -13,6 +13,7 @@ DOMAIN_PAGES_KEY = "%(spider)s:domain_pages"
 WORKERS_KEY = "%(spider)s:workers"
 LEASES_KEY = "%(spider)s:leases"
 LEASE_HOLDERS_KEY = "%(spider)s:lease_holders"
+SEEDS_TAKEN_KEY = "%(spider)s:seeds_taken"
 PAGES_PER_MINUTE_KEY = "%(spider)s:pages_per_minute"
 POLITENESS_KEY = "%(spider)s:politeness"
 

@@ -6,7 +6,9 @@ What changes against stock scrapy-redis:
 - the frontier always persists: one worker closing must never clear the queue
   or the seen-set that the other workers are still using;
 - a popped request is leased, not removed (`linkcrawler.leases`): it goes
-  back to the frontier if its worker dies before the page is stored;
+  back to the frontier if its worker dies before the page is stored; seeds
+  go from the start list straight onto the frontier (`take_seeds`), held
+  the same way until they are there;
 - marking a request seen, counting it against its domain's budget and
   queueing it is one Lua script: a worker killed between the steps cannot
   leave a URL seen but never queued (which would lose it for the run);
@@ -20,6 +22,7 @@ from __future__ import annotations
 import inspect
 import secrets
 from collections import deque
+from collections.abc import Callable
 from itertools import compress
 from typing import Any
 
@@ -94,13 +97,14 @@ class Scheduler(RedisScheduler):
 
     def __init__(self, server: Any, *, pages_per_domain: int = 0, budget_key: str,
                  leases: Leases | None = None, renew_seconds: float = defaults.WORKER_HEARTBEAT_SECONDS,
-                 prefetch: int = 1, **kwargs: Any) -> None:  # fmt: skip
+                 prefetch: int = 1, start_key: str, **kwargs: Any) -> None:  # fmt: skip
         super().__init__(server, persist=True, **kwargs)
         self.pages_per_domain = pages_per_domain
         self.budget_key = budget_key
         self.leases = leases
         self.renew_seconds = renew_seconds
         self.prefetch = prefetch
+        self.start_key = start_key
         self._renewal: task.LoopingCall | None = None
         self._enqueue = server.register_script(_ENQUEUE)
         self._pending: list[Request] = []
@@ -117,6 +121,7 @@ class Scheduler(RedisScheduler):
         if not issubclass(dupefilter_cls, RFPDupeFilter):  # Scrapy's in-memory default: no use to a shared frontier
             dupefilter_cls = RFPDupeFilter
         queue_cls = settings.get("SCHEDULER_QUEUE_CLASS") or DEFAULT_QUEUE_CLASS
+        start_key = defaults.spider_key(defaults.START_URLS_KEY, name)
         leases = None
         if settings.getbool("FRONTIER_LEASES", True):
             if queue_cls != DEFAULT_QUEUE_CLASS:
@@ -128,6 +133,8 @@ class Scheduler(RedisScheduler):
                 holders_key=defaults.spider_key(defaults.LEASE_HOLDERS_KEY, name),
                 worker=f"{worker_id()}/{secrets.token_hex(4)}",  # unique per start: a restarted pod reuses host:pid
                 lease_seconds=settings.getfloat("LEASE_SECONDS", defaults.LEASE_SECONDS),
+                start_key=start_key,
+                seeds_key=defaults.spider_key(defaults.SEEDS_TAKEN_KEY, name),
             )
         scheduler = cls(
             server,
@@ -136,6 +143,7 @@ class Scheduler(RedisScheduler):
             leases=leases,
             renew_seconds=settings.getfloat("WORKER_HEARTBEAT_SECONDS", defaults.WORKER_HEARTBEAT_SECONDS),
             prefetch=max(1, settings.getint("FRONTIER_PREFETCH", 4)),
+            start_key=start_key,
             queue_key=defaults.QUEUE_KEY,
             queue_cls=queue_cls,
             dupefilter=_dupefilter(
@@ -184,6 +192,24 @@ class Scheduler(RedisScheduler):
         elif self._flush_call is None:
             self._flush_call = reactor.callLater(0, self.flush)
         return True
+
+    def take_seeds(self, make_request: Callable[[bytes], Request | None], count: int) -> int:
+        """Queue up to `count` seeds of the start list on the frontier; how many were taken.
+
+        Seeds never wait in this process as requests the engine has not
+        scheduled yet (where stock scrapy-redis keeps a batch popped for its
+        start requests): with leases, they stay in Redis, in this worker's
+        seed list, until queued, and go back to the start list if it dies
+        first (`linkcrawler.leases`). `make_request` turns one into a
+        request, or None for one to drop (the spider's
+        `make_request_from_data`).
+        """
+        taken = self.leases.take_seeds(count) if self.leases else (self.server.lpop(self.start_key, count) or [])
+        self._pending.extend(request for request in map(make_request, taken) if request is not None)
+        self.flush()
+        if self.leases is not None and taken:
+            self.leases.seeds_queued()
+        return len(taken)
 
     def has_pending_requests(self) -> bool:
         self.flush()

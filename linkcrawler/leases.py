@@ -16,8 +16,14 @@ with one ZADD per heartbeat, however long a download takes, and a dead one
 loses them all `LEASE_SECONDS` after its last heartbeat. The price of a
 crash is a refetch of what the dead worker held, never a lost page.
 
-The scripts build the `{worker}#` prefixes themselves, so they assume one
-Redis (or keys kept in one slot), which is how the frontier is deployed.
+Seeds are taken the same way: a worker moves a batch from the start list
+(`backlinks:start_urls`) to a list of its own (`backlinks:seeds_taken:{worker}`)
+in one script, queues them on the frontier, then deletes that list; a dead
+worker's list goes back to the head of the start list with its leases.
+
+The scripts build the `{worker}#` prefixes and the workers' seed lists'
+names themselves, so they assume one Redis (or keys kept in one slot),
+which is how the frontier is deployed.
 """
 
 from __future__ import annotations
@@ -53,16 +59,30 @@ if #popped > 0 then redis.call('zadd', KEYS[3], ARGV[1], ARGV[2]) end
 return popped
 """
 
+_TAKE_SEEDS = """
+local taken = redis.call('lrange', KEYS[2], 0, -1)
+if #taken == 0 then
+  taken = redis.call('lpop', KEYS[1], ARGV[1])
+  if not taken then return {} end
+  redis.call('rpush', KEYS[2], unpack(taken))
+end
+redis.call('zadd', KEYS[3], ARGV[2], ARGV[3])
+return taken
+"""
+"""Move up to ARGV[1] seeds from the start list to this worker's list, unless that list still holds seeds a
+failed attempt took: then those again."""
+
 _REQUEUE_EXPIRED = """
 local expired = redis.call('zrangebyscore', KEYS[3], '-inf', ARGV[1])
 if #expired == 0 then return 0 end
 local dead = {}
+local moved = 0
 for _, holder in ipairs(expired) do
   dead[holder] = true
   redis.call('zrem', KEYS[3], holder)
+  while redis.call('lmove', KEYS[5] .. ':' .. holder, KEYS[4], 'RIGHT', 'LEFT') do moved = moved + 1 end
 end
 local leases = redis.call('hgetall', KEYS[2])
-local moved = 0
 for i = 1, #leases, 2 do
   local holder = string.match(leases[i], '^(.*)#')
   if holder and dead[holder] then
@@ -94,16 +114,20 @@ class Leases:
     """
 
     def __init__(self, server: Any, queue_key: str, leases_key: str, holders_key: str, worker: str,
-                 lease_seconds: float) -> None:  # fmt: skip
+                 lease_seconds: float, start_key: str, seeds_key: str) -> None:  # fmt: skip
         self.server = server
         self.keys = (queue_key, leases_key, holders_key)
         self.leases_key = leases_key
         self.holders_key = holders_key
         self.worker = worker
         self.lease_seconds = lease_seconds
+        self.start_key = start_key
+        self.seeds_key = seeds_key
+        self.taken_key = f"{seeds_key}:{worker}"
         self._ids = itertools.count(1)
         self.held: set[str] = set()
         self._pop = server.register_script(_POP)
+        self._take_seeds = server.register_script(_TAKE_SEEDS)
         self._requeue = server.register_script(_REQUEUE_EXPIRED)
         self._requeue_one = server.register_script(_REQUEUE_ONE)
 
@@ -130,13 +154,25 @@ class Leases:
             self.server.hdel(self.leases_key, *ids)
             self.held.difference_update(ids)
 
+    def take_seeds(self, count: int) -> list[bytes]:
+        """Up to `count` seeds from the head of the start list, held in this worker's seed list until
+        `seeds_queued`; after a failed attempt, the seeds that attempt took."""
+        keys = (self.start_key, self.taken_key, self.holders_key)
+        return self._take_seeds(keys=keys, args=[count, time.time() + self.lease_seconds, self.worker])
+
+    def seeds_queued(self) -> None:
+        """The seeds taken are on the frontier now: nothing to give back if this worker dies."""
+        self.server.delete(self.taken_key)
+
     def renew(self) -> None:
         """Keep every lease of this worker for another `lease_seconds` (called at each heartbeat)."""
         self.server.zadd(self.holders_key, {self.worker: time.time() + self.lease_seconds})
 
     def requeue_expired(self, now: float | None = None) -> int:
-        """Put the leases of workers past their deadline back on the frontier; how many moved."""
-        return int(self._requeue(keys=self.keys, args=[time.time() if now is None else now]))
+        """Put the leases of workers past their deadline back on the frontier, and the seeds they took back
+        at the head of the start list; how many of both moved."""
+        keys = (*self.keys, self.start_key, self.seeds_key)
+        return int(self._requeue(keys=keys, args=[time.time() if now is None else now]))
 
     def requeue_orphans(self) -> int:
         """Put back leases Redis says this worker holds but the worker never received.

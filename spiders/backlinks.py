@@ -40,7 +40,8 @@ class BacklinksSpider(RedisSpider):
       been empty and no worker has fetched anything for this long. Cluster
       workers keep the default and wait for the next crawl run's seeds.
     - `WORKER_HEARTBEAT_SECONDS` (default 1): how often this worker reports
-      itself in `backlinks:workers`.
+      itself in `backlinks:workers` and, while it has nothing to fetch, looks
+      for new work in Redis.
     Depth is Scrapy's own `DEPTH_LIMIT`; the per-domain budget is the
     frontier's `PAGES_PER_DOMAIN`.
     """
@@ -64,6 +65,7 @@ class BacklinksSpider(RedisSpider):
         spider.last_active = time.time()
         spider.pages_seen = 0
         spider.idle_since: float | None = None
+        spider.waiting = False
         spider.queue_key = defaults.spider_key(defaults.QUEUE_KEY, cls.name)
         spider.leases_key = defaults.spider_key(defaults.LEASES_KEY, cls.name)
         crawler.signals.connect(spider.on_opened, signal=signals.spider_opened)
@@ -73,6 +75,20 @@ class BacklinksSpider(RedisSpider):
     async def start(self) -> AsyncIterator[Request]:
         for request in self.next_requests():
             yield request
+
+    def next_requests(self) -> Iterator[Request]:
+        """Seeds for the start and for each idle turn.
+
+        Our frontier queues them itself (`linkcrawler.frontier.Scheduler.take_seeds`),
+        so none waits in this process where a killed worker would lose it;
+        any other scheduler (the benchmark's stock scrapy-redis) gets them as
+        start requests, the scrapy-redis way.
+        """
+        take_seeds = getattr(self.crawler.engine.scheduler, "take_seeds", None)
+        if take_seeds is None:
+            yield from super().next_requests()
+        else:
+            take_seeds(self.make_request_from_data, self.redis_batch_size)
 
     def make_request_from_data(self, data: bytes) -> Request | None:
         """A seed is a JSON object with a `url` (as `linkcrawler seed` writes) or a bare URL.
@@ -106,6 +122,7 @@ class BacklinksSpider(RedisSpider):
 
     def parse(self, response: Response) -> Iterator[Any]:
         self.last_active = time.time()
+        self.waiting = False
         self.pages_seen += 1
         headers = response.headers.to_unicode_dict()
         item = PageItem(
@@ -185,7 +202,11 @@ class BacklinksSpider(RedisSpider):
         self.workers.beat(self.last_active, self.pages_seen, left=True)
 
     def _beat(self) -> None:
+        """Report this worker; while it waits for work, look for some (seeds or other workers' links)."""
         self.workers.beat(self.last_active, self.pages_seen)
+        if self.waiting and (self.server.zcard(self.queue_key) or self.server.llen(self.redis_key)):
+            self.waiting = False
+            self.wake_engine()
 
     def spider_idle(self) -> None:
         """Pull seeds when idle; close only when the whole crawl, not just this worker, is done.
@@ -195,7 +216,11 @@ class BacklinksSpider(RedisSpider):
         there to fetch them.
         """
         self.schedule_next_requests()
-        if self.server.zcard(self.queue_key) or self.server.llen(self.redis_key) or self.server.hlen(self.leases_key):
+        queued = self.server.zcard(self.queue_key)
+        self.waiting = not queued
+        if queued:
+            self.wake_engine()
+        if queued or self.server.llen(self.redis_key) or self.server.hlen(self.leases_key):
             self.idle_since = None
             raise DontCloseSpider
         if self.idle_close_seconds <= 0:
@@ -205,3 +230,15 @@ class BacklinksSpider(RedisSpider):
         quiet_since = now - self.idle_close_seconds
         if self.idle_since > quiet_since or self.workers.others_active_since(quiet_since):
             raise DontCloseSpider
+
+    def wake_engine(self) -> None:
+        """Have the engine ask the frontier for requests now.
+
+        An idle engine asks only every 5 seconds (Scrapy's heartbeat), so
+        work queued meanwhile, by other workers or by `spider_idle` taking
+        seeds, would wait for it. Scrapy has no public call for this: its own
+        `engine.crawl` schedules the same call after queueing a request.
+        """
+        slot = getattr(self.crawler.engine, "_slot", None)
+        if slot is not None:
+            slot.nextcall.schedule()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import time
 
+import pytest
 from scrapy import Request
 from scrapy.utils.test import get_crawler
 
@@ -153,3 +155,60 @@ def test_prefetched_requests_are_leased_and_cost_one_round_trip(redis_client, re
     scheduler.ack([r.meta[LEASE_META] for r in requests])
     scheduler.close("shutdown")
     assert other.next_request().url == "http://a.com/5"
+
+
+START = "probe:start_urls"
+
+
+def _seeds(redis_client, count: int) -> list[bytes]:
+    seeds = [json.dumps({"url": f"http://a.com/seed{n}"}).encode() for n in range(count)]
+    redis_client.rpush(START, *seeds)
+    return seeds
+
+
+def _seed_request(data: bytes) -> Request:
+    return Request(json.loads(data)["url"])
+
+
+def _dies(data: bytes) -> Request:
+    raise KeyboardInterrupt  # the worker stops between taking its seeds and queueing them
+
+
+def test_seeds_go_from_the_start_list_straight_onto_the_frontier(redis_client, redis_url):
+    scheduler = open_scheduler(redis_url)
+    seeds = _seeds(redis_client, 3)
+    assert scheduler.take_seeds(_seed_request, 2) == 2
+    assert redis_client.lrange(START, 0, -1) == seeds[2:]
+    assert [scheduler.next_request().url for _ in range(2)] == ["http://a.com/seed0", "http://a.com/seed1"]
+    assert not redis_client.keys("probe:seeds_taken*")
+
+
+def test_seeds_taken_by_a_worker_that_dies_before_queueing_them_go_back_to_the_head_of_the_start_list(
+    redis_client, redis_url
+):
+    dead, alive = open_scheduler(redis_url, LEASE_SECONDS=5), open_scheduler(redis_url)
+    seeds = _seeds(redis_client, 3)
+    with pytest.raises(KeyboardInterrupt):
+        dead.take_seeds(_dies, 2)
+    assert redis_client.lrange(START, 0, -1) == seeds[2:] and redis_client.zcard("probe:requests") == 0
+    assert alive.leases.requeue_expired() == 0  # the taker's deadline has not passed
+    assert alive.leases.requeue_expired(now=dead.leases.lease_seconds * 10**9) == 2
+    assert redis_client.lrange(START, 0, -1) == seeds
+    assert alive.take_seeds(_seed_request, 3) == 3 and redis_client.zcard("probe:requests") == 3
+
+
+def test_a_failed_take_is_retried_with_the_seeds_it_took(redis_client, redis_url):
+    scheduler = open_scheduler(redis_url)
+    seeds = _seeds(redis_client, 3)
+    with pytest.raises(KeyboardInterrupt):
+        scheduler.take_seeds(_dies, 2)
+    assert scheduler.take_seeds(_seed_request, 2) == 2
+    assert redis_client.lrange(START, 0, -1) == seeds[2:]
+    assert {scheduler.next_request().url for _ in range(2)} == {"http://a.com/seed0", "http://a.com/seed1"}
+
+
+def test_without_leases_seeds_are_popped_and_queued_in_one_step(redis_client, redis_url):
+    scheduler = open_scheduler(redis_url, FRONTIER_LEASES=False)
+    _seeds(redis_client, 2)
+    assert scheduler.take_seeds(_seed_request, 5) == 2
+    assert redis_client.llen(START) == 0 and redis_client.zcard("probe:requests") == 2
