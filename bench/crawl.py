@@ -21,7 +21,7 @@ same meter (`bench.meter`):
 
 A run is followed live through its meters and stopped (as Ctrl-C would)
 once it has counted a fixed number of pages after a warm-up (process
-start-up, the first idle poll and the first robots.txt fetches are over by
+start-up, the first idle wait and the first robots.txt fetches are over by
 then); `BENCH_STOP_AFTER` bounds it should nobody stop it. Sides alternate within a round, in a rotating order, and
 each ratio is taken within one round: the machine is shared, so only pages
 per second measured side by side are compared.
@@ -67,9 +67,9 @@ class Plan:
     timeout: float = 120.0
 
 
-# The second of two workers joins up to one engine idle poll (5 s) after the first: the web must
-# outlast that, or the two-worker window never opens (a 900-page web did not, once a worker did
-# 125 pages/s).
+# The second of two workers joins after its process start-up, and up to one worker heartbeat (1 s)
+# more if the first has queued nothing yet: the web must outlast that, or the two-worker window
+# never opens (a 900-page web did not, when idle workers waited for Scrapy's 5 s poll).
 QUICK = Plan(sites=40, pages_per_site=40, warmup=50, pages=200, rounds=1)
 FULL = Plan(sites=60, pages_per_site=60, warmup=300, pages=1500, rounds=3)
 
