@@ -204,11 +204,12 @@ class Scheduler(RedisScheduler):
         request, or None for one to drop (the spider's
         `make_request_from_data`).
         """
-        taken = self.leases.take_seeds(count) if self.leases else (self.server.lpop(self.start_key, count) or [])
+        leases = self.leases
+        taken = leases.take_seeds(count) if leases is not None else (self.server.lpop(self.start_key, count) or [])
         self._pending.extend(request for request in map(make_request, taken) if request is not None)
         self.flush()
-        if self.leases is not None and taken:
-            self.leases.seeds_queued()
+        if leases is not None and taken:
+            leases.seeds_queued()
         return len(taken)
 
     def has_pending_requests(self) -> bool:
