@@ -32,6 +32,7 @@ from scrapy import Request
 from scrapy_redis.dupefilter import RFPDupeFilter
 
 from linkcrawler.errors import UserError
+from linkcrawler.queueing import QUEUE_NEW, Entry
 
 MAX_PARTITION_BYTES = 8 * 1024 * 1024
 """Largest Redis string a partition may be: big enough to keep key counts low, small enough to allocate lazily."""
@@ -42,21 +43,58 @@ SIZE_HEADROOM = 64
 DEFAULT_CAPACITY = 10_000_000
 DEFAULT_ERROR_RATE = 0.001
 
-_TEST_AND_SET = """
-local size = tonumber(ARGV[1])
-if redis.call('EXISTS', KEYS[1]) == 0 then
-    redis.call('SETRANGE', KEYS[1], size - 1, '\\0')
-end
-for i = 2, #ARGV do
-    if redis.call('GETBIT', KEYS[1], ARGV[i]) == 0 then
-        for j = i, #ARGV do
-            redis.call('SETBIT', KEYS[1], ARGV[j], 1)
-        end
-        return 0
+BLOOM_ADD = """
+local function bloom_add(key, size, offsets, first, last)
+  if redis.call('EXISTS', key) == 0 then
+    redis.call('SETRANGE', key, size - 1, '\\0')
+  end
+  for i = first, last do
+    if redis.call('GETBIT', key, offsets[i]) == 0 then
+      for j = i, last do
+        redis.call('SETBIT', key, offsets[j], 1)
+      end
+      return 0
     end
+  end
+  return 1
 end
-return 1
 """
+"""Lua: set the bits `offsets[first..last]` of partition `key` (created at `size` bytes if missing); 1 when they
+were all set already."""
+
+_TEST_AND_SET = BLOOM_ADD + "return bloom_add(KEYS[1], tonumber(ARGV[1]), ARGV, 2, #ARGV)"
+
+_CONTAINS = """
+local k = tonumber(ARGV[1])
+local results = {}
+for i = 2, #ARGV, k + 1 do
+  local key, found = KEYS[tonumber(ARGV[i])], 1
+  for j = i + 1, i + k do
+    if redis.call('GETBIT', key, ARGV[j]) == 0 then
+      found = 0
+      break
+    end
+  end
+  results[#results + 1] = found
+end
+return results
+"""
+
+_BLOOM_QUEUE = """
+local limit, size, k = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local results = {}
+for i = 4, #ARGV, k + 4 do
+  local key = tonumber(ARGV[i])
+  if key > 0 and bloom_add(KEYS[key], size, ARGV, i + 1, i + k) == 1 then
+    results[#results + 1] = 0
+  else
+    results[#results + 1] = queue_new(limit, ARGV[i + k + 1], ARGV[i + k + 2], ARGV[i + k + 3])
+  end
+end
+return results
+"""
+"""Lua of `BloomQueueing.queue`: per request, the index in KEYS of its partition (0: never filtered), its k bit
+offsets, then `queueing.QUEUE_NEW`'s arguments."""
 
 
 def _size_classes(limit: int) -> list[int]:
@@ -110,6 +148,7 @@ class BloomFilter:
         self.key = key
         self.layout = layout
         self._script = server.register_script(_TEST_AND_SET)
+        self._contains = server.register_script(_CONTAINS)
         described = json.dumps(dataclasses.asdict(layout), sort_keys=True)
         meta = self.meta_key(key)
         server.set(meta, described, nx=True)
@@ -139,15 +178,24 @@ class BloomFilter:
         return [bool(seen) for seen in pipe.execute()]
 
     def contains_many(self, fingerprints: list[bytes]) -> list[bool]:
-        """Whether each fingerprint's bits are all set, changing nothing (for measuring the false-positive rate)."""
-        pipe = self.server.pipeline(transaction=False)
+        """Whether each fingerprint's bits are all set, changing nothing; one round trip."""
+        if not fingerprints:
+            return []
+        keys: dict[str, int] = {}
+        args = [self.layout.hashes]
         for fingerprint in fingerprints:
-            partition, offsets = self.layout.positions(fingerprint)
-            for offset in offsets:
-                pipe.getbit(self._partition_key(partition), offset)
-        bits = pipe.execute()
-        k = self.layout.hashes
-        return [all(bits[n : n + k]) for n in range(0, len(bits), k)]
+            args += self.located(fingerprint, keys)
+        return [bool(found) for found in self._contains(keys=list(keys), args=args)]
+
+    def located(self, fingerprint: bytes, keys: dict[str, int]) -> list[int]:
+        """[partition, *bit offsets] of a fingerprint for a script, the partition as its 1-based index in KEYS.
+
+        `keys` holds one script call's keys in order, each with its index;
+        a partition not there yet is added.
+        """
+        partition, offsets = self.layout.positions(fingerprint)
+        key = self._partition_key(partition)
+        return [keys.setdefault(key, len(keys) + 1), *offsets]
 
     def memory_bytes(self) -> int:
         """Redis's own account (MEMORY USAGE) of every partition and the description."""
@@ -195,5 +243,31 @@ class BloomDupeFilter(RFPDupeFilter):
     def request_seen(self, request: Request) -> bool:
         return self.bloom.add(bytes.fromhex(self.request_fingerprint(request)))
 
+    def queueing(self, queue_key: str, budget_key: str) -> BloomQueueing:
+        """How the frontier queues new requests through this filter (see `linkcrawler.queueing`)."""
+        return BloomQueueing(self.bloom, queue_key, budget_key)
+
     def clear(self) -> None:
         BloomFilter.delete(self.server, self.key)
+
+
+class BloomQueueing:
+    """`linkcrawler.queueing.SetQueueing`'s counterpart for a Bloom filter: fingerprints are hex SHA-1s."""
+
+    def __init__(self, bloom: BloomFilter, queue_key: str, budget_key: str) -> None:
+        self.bloom = bloom
+        self.keys = {queue_key: 1, budget_key: 2}
+        self._script = bloom.server.register_script(QUEUE_NEW + BLOOM_ADD + _BLOOM_QUEUE)
+
+    def seen(self, fingerprints: list[str]) -> list[bool]:
+        return self.bloom.contains_many([bytes.fromhex(fingerprint) for fingerprint in fingerprints])
+
+    def queue(self, limit: int, entries: list[Entry]) -> list[int]:
+        keys = dict(self.keys)
+        layout = self.bloom.layout
+        unfiltered = [0] * (layout.hashes + 1)
+        args: list[Any] = [limit, layout.partition_bytes, layout.hashes]
+        for fingerprint, *request in entries:
+            args += self.bloom.located(bytes.fromhex(fingerprint), keys) if fingerprint else unfiltered
+            args += request
+        return self._script(keys=list(keys), args=args)

@@ -10,8 +10,9 @@ What changes against stock scrapy-redis:
   go from the start list straight onto the frontier (`take_seeds`), held
   the same way until they are there;
 - marking a request seen, counting it against its domain's budget and
-  queueing it is one Lua script: a worker killed between the steps cannot
-  leave a URL seen but never queued (which would lose it for the run);
+  queueing it is one Lua script (`linkcrawler.queueing`), for the Bloom
+  filter as for scrapy-redis's set: a worker killed between the steps
+  cannot leave a URL seen but never queued (which would lose it for the run);
 - a per-domain page budget (`PAGES_PER_DOMAIN`) is counted in Redis, so the
   limit holds across all workers together;
 - stats are reported without the `spider` argument Scrapy 2.13+ deprecates.
@@ -37,30 +38,12 @@ from linkcrawler import defaults, serializer
 from linkcrawler.connection import connect_redis, redis_url_from_settings
 from linkcrawler.errors import UserError
 from linkcrawler.leases import LEASE_META, Leases, request_done
+from linkcrawler.queueing import Queueing, SetQueueing
 from linkcrawler.urls import split_host
 from linkcrawler.workers import worker_id
 
 DEFAULT_QUEUE_CLASS = "scrapy_redis.queue.PriorityQueue"
 FINGERPRINT_CACHE_SIZE = 100_000
-
-_ENQUEUE = """
-local limit = tonumber(ARGV[1])
-local results = {}
-for i = 2, #ARGV, 4 do
-  local result = 1
-  if ARGV[i] ~= '' and redis.call('sadd', KEYS[1], ARGV[i]) == 0 then
-    result = 0
-  elseif ARGV[i + 3] ~= '' and redis.call('hincrby', KEYS[3], ARGV[i + 3], 1) > limit then
-    result = -1
-  else
-    redis.call('zadd', KEYS[2], ARGV[i + 1], ARGV[i + 2])
-  end
-  results[#results + 1] = result
-end
-return results
-"""
-"""Mark each request seen, count it against its domain's budget and queue it: per request
-(fingerprint, score, data, domain), one result: 1 queued, 0 seen before, -1 over budget."""
 
 
 class Scheduler(RedisScheduler):
@@ -90,9 +73,11 @@ class Scheduler(RedisScheduler):
       fetch the same page. A class with a
       `from_frontier(server, key, settings)` constructor (such as
       `linkcrawler.bloom.BloomDupeFilter`) is built by it, to read its own
-      settings. A seen-set that overrides `request_seen` (the Bloom filter)
-      is asked first, then the request is queued: a worker killed between
-      the two Redis calls loses that one URL.
+      settings. A class that overrides `request_seen` queues through its
+      `queueing(queue_key, budget_key)` (see `linkcrawler.queueing`), as the
+      Bloom filter does. Without one it is asked per request, then the
+      request is queued: a worker killed between the two Redis calls loses
+      that one URL.
     """
 
     def __init__(self, server: Any, *, pages_per_domain: int = 0, budget_key: str,
@@ -106,7 +91,7 @@ class Scheduler(RedisScheduler):
         self.prefetch = prefetch
         self.start_key = start_key
         self._renewal: task.LoopingCall | None = None
-        self._enqueue = server.register_script(_ENQUEUE)
+        self.queueing: Queueing | None = None
         self._pending: list[Request] = []
         self._prefetched: deque[Request] = deque()
         self._fingerprints: dict[tuple[str, str, bytes], str] = {}
@@ -166,6 +151,10 @@ class Scheduler(RedisScheduler):
     def open(self, spider: Any) -> None:
         super().open(spider)
         self.queue.spider = SpiderMethods(spider)
+        if hasattr(self.df, "queueing"):
+            self.queueing = self.df.queueing(self.queue.key, self.budget_key)
+        elif type(self.df).request_seen is RFPDupeFilter.request_seen:
+            self.queueing = SetQueueing(self.server, self.df.key, self.queue.key, self.budget_key)
         if self.leases is not None:
             self._renewal = task.LoopingCall(self._renew)
             self._renewal.start(self.renew_seconds)
@@ -252,7 +241,7 @@ class Scheduler(RedisScheduler):
         self._flush_call = None
         pending, self._pending = self._pending, []
         try:
-            if type(self.df).request_seen is not RFPDupeFilter.request_seen:
+            if self.queueing is None:
                 for request in pending:
                     self._push_checked(request)
             elif pending:
@@ -285,17 +274,16 @@ class Scheduler(RedisScheduler):
     def _push_batch(self, requests: list[Request]) -> None:
         fingerprints = [self._fingerprint(request) for request in requests]
         checked = [fingerprint for fingerprint in fingerprints if fingerprint]
-        seen = set(compress(checked, self.server.smismember(self.df.key, checked))) if checked else set()
-        args: list[Any] = [self.pages_per_domain]
-        fresh, duplicates = [], []
+        seen = set(compress(checked, self.queueing.seen(checked))) if checked else set()
+        fresh, duplicates, entries = [], [], []
         for request, fingerprint in zip(requests, fingerprints, strict=True):
             if fingerprint in seen:  # most links: seen, and cheap to say so without encoding the request
                 duplicates.append(request)
                 continue
             fresh.append(request)
             domain = split_host(request.url)[1] if self.pages_per_domain else ""
-            args += [fingerprint, -request.priority, self.queue._encode_request(request), domain]
-        results = self._enqueue(keys=[self.df.key, self.queue.key, self.budget_key], args=args) if fresh else []
+            entries.append((fingerprint, -request.priority, self.queue._encode_request(request), domain))
+        results = self.queueing.queue(self.pages_per_domain, entries) if entries else []
         duplicates += [request for request, result in zip(fresh, results, strict=True) if result == 0]
         self._filtered(duplicates)
         self._count("frontier/over_domain_budget", results.count(-1))

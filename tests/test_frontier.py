@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from unittest.mock import Mock
 
 import pytest
 import redis
+from redis.connection import AbstractConnection
 from scrapy import Request, Spider
 from scrapy.utils.test import get_crawler
 
@@ -14,6 +16,8 @@ from linkcrawler import frontier
 from linkcrawler.frontier import Scheduler
 from linkcrawler.leases import LEASE_META
 from tests.conftest import command_calls
+
+SEEN_SETS = ("scrapy_redis.dupefilter.RFPDupeFilter", "linkcrawler.bloom.BloomDupeFilter")
 
 
 class Probe(Spider):
@@ -87,15 +91,15 @@ def test_closing_one_worker_keeps_the_frontier_for_the_others(redis_client, redi
     assert queued(second, Request("http://a.com/1")) == 0
 
 
-def test_a_pages_links_cost_two_round_trips_to_the_seen_set(redis_client, redis_url):
+@pytest.mark.parametrize("dupefilter", SEEN_SETS)
+def test_a_pages_links_cost_two_round_trips_to_the_seen_set(redis_client, redis_url, dupefilter):
     """Fifty links of which five are new: one question for all fifty, one script queueing the five."""
-    scheduler = open_scheduler(redis_url)
+    scheduler = open_scheduler(redis_url, DUPEFILTER_CLASS=dupefilter)
     assert queued(scheduler, *(Request(f"http://a.com/old/{n}") for n in range(45))) == 45
     redis_client.config_resetstat()
     links = [Request(f"http://a.com/old/{n}") for n in range(45)] + [Request(f"http://a.com/new/{n}") for n in range(5)]
     assert queued(scheduler, *links) == 5
-    assert command_calls(redis_client, "smismember", "sismember") == 1
-    assert command_calls(redis_client, "evalsha", "eval") == 1
+    assert command_calls(redis_client, "smismember", "sismember", "evalsha", "eval") == 2
     assert scheduler.stats.get_value("dupefilter/filtered") == 45
 
 
@@ -131,3 +135,48 @@ def test_links_stay_waiting_when_redis_fails_and_their_page_is_not_acknowledged(
     assert redis_client.hlen("probe:leases") == 1  # the page is still leased: refetched if this worker dies
     scheduler.ack([page.meta[LEASE_META]])
     assert redis_client.zcard("probe:requests") == 1 and redis_client.hlen("probe:leases") == 0
+
+
+class Killed(BaseException):
+    """The worker process dying: nothing after it runs, and redis-py does not retry it."""
+
+
+@pytest.mark.parametrize("dupefilter", SEEN_SETS)
+def test_a_worker_killed_anywhere_in_a_flush_loses_no_link(redis_client, redis_url, monkeypatch, dupefilter):
+    """Injects: a worker that dies before its n-th Redis command of a flush, for each n until a flush completes;
+    then another worker finding the same links again (the page's lease expired and it was fetched again).
+
+    Proves: whatever the worker had sent before dying, every link ends up queued, once. A seen-set asked in one
+    command and the queue written in another would leave the links seen and never queued.
+    """
+    links = [f"http://a.com/{n}" for n in range(4)]
+    sent = 0
+
+    def send(connection, command, *args, **kwargs):
+        nonlocal sent
+        if sent == allowed:
+            raise Killed
+        sent += 1
+        return real_send(connection, command, *args, **kwargs)
+
+    real_send = AbstractConnection.send_packed_command
+    for allowed in range(30):
+        redis_client.flushdb()
+        dying = open_scheduler(redis_url, DUPEFILTER_CLASS=dupefilter)
+        assert queued(dying, Request("http://a.com/0")) == 1
+        for url in links:
+            dying.enqueue_request(Request(url))
+        sent = 0
+        with monkeypatch.context() as patch:
+            patch.setattr(AbstractConnection, "send_packed_command", send)
+            try:
+                dying.flush()
+                completed = True
+            except Killed:
+                completed = False
+        queued(open_scheduler(redis_url, DUPEFILTER_CLASS=dupefilter), *map(Request, links))
+        urls = Counter(json.loads(raw)["url"] for raw in redis_client.zrange("probe:requests", 0, -1))
+        assert urls == Counter(links), (allowed, urls)
+        if completed:
+            break
+    assert completed
