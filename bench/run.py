@@ -38,7 +38,7 @@ from linkcrawler.mongo import get_database
 
 KEYS = (
     "worker_vs_bare_scrapy", "worker_vs_stock_scrapy_redis", "extract_vs_lxml_parse", "two_workers_vs_one",
-    "bloom_bytes_per_url", "bloom_false_positive_rate", "fingerprint_set_bytes_per_url",
+    "bloom_bytes_per_url", "bloom_false_positive_rate", "fingerprint_set_bytes_per_url", "bloom_queueing_vs_set",
     "mongo_round_trips_per_1000_links",
 )  # fmt: skip
 """The headline numbers, at the top level of the result; everything else a section reports goes in `details`."""
