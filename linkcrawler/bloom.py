@@ -17,7 +17,9 @@ which suits glibc's mmap too) less a small header, so the memory Redis reports
 is the memory the formulas ask for, within a few percent. A Lua script tests
 and sets the k bits atomically, so two workers racing on one URL cannot both
 see it as new; it creates a missing partition at full size in one allocation
-(SETBIT would grow it step by step and overshoot).
+(SETBIT would grow it step by step and overshoot). The frontier queues
+through `BloomQueueing`, whose script does the same for a page's new links
+and queues them in the same step (see `linkcrawler.queueing`).
 """
 
 from __future__ import annotations
