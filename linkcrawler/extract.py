@@ -58,7 +58,7 @@ one `truncated` in `PageLinks.skipped`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import lxml.etree
@@ -190,7 +190,8 @@ class Extractor:
         Content-Type charset, a `<meta>` declaration, then detection.
         """
         headers = _header_values(headers)
-        page_url = self.urls.normalize(url, url)
+        known, resolve = self.urls.page(url)
+        page_url = resolve(url)
         page = PageLinks(url=page_url.url or url, host=page_url.host, domain=page_url.domain)
         if len(html) > self.max_document_length:
             html = html[: self.max_document_length]
@@ -200,7 +201,7 @@ class Extractor:
             html = html_to_unicode(content_type, html)[1]
         for value in headers.get("x-robots-tag", ()):
             page.robots.extend(robots_directives(value, header=True))
-        scan = _Scan(self, page, url)
+        scan = _Scan(self, page, known, resolve)
         for href in _header_canonicals(headers.get("link", "")):
             target = scan.resolve(href)
             if target is not None:
@@ -219,9 +220,11 @@ class Extractor:
 class _Scan:
     """The single pass over one document: link elements in order, their regions cached per element."""
 
-    def __init__(self, extractor: Extractor, page: PageLinks, url: str) -> None:
+    def __init__(
+        self, extractor: Extractor, page: PageLinks, known: dict[str, Normalized], resolve: Callable[[str], Normalized]
+    ) -> None:
         self.urls = extractor.urls
-        self.known, self.normalize = self.urls.page(url)
+        self.known, self.normalize = known, resolve
         self.max_anchor = extractor.max_anchor_length
         self.anchors = extractor.anchors
         self.page = page
