@@ -33,14 +33,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from scrapy_redis.dupefilter import RFPDupeFilter
 
 from bench.cli import run_measure
-from linkcrawler.bloom import BloomFilter, BloomLayout
-from linkcrawler.connection import connect_redis
-from linkcrawler.embedded import EmbeddedRedis
-from linkcrawler.frontier import Scheduler
+from linkcrawler.frontier.bloom import BloomFilter, BloomLayout
+from linkcrawler.frontier.connection import connect_redis
+from linkcrawler.frontier.scheduler import Scheduler
+from linkcrawler.local.redis_server import EmbeddedRedis
 
 ERROR_RATE = 0.001
 CHUNK = 10_000
-SEEN_SETS = {"set": "scrapy_redis.dupefilter.RFPDupeFilter", "bloom": "linkcrawler.bloom.BloomDupeFilter"}
+SEEN_SETS = {"set": "scrapy_redis.dupefilter.RFPDupeFilter", "bloom": "linkcrawler.frontier.bloom.BloomDupeFilter"}
 
 
 class _Bench(Spider):

@@ -36,15 +36,15 @@ from scrapy_redis.queue import PriorityQueue
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.extract import WORDS, corpus
-from linkcrawler import defaults, serializer
-from linkcrawler.connection import connect_redis
-from linkcrawler.demo import LocalCrawl
-from linkcrawler.embedded import EmbeddedRedis
-from linkcrawler.extract import Extractor
-from linkcrawler.items import PageItem
-from linkcrawler.records import link_documents
-from linkcrawler.store import LINK_INDEXES
-from linkcrawler.synthweb import WebServer, generate_web
+from linkcrawler.extract.items import PageItem
+from linkcrawler.extract.page import Extractor
+from linkcrawler.frontier import keys, serializer
+from linkcrawler.frontier.connection import connect_redis
+from linkcrawler.local.demo import LocalCrawl
+from linkcrawler.local.redis_server import EmbeddedRedis
+from linkcrawler.local.synthweb import WebServer, generate_web
+from linkcrawler.store.documents import link_documents
+from linkcrawler.store.linkstore import LINK_INDEXES
 from spiders.backlinks import BacklinksSpider
 
 MILLION = 1_000_000
@@ -59,11 +59,11 @@ def _urls(count: int, rng: random.Random) -> list[str]:
 
 
 def redis_costs(count: int) -> dict[str, float]:
-    """Bytes of Redis memory per queued URL and per seen URL (frontier key formats of linkcrawler.defaults)."""
+    """Bytes of Redis memory per queued URL and per seen URL (frontier key formats of linkcrawler.frontier.keys)."""
     spider = BacklinksSpider()
     urls = _urls(count, random.Random(1))
-    queue_key = defaults.spider_key(defaults.QUEUE_KEY, spider.name)
-    seen_key = defaults.spider_key(defaults.DUPEFILTER_KEY, spider.name)
+    queue_key = keys.spider_key(keys.QUEUE_KEY, spider.name)
+    seen_key = keys.spider_key(keys.DUPEFILTER_KEY, spider.name)
     with EmbeddedRedis() as server:
         client = connect_redis(server.url)
         for start in range(0, count, 5_000):

@@ -1,7 +1,7 @@
 """Crawl speed side by side: our worker against bare Scrapy and stock scrapy-redis, and two workers against one.
 
 Every side crawls the same synthetic web on loopback from its home pages, as
-real processes started the same way (`linkcrawler.workerproc`), with the same
+real processes started the same way (`linkcrawler.local.workers`), with the same
 concurrency, robots.txt obedience and timeouts (`settings.base`), and the
 same meter (`bench.meter`):
 
@@ -40,13 +40,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from linkcrawler import defaults
-from linkcrawler.connection import connect_redis
-from linkcrawler.embedded import EmbeddedRedis
-from linkcrawler.mongo import get_database
-from linkcrawler.seeding import push_seeds
-from linkcrawler.synthweb import WebServer, generate_web
-from linkcrawler.workerproc import WorkerProcess, loopback_settings, worker_environment
+from linkcrawler.frontier import keys
+from linkcrawler.frontier.connection import connect_redis
+from linkcrawler.frontier.seeds import push_seeds
+from linkcrawler.local.redis_server import EmbeddedRedis
+from linkcrawler.local.synthweb import WebServer, generate_web
+from linkcrawler.local.workers import WorkerProcess, loopback_settings, worker_environment
+from linkcrawler.store.mongo import get_database
 
 ROOT = Path(__file__).resolve().parents[1]
 SIDES = ("bare", "stock", "ours", "ours_x2")
@@ -162,7 +162,7 @@ class CrawlBench:
             WorkerProcess(env, {**options, "BENCH_METER_FILE": meter}, rundir / f"worker-{n}.log", spider=spider)
             for n, meter in enumerate(meters)
         ]
-        if spider == defaults.SPIDER_NAME:
+        if spider == keys.SPIDER_NAME:
             push_seeds(self.redis, self.server.seeds)
         for process in processes:
             process.start()
@@ -204,7 +204,7 @@ class CrawlBench:
             return worker_environment(self.redis_url, mongo_uri, extra), options, "bare"
         if side == "stock":
             options["SCHEDULER"] = STOCK_SCHEDULER
-        return worker_environment(self.redis_url, mongo_uri, extra), options, defaults.SPIDER_NAME
+        return worker_environment(self.redis_url, mongo_uri, extra), options, keys.SPIDER_NAME
 
 
 def ratios(runs: dict[str, Run]) -> dict[str, float]:

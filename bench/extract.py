@@ -37,8 +37,8 @@ import lxml.html
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.cli import run_measure
-from linkcrawler.extract import Extractor
-from linkcrawler.urls import UrlNormalizer
+from linkcrawler.extract.page import Extractor
+from linkcrawler.extract.urls import UrlNormalizer
 
 WORDS = (
     "seo", "link", "crawl", "garden", "recipe", "travel", "camera", "review",

@@ -28,8 +28,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.cli import run_measure
-from linkcrawler.demo import LocalCrawl
-from linkcrawler.synthweb import WebServer, generate_web
+from linkcrawler.local.demo import LocalCrawl
+from linkcrawler.local.synthweb import WebServer, generate_web
 
 COMMON = {"CONCURRENT_REQUESTS_PER_DOMAIN": 4, "LOG_LEVEL": "WARNING", "IDLE_CLOSE_SECONDS": 1}
 CONFIGS: dict[str, dict[str, Any]] = {

@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import crawl, store
 from linkcrawler.errors import UserError, mask_uri
-from linkcrawler.mongo import get_database
+from linkcrawler.store.mongo import get_database
 
 KEYS = (
     "worker_vs_bare_scrapy", "worker_vs_stock_scrapy_redis", "extract_vs_lxml_parse", "two_workers_vs_one",

@@ -23,9 +23,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from bench.crawl import Run
-from linkcrawler.journal import replay
-from linkcrawler.mongo import get_database
-from linkcrawler.store import LinkStore, WriteResult
+from linkcrawler.store.journal import replay
+from linkcrawler.store.linkstore import LinkStore, WriteResult
+from linkcrawler.store.mongo import get_database
 
 
 class TimedStore(LinkStore):

@@ -1,5 +1,5 @@
 """`python -m linkcrawler` is the `linkcrawler` command."""
 
-from linkcrawler.cli import main
+from linkcrawler.cli.main import main
 
 main()

@@ -1,6 +1,6 @@
 """Answers to the common questions about the link table, as small functions over a pymongo database.
 
-    from linkcrawler.mongo import get_database
+    from linkcrawler.store.mongo import get_database
     from linkcrawler import query
     db = get_database("mongodb://127.0.0.1:27017/", "linkcrawler")
     query.backlinks(db, "example.com", follow=True, limit=20)
@@ -24,9 +24,9 @@ from datetime import datetime
 from typing import Any
 
 from linkcrawler.errors import UserError
+from linkcrawler.extract.urls import normalize_seed
 from linkcrawler.profile.names import domain_of
 from linkcrawler.profile.state import link_state_stages
-from linkcrawler.urls import normalize_seed
 
 LINK_FIELDS = {"_id": 0, "source_url": 1, "source_domain": 1, "target_url": 1, "anchor": 1, "link_type": 1,
                "follow": 1, "nofollow": 1, "ugc": 1, "sponsored": 1, "position": 1, "first_seen": 1,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from linkcrawler.items import PageItem
-from linkcrawler.records import page_records
+from linkcrawler.extract.items import PageItem
+from linkcrawler.store.documents import page_records
 
 
 class NormalizePipeline:
-    """Turns each `PageItem` into `PageRecords` (see `linkcrawler.records`).
+    """Turns each `PageItem` into `PageRecords` (see `linkcrawler.store.documents`).
 
     Settings read here:
 

@@ -9,13 +9,13 @@ from typing import Any
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import reactor, task, threads
 
-from linkcrawler import defaults
-from linkcrawler.journal import Journal
-from linkcrawler.leases import request_done
-from linkcrawler.records import PageRecords
-from linkcrawler.sink import open_sink
-from linkcrawler.spill import SpillingWriter, SpillPolicy
-from linkcrawler.store import WriteResult
+from linkcrawler.frontier import keys
+from linkcrawler.frontier.leases import request_done
+from linkcrawler.store.documents import PageRecords
+from linkcrawler.store.journal import Journal
+from linkcrawler.store.linkstore import WriteResult
+from linkcrawler.store.mongo import open_sink
+from linkcrawler.store.spill import SpillingWriter, SpillPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ class StorePipeline:
     (`request_done`): a worker killed with a batch in memory leaves those
     pages to be refetched.
 
-    MongoDB batches go through a `SpillingWriter` (see `linkcrawler.spill`):
+    MongoDB batches go through a `SpillingWriter` (see `linkcrawler.store.spill`):
     written from a thread, retried with backoff while MongoDB is down, spilled
     to a local journal past a bounded buffer. A `journal:///DIR` sink is a
     local append and is written directly.
@@ -74,12 +74,12 @@ class StorePipeline:
     @classmethod
     def from_crawler(cls, crawler: Any) -> StorePipeline:
         settings = crawler.settings
-        sink = open_sink(settings.get("MONGO_URI"), settings.get("MONGO_DATABASE") or defaults.MONGO_DATABASE)
+        sink = open_sink(settings.get("MONGO_URI"), settings.get("MONGO_DATABASE") or keys.MONGO_DATABASE)
         pipeline = cls(
             sink,
             crawler.stats,
-            settings.getint("STORE_BATCH_SIZE", defaults.STORE_BATCH_SIZE),
-            settings.getfloat("STORE_FLUSH_SECONDS", defaults.STORE_FLUSH_SECONDS),
+            settings.getint("STORE_BATCH_SIZE", keys.STORE_BATCH_SIZE),
+            settings.getfloat("STORE_FLUSH_SECONDS", keys.STORE_FLUSH_SECONDS),
             crawler.signals,
         )
         if not isinstance(sink, Journal):
@@ -92,7 +92,7 @@ class StorePipeline:
             )
             pipeline.writer = SpillingWriter(
                 sink,
-                Path(settings.get("STORE_SPILL_DIR") or defaults.STORE_SPILL_DIR),
+                Path(settings.get("STORE_SPILL_DIR") or keys.STORE_SPILL_DIR),
                 policy,
                 on_written=pipeline.count_written,
                 on_spilled=pipeline.count_spilled,

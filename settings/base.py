@@ -1,29 +1,29 @@
 """Settings shared by every deployment. Each value here can be overridden by the
-environment variable of the same name (see `linkcrawler.envsettings`), so
+environment variable of the same name (see `linkcrawler.config`), so
 compose, Kubernetes and scrapyd configure workers the same way.
 
 Components document the settings they read where they read them; this module
 holds their values.
 """
 
-from linkcrawler.envsettings import env_bool, env_float, env_int, env_list, env_str
-from linkcrawler.urls import DEFAULT_TRACKING_PARAMS
+from linkcrawler.config import env_bool, env_float, env_int, env_list, env_str
+from linkcrawler.extract.urls import DEFAULT_TRACKING_PARAMS
 
 BOT_NAME = "linkcrawler"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
-COMMANDS_MODULE = "linkcrawler.commands"
+COMMANDS_MODULE = "linkcrawler.cli.commands"
 USER_AGENT = env_str("USER_AGENT", "linkcrawler/0.1 (+https://github.com/linkcrawler/linkcrawler)")
 
 # Shared services.
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
-# scrapy-redis's own client (the spider's seed list) reconnects like ours (linkcrawler.connection).
-REDIS_PARAMS = {"redis_cls": "linkcrawler.connection.ResilientRedis"}
+# scrapy-redis's own client (the spider's seed list) reconnects like ours (linkcrawler.frontier.connection).
+REDIS_PARAMS = {"redis_cls": "linkcrawler.frontier.connection.ResilientRedis"}
 MONGO_URI = env_str("MONGO_URI", "mongodb://127.0.0.1:27017/")
 MONGO_DATABASE = env_str("MONGO_DATABASE", "linkcrawler")
 
-# The shared frontier (linkcrawler.frontier).
-SCHEDULER = "linkcrawler.frontier.Scheduler"
+# The shared frontier (linkcrawler.frontier.scheduler).
+SCHEDULER = "linkcrawler.frontier.scheduler.Scheduler"
 DUPEFILTER_CLASS = env_str("DUPEFILTER_CLASS", "scrapy_redis.dupefilter.RFPDupeFilter")
 BLOOM_CAPACITY = env_int("BLOOM_CAPACITY", 10_000_000)
 BLOOM_ERROR_RATE = env_float("BLOOM_ERROR_RATE", 0.001)
@@ -37,7 +37,7 @@ FRONTIER_LEASES = env_bool("FRONTIER_LEASES", True)
 LEASE_SECONDS = env_float("LEASE_SECONDS", 30.0)
 
 # Politeness. CONCURRENT_REQUESTS_PER_DOMAIN and DOWNLOAD_DELAY hold per worker
-# process; POLITENESS_* hold across all workers together (linkcrawler.politeness).
+# process; POLITENESS_* hold across all workers together (linkcrawler.downloader.politeness).
 ROBOTSTXT_OBEY = env_bool("ROBOTSTXT_OBEY", True)
 ROBOTSTXT_CRAWL_DELAY = env_bool("ROBOTSTXT_CRAWL_DELAY", True)
 POLITENESS_ENABLED = env_bool("POLITENESS_ENABLED", True)
@@ -72,29 +72,29 @@ REFERER_ENABLED = False
 RETRY_TIMES = env_int("RETRY_TIMES", 2)
 RETRY_HTTP_CODES = [502, 503, 504, 522, 524, 408, 429]
 
-# Network policy (linkcrawler.resolver, linkcrawler.netpolicy): public
+# Network policy (linkcrawler.downloader.resolver, linkcrawler.downloader.netpolicy): public
 # addresses only unless CRAWL_NETWORKS says otherwise.
-TWISTED_DNS_RESOLVER = "linkcrawler.resolver.PolicyResolver"
+TWISTED_DNS_RESOLVER = "linkcrawler.downloader.resolver.PolicyResolver"
 CRAWL_NETWORKS = env_list("CRAWL_NETWORKS", [])
 CRAWL_HOSTS: dict[str, str] = {}
 CRAWL_HOSTS_ONLY = False
 DOWNLOADER_MIDDLEWARES = {
-    "linkcrawler.resolver.AddressPolicyMiddleware": 50,
+    "linkcrawler.downloader.resolver.AddressPolicyMiddleware": 50,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "linkcrawler.robots.RobotsTxtMiddleware": 100,
-    "linkcrawler.politeness.PolitenessMiddleware": 110,
+    "linkcrawler.downloader.robots.RobotsTxtMiddleware": 100,
+    "linkcrawler.downloader.politeness.PolitenessMiddleware": 110,
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
-    "linkcrawler.limits.HttpCompressionMiddleware": 590,
+    "linkcrawler.downloader.compression.HttpCompressionMiddleware": 590,
 }
 
-# Extraction (linkcrawler.extract) and what is stored of it (pipelines.normalize).
+# Extraction (linkcrawler.extract.page) and what is stored of it (pipelines.normalize).
 TRACKING_PARAMS = env_list("TRACKING_PARAMS", list(DEFAULT_TRACKING_PARAMS))
 MAX_URL_LENGTH = env_int("MAX_URL_LENGTH", 2048)
 MAX_ANCHOR_LENGTH = env_int("MAX_ANCHOR_LENGTH", 300)
 MAX_DOCUMENT_LENGTH = env_int("MAX_DOCUMENT_LENGTH", 15 * 1024 * 1024)
-# Infinite URL spaces and oversized bodies (linkcrawler.limits).
+# Infinite URL spaces (linkcrawler.frontier.scope).
 MAX_QUERY_PARAMS = env_int("MAX_QUERY_PARAMS", 16)
-SPIDER_MIDDLEWARES = {"linkcrawler.limits.QueryParamsMiddleware": 750}
+SPIDER_MIDDLEWARES = {"linkcrawler.frontier.scope.QueryParamsMiddleware": 750}
 STORE_INTERNAL_LINKS = env_bool("STORE_INTERNAL_LINKS", False)
 
 # Storage (pipelines.store).

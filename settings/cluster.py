@@ -7,11 +7,11 @@ fails (a traceback from deep inside Scrapy's settings loader helps nobody);
 missing in one line.
 """
 
-from linkcrawler.envsettings import env_str
+from linkcrawler.config import env_str
 from settings.base import *  # noqa: F403
 
 REDIS_URL = env_str("REDIS_URL", "")
 MONGO_URI = env_str("MONGO_URI", "")
 
-# Settings `scrapy crawl` refuses to start without (checked in linkcrawler/commands/crawl.py).
+# Settings `scrapy crawl` refuses to start without (checked in linkcrawler/cli/commands/crawl.py).
 REQUIRED_SETTINGS = ["REDIS_URL", "MONGO_URI"]

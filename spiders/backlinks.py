@@ -2,8 +2,8 @@
 
 Seeds come from the shared Redis list `backlinks:start_urls` (pushed by
 `linkcrawler seed`); followed requests go through the shared frontier
-(`linkcrawler.frontier.Scheduler`), so any number of workers split the crawl.
-All parsing lives in `linkcrawler.extract`; this module only wires it to
+(`linkcrawler.frontier.scheduler.Scheduler`), so any number of workers split the crawl.
+All parsing lives in `linkcrawler.extract.page`; this module only wires it to
 Scrapy.
 """
 
@@ -22,16 +22,16 @@ from scrapy_redis.spiders import RedisSpider
 from twisted.internet import task
 from twisted.python.failure import Failure
 
-from linkcrawler import defaults
-from linkcrawler.domains import DomainFilter
-from linkcrawler.extract import Extractor, is_html
-from linkcrawler.items import PageItem
-from linkcrawler.leases import LEASE_META, request_done
-from linkcrawler.workers import WorkerRegistry
+from linkcrawler.extract.items import PageItem
+from linkcrawler.extract.page import Extractor, is_html
+from linkcrawler.frontier import keys
+from linkcrawler.frontier.leases import LEASE_META, request_done
+from linkcrawler.frontier.scope import DomainFilter
+from linkcrawler.frontier.workers import WorkerRegistry
 
 
 class BacklinksSpider(RedisSpider):
-    """Settings read here (besides the extractor's, see `linkcrawler.extract`):
+    """Settings read here (besides the extractor's, see `linkcrawler.extract.page`):
 
     - `ALLOWED_DOMAINS` / `DENIED_DOMAINS` (lists of domains, default empty):
       follow only links whose host is, or is under, an allowed domain, and
@@ -46,8 +46,8 @@ class BacklinksSpider(RedisSpider):
     frontier's `PAGES_PER_DOMAIN`.
     """
 
-    name = defaults.SPIDER_NAME
-    redis_key = defaults.START_URLS_KEY
+    name = keys.SPIDER_NAME
+    redis_key = keys.START_URLS_KEY
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> BacklinksSpider:
@@ -55,19 +55,19 @@ class BacklinksSpider(RedisSpider):
         settings = crawler.settings
         spider.extractor = Extractor.from_settings(settings)
         spider.domain_filter = DomainFilter(settings.getlist("ALLOWED_DOMAINS"), settings.getlist("DENIED_DOMAINS"))
-        spider.idle_close_seconds = settings.getfloat("IDLE_CLOSE_SECONDS", defaults.IDLE_CLOSE_SECONDS)
+        spider.idle_close_seconds = settings.getfloat("IDLE_CLOSE_SECONDS", keys.IDLE_CLOSE_SECONDS)
         spider.workers = WorkerRegistry(
             spider.server,
-            defaults.spider_key(defaults.WORKERS_KEY, cls.name),
-            pages_key=defaults.spider_key(defaults.PAGES_PER_MINUTE_KEY, cls.name),
+            keys.spider_key(keys.WORKERS_KEY, cls.name),
+            pages_key=keys.spider_key(keys.PAGES_PER_MINUTE_KEY, cls.name),
         )
-        spider.heartbeat_seconds = settings.getfloat("WORKER_HEARTBEAT_SECONDS", defaults.WORKER_HEARTBEAT_SECONDS)
+        spider.heartbeat_seconds = settings.getfloat("WORKER_HEARTBEAT_SECONDS", keys.WORKER_HEARTBEAT_SECONDS)
         spider.last_active = time.time()
         spider.pages_seen = 0
         spider.idle_since: float | None = None
         spider.waiting = False
-        spider.queue_key = defaults.spider_key(defaults.QUEUE_KEY, cls.name)
-        spider.leases_key = defaults.spider_key(defaults.LEASES_KEY, cls.name)
+        spider.queue_key = keys.spider_key(keys.QUEUE_KEY, cls.name)
+        spider.leases_key = keys.spider_key(keys.LEASES_KEY, cls.name)
         crawler.signals.connect(spider.on_opened, signal=signals.spider_opened)
         crawler.signals.connect(spider.on_closed, signal=signals.spider_closed)
         return spider
@@ -79,7 +79,7 @@ class BacklinksSpider(RedisSpider):
     def next_requests(self) -> Iterator[Request]:
         """Seeds for the start and for each idle turn.
 
-        Our frontier queues them itself (`linkcrawler.frontier.Scheduler.take_seeds`),
+        Our frontier queues them itself (`linkcrawler.frontier.scheduler.Scheduler.take_seeds`),
         so none waits in this process where a killed worker would lose it;
         any other scheduler (the benchmark's stock scrapy-redis) gets them as
         start requests, the scrapy-redis way.
@@ -165,7 +165,7 @@ class BacklinksSpider(RedisSpider):
         """One request per URL a page links to, however often it does (logo and nav, image and text link).
 
         The frontier checks a page's requests against the shared seen-set
-        together (`linkcrawler.frontier.Scheduler.flush`).
+        together (`linkcrawler.frontier.scheduler.Scheduler.flush`).
         """
         followed = set()
         for link in links:

@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 
-from linkcrawler.connection import connect_redis
-from linkcrawler.demo import LocalCrawl
-from linkcrawler.embedded import EmbeddedRedis
-from linkcrawler.mongo import get_database
+from linkcrawler.frontier.connection import connect_redis
+from linkcrawler.local.demo import LocalCrawl
+from linkcrawler.local.redis_server import EmbeddedRedis
+from linkcrawler.store.mongo import get_database
 
 REAL_MONGO_URI = os.environ.get("LINKCRAWLER_TEST_MONGO_URI", "").strip() or None
 

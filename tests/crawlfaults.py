@@ -11,12 +11,12 @@ import socket
 import time
 from collections.abc import Callable
 
-from linkcrawler import defaults
-from linkcrawler.demo import LocalCrawl
-from linkcrawler.journal import replay
-from linkcrawler.workerproc import WorkerProcess
+from linkcrawler.frontier import keys
+from linkcrawler.local.demo import LocalCrawl
+from linkcrawler.local.workers import WorkerProcess
+from linkcrawler.store.journal import replay
 
-LEASES_KEY = defaults.spider_key(defaults.LEASES_KEY, defaults.SPIDER_NAME)
+LEASES_KEY = keys.spider_key(keys.LEASES_KEY, keys.SPIDER_NAME)
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, what: str, interval: float = 0.05) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import lxml.etree
 import pytest
 
-from linkcrawler.anchors import element_text, normalize_anchor
+from linkcrawler.extract.anchors import element_text, normalize_anchor
 
 
 def anchor_of(markup: str) -> str:

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from linkcrawler.connection import connect_redis
-from linkcrawler.demo import LocalCrawl
-from linkcrawler.synthweb import WebServer, fetchable_pages, generate_web
+from linkcrawler.frontier.connection import connect_redis
+from linkcrawler.local.demo import LocalCrawl
+from linkcrawler.local.synthweb import WebServer, fetchable_pages, generate_web
 from tests.conftest import REAL_MONGO_URI
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]

@@ -8,16 +8,16 @@ import math
 import pytest
 from scrapy import Request
 
-from linkcrawler.bloom import BloomDupeFilter, BloomFilter, BloomLayout
 from linkcrawler.errors import UserError
-from linkcrawler.seeding import start_new_run
-from linkcrawler.synthweb import WebServer, fetchable_pages, generate_web
+from linkcrawler.frontier.bloom import BloomDupeFilter, BloomFilter, BloomLayout
+from linkcrawler.frontier.seeds import start_new_run
+from linkcrawler.local.synthweb import WebServer, fetchable_pages, generate_web
 from tests.conftest import local_crawl
 from tests.test_frontier import open_scheduler, queued
 
 pytestmark = pytest.mark.faults
 
-BLOOM = "linkcrawler.bloom.BloomDupeFilter"
+BLOOM = "linkcrawler.frontier.bloom.BloomDupeFilter"
 
 
 def fingerprints(start, count):

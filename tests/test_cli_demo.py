@@ -8,8 +8,8 @@ from collections import Counter
 import pytest
 from typer.testing import CliRunner
 
-from linkcrawler.cli.app import app
-from linkcrawler.synthweb import generate_web, ground_truth
+from linkcrawler.cli.main import app
+from linkcrawler.local.synthweb import generate_web, ground_truth
 
 pytestmark = pytest.mark.slow
 

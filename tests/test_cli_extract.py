@@ -12,7 +12,7 @@ import threading
 import pytest
 from typer.testing import CliRunner
 
-from linkcrawler.cli.app import app
+from linkcrawler.cli.main import app
 from linkcrawler.errors import UserError
 
 runner = CliRunner()

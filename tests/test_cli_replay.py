@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 from typer.testing import CliRunner
 
-from linkcrawler.cli.app import app
-from linkcrawler.journal import Journal
-from linkcrawler.mongo import get_database
+from linkcrawler.cli.main import app
+from linkcrawler.store.journal import Journal
+from linkcrawler.store.mongo import get_database
 
 runner = CliRunner()
 

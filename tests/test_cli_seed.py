@@ -8,7 +8,7 @@ import sys
 
 from typer.testing import CliRunner
 
-from linkcrawler.cli.app import app
+from linkcrawler.cli.main import app
 
 runner = CliRunner()
 

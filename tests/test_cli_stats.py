@@ -9,8 +9,8 @@ import time
 
 from typer.testing import CliRunner
 
-from linkcrawler.cli.app import app
-from linkcrawler.workers import WorkerRegistry
+from linkcrawler.cli.main import app
+from linkcrawler.frontier.workers import WorkerRegistry
 
 runner = CliRunner()
 

@@ -13,8 +13,8 @@ from datetime import UTC
 import pytest
 
 from linkcrawler.errors import UserError
-from linkcrawler.synthweb import WebServer, fetchable_pages, generate_web, ground_truth
-from linkcrawler.urls import split_host
+from linkcrawler.extract.urls import split_host
+from linkcrawler.local.synthweb import WebServer, fetchable_pages, generate_web, ground_truth
 from tests.conftest import local_crawl
 
 pytestmark = pytest.mark.slow

@@ -25,8 +25,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from linkcrawler import defaults
-from linkcrawler.seeding import validate_seeds
+from linkcrawler.frontier import keys
+from linkcrawler.frontier.seeds import validate_seeds
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -34,10 +34,10 @@ K8S = DEPLOY / "k8s"
 AUTOSCALE = DEPLOY / "k8s-autoscale"
 KUBERNETES_VERSIONS = ("1.28.0", "1.37.0")  # the oldest with CronJob timeZone GA, and the newest bundled
 
-WORKER_COMMAND = ["scrapy", "crawl", defaults.SPIDER_NAME]
+WORKER_COMMAND = ["scrapy", "crawl", keys.SPIDER_NAME]
 SEED_COMMAND = ["linkcrawler", "seed", "--new-run", "--file", "/seeds/seeds.txt"]
 SUMMARIZE_COMMAND = ["linkcrawler", "summarize"]  # issue 5's post-crawl profile job
-PROBE_COMMAND = ["python", "-m", "linkcrawler.health", "--max-age", "60"]
+PROBE_COMMAND = ["python", "-m", "linkcrawler.frontier.health", "--max-age", "60"]
 
 
 def manifest_files(*directories: Path) -> list[Path]:
@@ -173,8 +173,8 @@ def test_cronjobs_start_a_crawl_run_and_profile_it_afterwards():
     _, profile_hour, *profile_days = profile["spec"]["schedule"].split()
     assert crawl_days == profile_days and int(profile_hour) > int(crawl_hour)
     wait = pod_spec(profile)["initContainers"][0]["command"][-1]
-    assert defaults.spider_key(defaults.QUEUE_KEY, defaults.SPIDER_NAME) in wait
-    assert defaults.spider_key(defaults.START_URLS_KEY, defaults.SPIDER_NAME) in wait
+    assert keys.spider_key(keys.QUEUE_KEY, keys.SPIDER_NAME) in wait
+    assert keys.spider_key(keys.START_URLS_KEY, keys.SPIDER_NAME) in wait
 
 
 def test_the_seed_lists_are_valid_seeds():

@@ -1,4 +1,4 @@
-from linkcrawler.domains import DomainFilter
+from linkcrawler.frontier.scope import DomainFilter
 
 
 def test_everything_passes_without_lists():

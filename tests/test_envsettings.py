@@ -2,7 +2,7 @@
 
 import pytest
 
-from linkcrawler.envsettings import env_bool, env_float, env_int, env_list, env_str
+from linkcrawler.config import env_bool, env_float, env_int, env_list, env_str
 from linkcrawler.errors import UserError
 
 

@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 import pytest
 from scrapy.settings import Settings
 
-from linkcrawler.extract import Extractor, is_html
-from linkcrawler.links import Link
+from linkcrawler.extract.links import Link
+from linkcrawler.extract.page import Extractor, is_html
 
 PAGE = "http://site.com/dir/page.html"
 F = (False, False, False, True)  # rel flags: none, effective follow

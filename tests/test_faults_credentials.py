@@ -8,12 +8,12 @@ import pytest
 import redis
 from typer.testing import CliRunner
 
-from linkcrawler.cli.app import app
-from linkcrawler.connection import connect_redis
-from linkcrawler.embedded import EmbeddedRedis
+from linkcrawler.cli.main import app
 from linkcrawler.errors import UserError
-from linkcrawler.mongo import get_database
-from linkcrawler.synthweb import WebServer, fetchable_pages, generate_web
+from linkcrawler.frontier.connection import connect_redis
+from linkcrawler.local.redis_server import EmbeddedRedis
+from linkcrawler.local.synthweb import WebServer, fetchable_pages, generate_web
+from linkcrawler.store.mongo import get_database
 from tests.conftest import local_crawl
 from tests.crawlfaults import page_hits
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from linkcrawler.synthweb import WebServer, fetchable_pages, generate_web
+from linkcrawler.local.synthweb import WebServer, fetchable_pages, generate_web
 from tests.conftest import local_crawl
 from tests.crawlfaults import page_hits
 

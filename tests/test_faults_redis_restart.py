@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from linkcrawler.embedded import EmbeddedRedis
-from linkcrawler.synthweb import WebServer, fetchable_pages, generate_web, ground_truth, identity
+from linkcrawler.local.redis_server import EmbeddedRedis
+from linkcrawler.local.synthweb import WebServer, fetchable_pages, generate_web, ground_truth, identity
 from tests.conftest import local_crawl
 from tests.crawlfaults import LEASES_KEY, finish, page_hits, wait_for
 

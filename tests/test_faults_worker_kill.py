@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from linkcrawler.synthweb import WebServer, fetchable_pages, generate_web, ground_truth, identity
+from linkcrawler.local.synthweb import WebServer, fetchable_pages, generate_web, ground_truth, identity
 from tests.conftest import local_crawl
 from tests.crawlfaults import LEASES_KEY, finish, leases_of, page_hits, wait_for
 

@@ -12,12 +12,12 @@ from redis.connection import AbstractConnection
 from scrapy import Request, Spider
 from scrapy.utils.test import get_crawler
 
-from linkcrawler import frontier
-from linkcrawler.frontier import Scheduler
-from linkcrawler.leases import LEASE_META
+from linkcrawler.frontier import scheduler as frontier
+from linkcrawler.frontier.leases import LEASE_META
+from linkcrawler.frontier.scheduler import Scheduler
 from tests.conftest import command_calls
 
-SEEN_SETS = ("scrapy_redis.dupefilter.RFPDupeFilter", "linkcrawler.bloom.BloomDupeFilter")
+SEEN_SETS = ("scrapy_redis.dupefilter.RFPDupeFilter", "linkcrawler.frontier.bloom.BloomDupeFilter")
 
 
 class Probe(Spider):

@@ -1,4 +1,4 @@
-"""The worker liveness probe (`python -m linkcrawler.health`) that compose and Kubernetes run."""
+"""The worker liveness probe (`python -m linkcrawler.frontier.health`) that compose and Kubernetes run."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import time
 
 import pytest
 
-from linkcrawler import defaults
-from linkcrawler.health import main
-from linkcrawler.workerproc import WorkerProcess, loopback_settings, worker_environment
+from linkcrawler.frontier import keys
+from linkcrawler.frontier.health import main
+from linkcrawler.local.workers import WorkerProcess, loopback_settings, worker_environment
 
-KEY = defaults.spider_key(defaults.WORKERS_KEY, defaults.SPIDER_NAME)
+KEY = keys.spider_key(keys.WORKERS_KEY, keys.SPIDER_NAME)
 HOST = socket.gethostname()
 
 
@@ -63,7 +63,7 @@ def test_an_unreachable_redis_does_not_fail_the_probe(monkeypatch, capsys):
 def test_a_running_worker_passes_and_a_stopped_one_fails(redis_client, redis_url, tmp_path):
     env = worker_environment(redis_url, f"journal://{tmp_path / 'journal'}")
     worker = WorkerProcess(env, loopback_settings({}, idle_close_seconds=0), tmp_path / "worker.log").start()
-    command = [sys.executable, "-m", "linkcrawler.health", "--max-age", "5"]
+    command = [sys.executable, "-m", "linkcrawler.frontier.health", "--max-age", "5"]
     try:
         deadline = time.monotonic() + 60
         while subprocess.run(command, env=env, capture_output=True).returncode != 0:

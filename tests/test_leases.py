@@ -9,9 +9,9 @@ import pytest
 from scrapy import Request
 from scrapy.utils.test import get_crawler
 
-from linkcrawler.frontier import Scheduler
-from linkcrawler.leases import LEASE_META, request_done
-from linkcrawler.seeding import start_new_run
+from linkcrawler.frontier.leases import LEASE_META, request_done
+from linkcrawler.frontier.scheduler import Scheduler
+from linkcrawler.frontier.seeds import start_new_run
 from tests.conftest import command_calls
 from tests.test_frontier import Probe, open_scheduler, queued
 

@@ -26,10 +26,10 @@ import pytest
 from scrapy.http import HtmlResponse
 from scrapy.linkextractors import LinkExtractor
 
-from linkcrawler.anchors import normalize_anchor
-from linkcrawler.extract import Extractor
-from linkcrawler.synthweb import generate_web
-from linkcrawler.synthweb.render import render_page
+from linkcrawler.extract.anchors import normalize_anchor
+from linkcrawler.extract.page import Extractor
+from linkcrawler.local.synthweb import generate_web
+from linkcrawler.local.synthweb.render import render_page
 from tests.test_extract_corpus import CASES
 
 ANCHOR_TYPES = ("text", "image", "area")

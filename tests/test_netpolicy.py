@@ -7,8 +7,8 @@ from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 from twisted.internet.error import DNSLookupError
 
-from linkcrawler.netpolicy import address_allowed, parse_networks
-from linkcrawler.resolver import AddressPolicyMiddleware, PolicyResolver
+from linkcrawler.downloader.netpolicy import address_allowed, parse_networks
+from linkcrawler.downloader.resolver import AddressPolicyMiddleware, PolicyResolver
 
 LOOPBACK = parse_networks(["127.0.0.0/8"])
 

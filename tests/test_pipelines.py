@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from scrapy import Spider
 from scrapy.utils.test import get_crawler
 
-from linkcrawler.items import PageItem
-from linkcrawler.links import Link
-from linkcrawler.records import PageRecords
+from linkcrawler.extract.items import PageItem
+from linkcrawler.extract.links import Link
+from linkcrawler.store.documents import PageRecords
 from pipelines.normalize import NormalizePipeline
 from pipelines.store import StorePipeline
 

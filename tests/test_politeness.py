@@ -12,9 +12,9 @@ from scrapy.utils.test import get_crawler
 from twisted.internet import task
 from twisted.internet.defer import Deferred
 
+from linkcrawler.downloader.politeness import CRAWL_DELAY_META, SLOT_META, PolitenessMiddleware, SiteSlots
+from linkcrawler.downloader.robots import RobotsTxtMiddleware
 from linkcrawler.errors import UserError
-from linkcrawler.politeness import CRAWL_DELAY_META, SLOT_META, PolitenessMiddleware, SiteSlots
-from linkcrawler.robots import RobotsTxtMiddleware
 from tests.conftest import command_calls
 
 

@@ -15,12 +15,12 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from linkcrawler.connection import connect_redis
-from linkcrawler.demo import LocalCrawl
-from linkcrawler.profile import Limits, summarize
+from linkcrawler.frontier.connection import connect_redis
+from linkcrawler.local.demo import LocalCrawl
+from linkcrawler.local.synthweb import WebServer, broken_links, generate_web, ground_truth, identity, link_changes
 from linkcrawler.profile.anchors import ANCHOR_CLASSES, classify_anchor, fold
 from linkcrawler.profile.authority import authority_scores
-from linkcrawler.synthweb import WebServer, broken_links, generate_web, ground_truth, identity, link_changes
+from linkcrawler.profile.job import Limits, summarize
 from tests.conftest import REAL_MONGO_URI
 
 pytestmark = pytest.mark.slow

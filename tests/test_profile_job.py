@@ -9,8 +9,9 @@ from html.parser import HTMLParser
 import pytest
 from typer.testing import CliRunner
 
-from linkcrawler.cli.app import app
-from linkcrawler.profile import PROFILES, Limits, history, report_html, summarize
+from linkcrawler.cli.main import app
+from linkcrawler.profile import history, report_html
+from linkcrawler.profile.job import PROFILES, Limits, summarize
 from tests.profile_data import T2, load
 
 
@@ -126,7 +127,7 @@ def test_profile_command_accepts_a_url_in_any_case_prints_json_and_writes_html(d
 
 
 def test_an_unknown_domain_says_so_in_one_line_and_exits_2(db, mongo_uri, monkeypatch, capsys):
-    from linkcrawler.cli import main
+    from linkcrawler.cli.main import main
 
     monkeypatch.setenv("MONGO_URI", mongo_uri)
     monkeypatch.setenv("MONGO_DATABASE", db.name)
@@ -151,7 +152,7 @@ def test_summarize_skips_chosen_domains_without_backlinks(db):
     ],
 )
 def test_bad_domains_are_refused_in_one_line(db, mongo_uri, monkeypatch, capsys, argv, message):
-    from linkcrawler.cli import main
+    from linkcrawler.cli.main import main
 
     monkeypatch.setenv("MONGO_URI", mongo_uri)
     monkeypatch.setattr("sys.argv", ["linkcrawler", *argv])

@@ -29,11 +29,11 @@ from typing import Any
 
 import pytest
 
-from linkcrawler.journal import replay
-from linkcrawler.mongo import get_database
-from linkcrawler.store import LinkStore
-from linkcrawler.synthweb import WebServer, fetchable_pages, generate_web, ground_truth, identity
-from linkcrawler.workerproc import loopback_settings
+from linkcrawler.local.synthweb import WebServer, fetchable_pages, generate_web, ground_truth, identity
+from linkcrawler.local.workers import loopback_settings
+from linkcrawler.store.journal import replay
+from linkcrawler.store.linkstore import LinkStore
+from linkcrawler.store.mongo import get_database
 from tests.conftest import REAL_MONGO_URI
 
 pytestmark = pytest.mark.slow

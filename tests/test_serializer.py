@@ -3,7 +3,7 @@
 from scrapy import Request
 from scrapy.utils.request import request_from_dict
 
-from linkcrawler import serializer
+from linkcrawler.frontier import serializer
 
 
 def roundtrip(request: Request) -> Request:

@@ -6,7 +6,7 @@ from scrapy import Request
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
-from linkcrawler.items import PageItem
+from linkcrawler.extract.items import PageItem
 from spiders.backlinks import BacklinksSpider
 
 PAGE = b"""<html><body>

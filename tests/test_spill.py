@@ -13,10 +13,10 @@ import pytest
 from pymongo.errors import AutoReconnect
 from twisted.internet import defer, task
 
-from linkcrawler.journal import replay
-from linkcrawler.mongo import get_database
-from linkcrawler.spill import SpillingWriter, SpillPolicy
-from linkcrawler.store import LinkStore
+from linkcrawler.store.journal import replay
+from linkcrawler.store.linkstore import LinkStore
+from linkcrawler.store.mongo import get_database
+from linkcrawler.store.spill import SpillingWriter, SpillPolicy
 from tests.test_store import link_doc, page_doc
 
 pytestmark = pytest.mark.faults

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from linkcrawler.journal import Journal, replay
-from linkcrawler.records import link_id
-from linkcrawler.store import LinkStore
+from linkcrawler.store.documents import link_id
+from linkcrawler.store.journal import Journal, replay
+from linkcrawler.store.linkstore import LinkStore
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

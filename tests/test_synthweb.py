@@ -26,8 +26,8 @@ import tldextract
 from protego import Protego
 from w3lib.url import canonicalize_url
 
-from linkcrawler.links import LINK_TYPES, POSITIONS
-from linkcrawler.synthweb import (
+from linkcrawler.extract.links import LINK_TYPES, POSITIONS
+from linkcrawler.local.synthweb import (
     FIELDS,
     WebServer,
     broken_links,
@@ -39,8 +39,8 @@ from linkcrawler.synthweb import (
     mutate,
     status_of,
 )
-from linkcrawler.synthweb.model import LOGO_PATH
-from linkcrawler.synthweb.render import render_page, robots_txt
+from linkcrawler.local.synthweb.model import LOGO_PATH
+from linkcrawler.local.synthweb.render import render_page, robots_txt
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = {"seed": 7, "sites": 10, "pages_per_site": 6}
@@ -98,7 +98,7 @@ def test_same_seed_same_web_and_another_seed_another_web():
 
 
 def test_the_web_is_the_same_under_another_hash_seed(truth):
-    script = "import json; from linkcrawler.synthweb import *; print(json.dumps(ground_truth(generate_web())))"
+    script = "import json; from linkcrawler.local.synthweb import *; print(json.dumps(ground_truth(generate_web())))"
     env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": str(ROOT)}
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == truth
@@ -358,7 +358,7 @@ def test_server_process_is_gone_after_the_block_even_on_error():
 
 def test_server_exits_when_its_parent_dies():
     script = (
-        "import os; from linkcrawler.synthweb import *\n"
+        "import os; from linkcrawler.local.synthweb import *\n"
         "server = WebServer(generate_web(seed=2, sites=3, pages_per_site=4)).start()\n"
         "print(server.pid, flush=True)\n"
         "os._exit(0)\n"
@@ -372,14 +372,25 @@ def test_server_exits_when_its_parent_dies():
 
 
 def test_cli_truth_prints_the_ground_truth_as_json_lines():
-    command = [sys.executable, "-m", "linkcrawler.synthweb", "truth", "--seed", "7", "--sites", "10", "--pages", "6"]
+    command = [
+        sys.executable,
+        "-m",
+        "linkcrawler.local.synthweb",
+        "truth",
+        "--seed",
+        "7",
+        "--sites",
+        "10",
+        "--pages",
+        "6",
+    ]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     out = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
     assert [json.loads(line) for line in out.stdout.splitlines()] == ground_truth(generate_web(**SMALL))
 
 
 def test_cli_serve_prints_port_and_hosts_and_stops_after_its_time():
-    command = [sys.executable, "-m", "linkcrawler.synthweb", "serve", "--sites", "4", "--pages", "4"]
+    command = [sys.executable, "-m", "linkcrawler.local.synthweb", "serve", "--sites", "4", "--pages", "4"]
     command += ["--seconds", "0.5"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     out = subprocess.run(command, env=env, capture_output=True, text=True, timeout=30, check=True)

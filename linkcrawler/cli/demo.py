@@ -10,9 +10,10 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from linkcrawler.cli.app import app
-from linkcrawler.demo import CrawlProgress, LocalCrawl, synthetic_web
-from linkcrawler.envsettings import env_str
-from linkcrawler.profile import PROFILES, jsonout, summarize
+from linkcrawler.config import env_str
+from linkcrawler.local.demo import CrawlProgress, LocalCrawl, synthetic_web
+from linkcrawler.profile import jsonout
+from linkcrawler.profile.job import PROFILES, summarize
 
 
 @app.command("demo")

@@ -25,12 +25,12 @@ from rich.console import Console
 from rich.table import Table
 
 from linkcrawler.cli.app import app
-from linkcrawler.envsettings import env_list
+from linkcrawler.config import env_list
+from linkcrawler.downloader.netpolicy import Network, address_allowed, parse_networks
 from linkcrawler.errors import UserError
-from linkcrawler.extract import DEFAULT_MAX_DOCUMENT_LENGTH, Extractor, is_html
-from linkcrawler.items import PageItem
-from linkcrawler.netpolicy import Network, address_allowed, parse_networks
-from linkcrawler.records import link_documents
+from linkcrawler.extract.items import PageItem
+from linkcrawler.extract.page import DEFAULT_MAX_DOCUMENT_LENGTH, Extractor, is_html
+from linkcrawler.store.documents import link_documents
 
 FETCH_TIMEOUT = 30
 FIELDS = (

@@ -11,7 +11,8 @@ from rich.console import Console
 from linkcrawler.cli.app import app
 from linkcrawler.cli.summarize import database_from
 from linkcrawler.errors import UserError
-from linkcrawler.profile import PROFILES, history, jsonout, report_html, report_text
+from linkcrawler.profile import history, jsonout, report_html, report_text
+from linkcrawler.profile.job import PROFILES
 from linkcrawler.profile.names import domain_of
 
 

@@ -7,13 +7,13 @@ from typing import Annotated
 
 import typer
 
-from linkcrawler import defaults
 from linkcrawler.cli.app import app
-from linkcrawler.envsettings import env_str
+from linkcrawler.config import env_str
 from linkcrawler.errors import UserError
-from linkcrawler.journal import replay as replay_journal
-from linkcrawler.mongo import get_database
-from linkcrawler.store import LinkStore
+from linkcrawler.frontier import keys
+from linkcrawler.store.journal import replay as replay_journal
+from linkcrawler.store.linkstore import LinkStore
+from linkcrawler.store.mongo import get_database
 
 
 @app.command("replay")
@@ -28,7 +28,7 @@ def replay(
     uri = mongo_uri or env_str("MONGO_URI", "")
     if not uri:
         raise UserError("no MongoDB to replay into: set MONGO_URI or pass --mongo-uri")
-    store = LinkStore(get_database(uri, database or env_str("MONGO_DATABASE", defaults.MONGO_DATABASE)))
+    store = LinkStore(get_database(uri, database or env_str("MONGO_DATABASE", keys.MONGO_DATABASE)))
     store.ensure_indexes()
     result = replay_journal(directory, store)
     typer.echo(

@@ -7,12 +7,12 @@ from typing import Annotated
 
 import typer
 
-from linkcrawler import defaults
 from linkcrawler.cli.app import app
-from linkcrawler.connection import connect_redis
-from linkcrawler.envsettings import env_str
+from linkcrawler.config import env_str
 from linkcrawler.errors import UserError
-from linkcrawler.seeding import push_seeds, start_new_run, validate_seeds
+from linkcrawler.frontier import keys
+from linkcrawler.frontier.connection import connect_redis
+from linkcrawler.frontier.seeds import push_seeds, start_new_run, validate_seeds
 
 
 def _read_seed_file(path: Path) -> list[tuple[str, str]]:
@@ -45,7 +45,7 @@ def seed(
     if not pairs:
         raise UserError("no seeds given: pass URLs or --file FILE")
     valid = validate_seeds(pairs)
-    server = connect_redis(redis_url or env_str("REDIS_URL", defaults.REDIS_URL))
+    server = connect_redis(redis_url or env_str("REDIS_URL", keys.REDIS_URL))
     if new_run:
         start_new_run(server)
     count = push_seeds(server, valid)

@@ -7,11 +7,11 @@ from typing import Annotated
 
 import typer
 
-from linkcrawler import defaults
 from linkcrawler.cli.app import app
-from linkcrawler.connection import connect_redis
-from linkcrawler.crawlstats import CrawlHealth, crawl_health
-from linkcrawler.envsettings import env_str
+from linkcrawler.config import env_str
+from linkcrawler.frontier import keys
+from linkcrawler.frontier.connection import connect_redis
+from linkcrawler.frontier.stats import CrawlHealth, crawl_health
 
 
 @app.command("stats")
@@ -20,7 +20,7 @@ def stats(
     redis_url: Annotated[str | None, typer.Option(help="Redis URL (default: $REDIS_URL).")] = None,
 ) -> None:
     """Frontier length, leased requests, pages per minute and live workers with their heartbeat ages."""
-    health = crawl_health(connect_redis(redis_url or env_str("REDIS_URL", defaults.REDIS_URL)))
+    health = crawl_health(connect_redis(redis_url or env_str("REDIS_URL", keys.REDIS_URL)))
     typer.echo(json.dumps(health.as_dict()) if as_json else _text(health))
 
 

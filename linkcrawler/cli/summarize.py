@@ -6,13 +6,13 @@ from typing import Annotated
 
 import typer
 
-from linkcrawler import defaults
 from linkcrawler.cli.app import app
-from linkcrawler.envsettings import env_str
+from linkcrawler.config import env_str
 from linkcrawler.errors import UserError
-from linkcrawler.mongo import get_database
-from linkcrawler.profile import summarize as run_summarize
+from linkcrawler.frontier import keys
+from linkcrawler.profile.job import summarize as run_summarize
 from linkcrawler.profile.names import domain_of
+from linkcrawler.store.mongo import get_database
 
 
 def database_from(mongo_uri: str | None, database: str | None) -> object:
@@ -20,7 +20,7 @@ def database_from(mongo_uri: str | None, database: str | None) -> object:
     uri = mongo_uri or env_str("MONGO_URI", "")
     if not uri:
         raise UserError("no MongoDB given: set MONGO_URI or pass --mongo-uri")
-    return get_database(uri, database or env_str("MONGO_DATABASE", defaults.MONGO_DATABASE))
+    return get_database(uri, database or env_str("MONGO_DATABASE", keys.MONGO_DATABASE))
 
 
 @app.command("summarize")

@@ -5,8 +5,3 @@ Modules: `state` (each link's live/lost/broken state, by pipeline), `metrics`
 score), `history` (headline numbers per run), `job` (`summarize`),
 `report_text` and `report_html` (what `linkcrawler profile` shows).
 """
-
-from linkcrawler.profile import history, jsonout, report_html, report_text
-from linkcrawler.profile.job import PROFILES, Limits, summarize
-
-__all__ = ["PROFILES", "Limits", "history", "jsonout", "report_html", "report_text", "summarize"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from linkcrawler.errors import UserError
-from linkcrawler.urls import normalize_seed, split_host
+from linkcrawler.extract.urls import normalize_seed, split_host
 
 
 def domain_of(text: str) -> str:

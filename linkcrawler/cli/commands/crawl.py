@@ -1,0 +1,51 @@
+"""`scrapy crawl`, with Redis and MongoDB checked before the reactor starts.
+
+Scrapy reports a component that fails to start with a traceback from deep
+inside Twisted; a worker whose Redis or MongoDB is unreachable, or whose
+CRAWL_NETWORKS does not parse, should say so in one line and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+
+from linkcrawler.downloader.netpolicy import parse_networks
+from linkcrawler.errors import UserError, mask_uri
+from linkcrawler.frontier.connection import connect_redis, redis_url_from_settings
+from linkcrawler.store.mongo import JOURNAL_SCHEME, get_database
+
+
+def check_services(settings: object) -> None:
+    """Raise `UserError` if a required setting is empty, the network policy is malformed or the shared Redis or
+    MongoDB cannot be reached.
+
+    REQUIRED_SETTINGS (a list of setting names, empty by default) is how a
+    settings module such as settings.cluster says which values must come
+    from the environment.
+    """
+    module = settings.get("SETTINGS_MODULE") or "the settings module"
+    for name in settings.getlist("REQUIRED_SETTINGS"):
+        if not str(settings.get(name) or "").strip():
+            raise UserError(f"{name} must be set for {module}: export {name}=... (the shared service's URI)")
+    try:
+        parse_networks(settings.getlist("CRAWL_NETWORKS"))
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    connect_redis(redis_url_from_settings(settings)).close()
+    uri = settings.get("MONGO_URI")
+    if not uri.startswith(JOURNAL_SCHEME):
+        get_database(uri, settings.get("MONGO_DATABASE"))
+
+
+class Command(ScrapyCrawlCommand):
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        try:
+            check_services(self.settings)
+        except UserError as exc:
+            print(f"scrapy crawl: error: {mask_uri(str(exc))}", file=sys.stderr)
+            self.exitcode = 2
+            return
+        super().run(args, opts)

@@ -1,0 +1,538 @@
+"""Every way an HTML page links out, as `Link` records (see `linkcrawler.extract.links`).
+
+One lxml parse and one pass over the link-bearing elements, in document order:
+
+- `a[href]` (and SVG `a[xlink:href]`): type `text`, or `image` when it has no
+  text but holds an `img` (anchor = that image's alt text, "" without one);
+  text beside an image makes it a `text` link. `area[href]`: type `area`,
+  anchor = its alt text. `iframe[src]`, `frame[src]`: type `frame`, no anchor.
+- `link[rel~=canonical]` in the head and a `Link: <...>; rel=canonical`
+  response header: type `canonical`; `meta[http-equiv=refresh]` with a URL:
+  type `redirect`. These sit outside the page's regions: position `content`.
+  HTTP redirects are not in the document: each hop is one `Extractor.redirect_link`.
+- hrefs resolve against the first `<base href>` anywhere in the document
+  (as browsers do), else the final response URL; see `linkcrawler.extract.urls`
+  for normalization and the kinds of skipped hrefs.
+- rel tokens nofollow, ugc and sponsored, case-insensitive and
+  whitespace-separated, in any combination, are kept as the link's own flags.
+- Page-level directives come from `<meta name=robots>`, `<meta name=googlebot>`
+  and `X-Robots-Tag` headers (directives there that name another crawler,
+  `bingbot: nofollow`, are ignored); `none` means noindex and nofollow. A
+  nofollow page makes every link on it `follow=False`, whatever its own rel.
+
+Anchors are built by `linkcrawler.extract.anchors`. The `title` attribute is never
+anchor text.
+
+Position is the region of the nearest ancestor of the link that names one
+(the link's own attributes are not read):
+
+- ARIA roles: navigation -> nav, banner -> header, contentinfo -> footer,
+  complementary -> aside, main and article -> content;
+- elements: nav, header, footer, aside; main and article -> content;
+- class and id names, as whole words split at anything but letters and
+  digits (`site-footer` names a footer, `canvas` no nav): nav, navbar,
+  navigation, menu, breadcrumb(s) -> nav; header, masthead, topbar -> header;
+  footer, colophon -> footer; sidebar -> aside.
+
+As in HTML's own accessibility mapping, a header or footer (element or
+class name) inside main or article is the article's own header or footer,
+content, not the page's; an explicit ARIA role always counts. Outside every
+region a link is in `content`.
+
+Links are deduplicated per page by (target URL, link type, anchor), the
+identity the store keys links on. The record kept is the first occurrence,
+unless a later duplicate is followed and it is not: then the first followed
+occurrence, whole (its flags and position). A page linking to a URL once
+with nofollow and once without passes authority, so its link counts as
+followed.
+
+Broken HTML still yields its links: lxml's HTML parser recovers from
+unclosed and misnested tags; a document nested deeper than libxml2's limit
+(2048 levels) is parsed again with every tag but the link-bearing ones
+removed, so its links survive (their positions are then `content`). Only the
+first `max_document_length` characters (or bytes) of a document are parsed,
+as Google reads only the first 15 MB of an HTML file; a cut document counts
+one `truncated` in `PageLinks.skipped`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import lxml.etree
+from w3lib.encoding import html_to_unicode
+
+from linkcrawler.extract.anchors import (
+    BLOCK_TAGS,
+    DEFAULT_MAX_ANCHOR_LENGTH,
+    HIDDEN_TAGS,
+    element_text,
+    normalize_anchor,
+)
+from linkcrawler.extract.links import Link, PageLinks
+from linkcrawler.extract.urls import DEFAULT_MAX_URL_LENGTH, DEFAULT_TRACKING_PARAMS, Normalized, UrlNormalizer
+
+DEFAULT_MAX_DOCUMENT_LENGTH = 15 * 1024 * 1024
+ANCHOR_CACHE_SIZE = 20_000
+"""Raw link texts remembered with their normalized anchors; a full cache is emptied and refills."""
+SKIP_TRUNCATED = "truncated"
+"""Counted once per document cut at `max_document_length` (the other skip kinds count links)."""
+
+REGION_ROLES = {
+    "navigation": "nav", "banner": "header", "contentinfo": "footer", "complementary": "aside",
+    "main": "content", "article": "content",
+}  # fmt: skip
+REGION_TAGS = {"nav": "nav", "header": "header", "footer": "footer", "aside": "aside", "main": "content",
+               "article": "content"}  # fmt: skip
+REGION_NAMES = {
+    "nav": "nav", "navbar": "nav", "navigation": "nav", "menu": "nav", "breadcrumb": "nav", "breadcrumbs": "nav",
+    "header": "header", "masthead": "header", "topbar": "header",
+    "footer": "footer", "colophon": "footer",
+    "sidebar": "aside",
+}  # fmt: skip
+"""Class and id names that mark a region: the common ones of WordPress, Bootstrap and hand-written themes."""
+
+ROBOTS_META_NAMES = frozenset(("robots", "googlebot"))
+ROBOTS_AGENTS = frozenset(("googlebot",))
+"""Crawler names whose X-Robots-Tag directives we obey, besides directives that name none."""
+
+_LINK_TAGS = ("a", "area", "iframe", "frame", "link", "meta", "base")
+_TOP = ("content", False)
+"""Region state outside every region: (position, inside main or article)."""
+_SCOPED = ("content", True)
+_NAME_TOKENS = re.compile(r"[a-z0-9]+")
+_REFRESH = re.compile(r"\s*[\d.]*\s*[;,]?\s*(?:url\s*=\s*)?(.*)", re.I | re.S)
+_LINK_HEADER = re.compile(r"<([^>]*)>([^,<]*)")
+_LINK_REL = re.compile(r"""rel\s*=\s*(?:"([^"]*)"|([^\s;"]+))""", re.I)
+_VALUE_DIRECTIVES = frozenset(("unavailable_after", "max-snippet", "max-image-preview", "max-video-preview"))
+_BINARY_SIGNATURES = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"RIFF", b"\x1f\x8b", b"OggS")
+_WORD_BREAKS = BLOCK_TAGS | HIDDEN_TAGS
+_FIRST_IMAGE = lxml.etree.XPath("descendant::img[1]")
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*>")
+_KEPT_TAGS = frozenset(("html", "head", "body", "img", *_LINK_TAGS))
+
+
+def is_html(content_type: str | None, body_start: bytes) -> bool:
+    """Whether a response is HTML worth parsing: by its Content-Type, and never when it is binary.
+
+    PDFs, images and JSON are recorded as pages but not parsed. A body that
+    starts like a known binary format or holds NUL bytes in its first
+    kilobyte is not parsed whatever its label (servers label downloads
+    text/html). Without a Content-Type the body is sniffed for an HTML start.
+    """
+    head = body_start[:1024]
+    if head.startswith(_BINARY_SIGNATURES) or b"\x00" in head:
+        return False
+    if content_type:
+        kind = content_type.split(";", 1)[0].strip().lower()
+        return kind in ("text/html", "application/xhtml+xml")
+    sniff = head.lstrip().lower()
+    return sniff.startswith((b"<!doctype html", b"<html", b"<head", b"<body"))
+
+
+class Extractor:
+    """Builds `PageLinks` from HTML; one instance per worker, its URL caches shared by all pages."""
+
+    def __init__(
+        self,
+        *,
+        tracking_params: Iterable[str] = DEFAULT_TRACKING_PARAMS,
+        max_url_length: int = DEFAULT_MAX_URL_LENGTH,
+        max_anchor_length: int = DEFAULT_MAX_ANCHOR_LENGTH,
+        max_document_length: int = DEFAULT_MAX_DOCUMENT_LENGTH,
+    ) -> None:
+        self.urls = UrlNormalizer(tracking_params, max_url_length)
+        self.max_anchor_length = max_anchor_length
+        self.max_document_length = max_document_length
+        self.anchors: dict[str, str] = {}
+        self._parser = _Parser()
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Extractor:
+        """An extractor configured from a Scrapy settings object. Settings read here:
+
+        - `TRACKING_PARAMS`: list of glob patterns (case-insensitive) of query
+          parameters removed from every URL; default `urls.DEFAULT_TRACKING_PARAMS`.
+          An empty list keeps every parameter.
+        - `MAX_URL_LENGTH` (default 2048): longer normalized URLs are skipped
+          and counted as `linkcrawler/skipped/too_long`.
+        - `MAX_ANCHOR_LENGTH` (default 300): anchors are cut to this many characters.
+        - `MAX_DOCUMENT_LENGTH` (default 15 MiB): characters (or bytes) of a
+          document parsed; the rest is ignored and counted as `linkcrawler/skipped/truncated`.
+        """
+        absent = settings.get("TRACKING_PARAMS") is None
+        return cls(
+            tracking_params=DEFAULT_TRACKING_PARAMS if absent else settings.getlist("TRACKING_PARAMS"),
+            max_url_length=settings.getint("MAX_URL_LENGTH", DEFAULT_MAX_URL_LENGTH),
+            max_anchor_length=settings.getint("MAX_ANCHOR_LENGTH", DEFAULT_MAX_ANCHOR_LENGTH),
+            max_document_length=settings.getint("MAX_DOCUMENT_LENGTH", DEFAULT_MAX_DOCUMENT_LENGTH),
+        )
+
+    def normalize_url(self, href: str, base: str) -> str | None:
+        """`href` as the crawler stores and requests it (see `linkcrawler.extract.urls`); None when it is not a link."""
+        return self.urls.normalize(href, base).url
+
+    def redirect_link(self, location: str, url: str) -> Link | None:
+        """The link an HTTP redirect from `url` to `location` makes, or None if the Location is not a URL."""
+        target = self.urls.normalize(location, url)
+        if target.url is None:
+            return None
+        return Link(target.url, target.host, target.domain, "", "redirect")
+
+    def extract(
+        self,
+        html: str | bytes,
+        url: str,
+        headers: Mapping[str | bytes, str | bytes | list] | None = None,
+        encoding: str | None = None,
+    ) -> PageLinks:
+        """All links of the document served at `url`, the final URL after redirects; internal ones included.
+
+        `headers` are the response headers (any case; values as str, bytes
+        or lists of them, as Scrapy gives them). Bytes are decoded the way
+        Scrapy decodes a response: `encoding` if given, else BOM, the
+        Content-Type charset, a `<meta>` declaration, then detection.
+        """
+        headers = _header_values(headers)
+        known, resolve = self.urls.page(url)
+        page_url = resolve(url)
+        page = PageLinks(url=page_url.url or url, host=page_url.host, domain=page_url.domain)
+        if len(html) > self.max_document_length:
+            html = html[: self.max_document_length]
+            page.skipped[SKIP_TRUNCATED] += 1
+        if isinstance(html, bytes):
+            content_type = f"text/html; charset={encoding}" if encoding else headers.get("content-type", "")
+            html = html_to_unicode(content_type, html)[1]
+        for value in headers.get("x-robots-tag", ()):
+            page.robots.extend(robots_directives(value, header=True))
+        scan = _Scan(self, page, known, resolve)
+        for href in _header_canonicals(headers.get("link", "")):
+            target = scan.resolve(href)
+            if target is not None:
+                scan.add(target, "", "canonical", None, "content")
+        root = self._parser.parse(html)
+        if root is not None:
+            scan.run(root)
+        page.nofollow = "nofollow" in page.robots or "none" in page.robots
+        page.noindex = "noindex" in page.robots or "none" in page.robots
+        if page.nofollow:
+            for link in page.links:
+                link.follow = False
+        return page
+
+
+class _Scan:
+    """The single pass over one document: link elements in order, their regions cached per element."""
+
+    def __init__(
+        self, extractor: Extractor, page: PageLinks, known: dict[str, Normalized], resolve: Callable[[str], Normalized]
+    ) -> None:
+        self.urls = extractor.urls
+        self.known, self.normalize = known, resolve
+        self.max_anchor = extractor.max_anchor_length
+        self.anchors = extractor.anchors
+        self.page = page
+        self.seen: dict[tuple[str, str, str], int] = {}
+        self.regions: dict[Any, tuple[str, bool]] = {}
+
+    def run(self, root: Any) -> None:
+        """Every link element of `root`; the first `<base href>` anywhere applies to all of them, as in browsers.
+
+        The `a` case, nearly every link, is written out in full: it runs for
+        every link of every page, and calls are what it would spend its time
+        on. Its href is looked up among those already known for the page's
+        origin, and its anchor text among anchors already normalized, before
+        anything is called: navigation and footer links repeat on every page
+        of a site, and anchors such as "Home" or "Read more" on most sites.
+        """
+        base = next((b for b in root.iter("base") if b.get("href") is not None), None)
+        if base is not None:
+            resolved = self.normalize(base.get("href")).url
+            if resolved is not None:
+                self.known, self.normalize = self.urls.page(resolved)
+        normalize, known, skipped = self.normalize, self.known.get, self.page.skipped
+        links, seen, regions, anchors = self.page.links, self.seen, self.regions.get, self.anchors.get
+        content_anchor, text_anchor, region = self.content_anchor, self.text_anchor, self.region
+        for element in root.iter(_LINK_TAGS):
+            if element.tag != "a":
+                self.other(element)
+                continue
+            href = element.get("href")
+            if href is None:
+                href = element.get("xlink:href")
+                if href is None:
+                    continue
+            target = known(href) or normalize(href)
+            url = target[0]
+            if url is None:
+                skipped[target[1]] += 1
+                continue
+            if len(element):
+                anchor, link_type = content_anchor(element)
+            else:
+                text = element.text
+                anchor = (anchors(text) or text_anchor(text)) if text else ""
+                link_type = "text"
+            rel = element.get("rel")
+            if rel:
+                tokens = rel.lower().split()
+                nofollow, ugc, sponsored = "nofollow" in tokens, "ugc" in tokens, "sponsored" in tokens
+                follow = not (nofollow or ugc or sponsored)
+            else:
+                nofollow = ugc = sponsored = False
+                follow = True
+            parent = element.getparent()
+            position = (regions(parent) or region(parent))[0]
+            identity = (url, link_type, anchor)
+            index = seen.get(identity)
+            if index is None:
+                seen[identity] = len(links)
+                links.append(Link(url, target[2], target[3], anchor, link_type, nofollow, ugc, sponsored, follow,
+                                  position))  # fmt: skip
+            elif follow and not links[index].follow:
+                links[index] = Link(url, target[2], target[3], anchor, link_type, nofollow, ugc, sponsored, follow,
+                                    position)  # fmt: skip
+
+    def text_anchor(self, text: str) -> str:
+        """The anchor of a link's raw text, normalized once for every link that has that text."""
+        anchor = normalize_anchor(text, self.max_anchor)
+        if len(self.anchors) >= ANCHOR_CACHE_SIZE:
+            self.anchors.clear()
+        self.anchors[text] = anchor
+        return anchor
+
+    def other(self, element: Any) -> None:
+        tag = element.tag
+        if tag == "area" or tag == "iframe" or tag == "frame":
+            self.embedded(element, tag)
+        elif tag == "link":
+            self.canonical(element)
+        elif tag == "meta":
+            self.meta(element)
+
+    def add(self, target: Normalized, anchor: str, link_type: str, rel: str | None, position: str) -> None:
+        """Record a link that is not an `a`, under the same rules as the loop in `run`."""
+        tokens = rel.lower().split() if rel else ()
+        nofollow, ugc, sponsored = "nofollow" in tokens, "ugc" in tokens, "sponsored" in tokens
+        follow = not (nofollow or ugc or sponsored)
+        link = Link(target.url, target.host, target.domain, anchor, link_type, nofollow, ugc, sponsored, follow,
+                    position)  # fmt: skip
+        identity = (target.url, link_type, anchor)
+        links = self.page.links
+        index = self.seen.get(identity)
+        if index is None:
+            self.seen[identity] = len(links)
+            links.append(link)
+        elif follow and not links[index].follow:
+            links[index] = link
+        if link_type == "canonical" and self.page.canonical is None:
+            self.page.canonical = target.url
+
+    def resolve(self, href: str) -> Normalized | None:
+        target = self.normalize(href)
+        if target.url is None:
+            self.page.skipped[target.skip] += 1
+            return None
+        return target
+
+    def content_anchor(self, element: Any) -> tuple[str, str]:
+        """(anchor, link type) of an `a` with child elements.
+
+        One inline child without children of its own (`<b>`, `<span>`,
+        `<img>`), the common case, is read directly rather than serialized.
+        """
+        if len(element) == 1:
+            child = element[0]
+            if child.tag not in _WORD_BREAKS and not len(child):
+                text = f"{element.text or ''}{child.text or ''}{child.tail or ''}"
+                anchor = (self.anchors.get(text) or self.text_anchor(text)) if text else ""
+                if anchor or child.tag != "img":
+                    return anchor, "text"
+                return normalize_anchor(child.get("alt"), self.max_anchor), "image"
+        if any(child.tag in _WORD_BREAKS or len(child) for child in element):
+            text = element_text(element)
+        else:
+            text = lxml.etree.tostring(element, method="text", encoding=str, with_tail=False)
+        anchor = normalize_anchor(text, self.max_anchor)
+        if anchor:
+            return anchor, "text"
+        images = _FIRST_IMAGE(element)
+        if images:
+            return normalize_anchor(images[0].get("alt"), self.max_anchor), "image"
+        return "", "text"
+
+    def embedded(self, element: Any, tag: str) -> None:
+        """An image-map area or a frame."""
+        href = element.get("href") if tag == "area" else element.get("src")
+        target = self.resolve(href) if href is not None else None
+        if target is not None:
+            anchor = normalize_anchor(element.get("alt"), self.max_anchor) if tag == "area" else ""
+            self.add(target, anchor, "area" if tag == "area" else "frame", element.get("rel"), self.position(element))
+
+    def canonical(self, element: Any) -> None:
+        rel, href = element.get("rel"), element.get("href")
+        if rel and href is not None and "canonical" in rel.lower().split() and element.getparent().tag == "head":
+            target = self.resolve(href)
+            if target is not None:
+                self.add(target, "", "canonical", None, "content")
+
+    def meta(self, element: Any) -> None:
+        name = element.get("name")
+        if name and name.strip().lower() in ROBOTS_META_NAMES:
+            self.page.robots.extend(robots_directives(element.get("content") or ""))
+            return
+        equiv = element.get("http-equiv")
+        if equiv and equiv.strip().lower() == "refresh":
+            href = _REFRESH.match(element.get("content") or "").group(1).strip().strip("'\"").strip()
+            target = self.resolve(href) if href else None
+            if target is not None:
+                self.add(target, "", "redirect", None, "content")
+
+    def position(self, element: Any) -> str:
+        parent = element.getparent()
+        return (self.regions.get(parent) or self.region(parent))[0]
+
+    def region(self, element: Any) -> tuple[str, bool]:
+        """The region state inside `element`, worked out from its nearest known ancestor and remembered."""
+        regions = self.regions
+        parent = element.getparent()
+        state = regions.get(parent) if parent is not None else _TOP
+        if state is None:
+            chain = []
+            node = parent
+            while node is not None and state is None:
+                chain.append(node)
+                node = node.getparent()
+                state = regions.get(node) if node is not None else _TOP
+            for node in reversed(chain):
+                state = regions[node] = _enter(node, state)
+        state = regions[element] = _enter(element, state)
+        return state
+
+
+def _enter(node: Any, state: tuple[str, bool]) -> tuple[str, bool]:
+    """The region state inside `node`, given the state around it."""
+    if not node.keys():
+        region = REGION_TAGS.get(node.tag)
+        return state if region is None else _entered(region, state)
+    role = (node.get("role") or "").split()
+    region = REGION_ROLES.get(role[0].lower()) if role else None
+    if region is not None:
+        return _SCOPED if region == "content" else (region, state[1])
+    region = REGION_TAGS.get(node.tag)
+    if region is not None:
+        return _entered(region, state)
+    names = f"{node.get('class') or ''} {node.get('id') or ''}".lower()
+    for token in _NAME_TOKENS.findall(names):
+        region = REGION_NAMES.get(token)
+        if region is not None and not (state[1] and region in ("header", "footer")):
+            return (region, state[1])
+    return state
+
+
+def _entered(region: str, state: tuple[str, bool]) -> tuple[str, bool]:
+    if region == "content":
+        return _SCOPED
+    if state[1] and region in ("header", "footer"):
+        return state
+    return (region, state[1])
+
+
+def robots_directives(content: str, *, header: bool = False) -> list[str]:
+    """Lower-cased directives of a meta robots content or, with `header`, an X-Robots-Tag value.
+
+    Directives are comma-separated (spaces tolerated between plain ones);
+    valued ones keep their value (`max-snippet:50`). In a header, `name:`
+    before directives addresses them to one crawler: kept for googlebot,
+    dropped for any other.
+    """
+    directives = []
+    agent = None
+    for part in content.lower().split(","):
+        name, colon, value = part.partition(":")
+        name = name.strip()
+        if colon and header and name not in _VALUE_DIRECTIVES and " " not in name:
+            agent, part = name, value
+            name, colon, value = part.partition(":")
+            name = name.strip()
+        if agent is not None and agent not in ROBOTS_AGENTS:
+            continue
+        if colon:
+            directives.append(f"{name}:{value.strip()}")
+        else:
+            directives.extend(part.split())
+    return directives
+
+
+def _header_values(headers: Mapping[Any, Any] | None) -> dict[str, Any]:
+    """Lower-cased header names to text: X-Robots-Tag as a list of values, others joined."""
+    values: dict[str, Any] = {}
+    for name, value in (headers or {}).items():
+        key = (name.decode("latin-1") if isinstance(name, bytes) else name).lower()
+        texts = [_text(v) for v in value] if isinstance(value, list | tuple) else [_text(value)]
+        values[key] = texts if key == "x-robots-tag" else ", ".join(texts)
+    return values
+
+
+def _text(value: Any) -> str:
+    return value.decode("latin-1") if isinstance(value, bytes) else str(value)
+
+
+def _header_canonicals(value: str) -> list[str]:
+    """Targets of `Link: <url>; rel="canonical"` entries of a Link header."""
+    targets = []
+    for target, params in _LINK_HEADER.findall(value):
+        rel = _LINK_REL.search(params)
+        if rel and "canonical" in (rel.group(1) or rel.group(2)).lower().split():
+            targets.append(target.strip())
+    return targets
+
+
+class _Parser:
+    """lxml's HTML parser set up for link extraction; one per extractor, as lxml parsers are not thread-safe.
+
+    It builds plain `lxml.etree` elements (`lxml.html`'s element classes cost
+    a class lookup on every element touched, for methods we do not use),
+    drops comments and processing instructions (never link text), and lifts
+    libxml2's limits on text size and depth: the document size is capped
+    before parsing instead.
+    """
+
+    def __init__(self) -> None:
+        options = {"huge_tree": True, "remove_comments": True, "remove_pis": True}
+        self.text = lxml.etree.HTMLParser(**options)
+        self.utf8 = lxml.etree.HTMLParser(encoding="utf-8", **options)
+
+    def parse(self, html: str) -> Any:
+        """The document's root element, or None when it has none.
+
+        A document nested past libxml2's depth limit (2048) loses everything
+        after that point, so it is parsed again without its non-link tags.
+        """
+        if not html or html.isspace():
+            return None
+        root = self._parse(html)
+        if root is not None and self._hit_limit():
+            root = self._parse(_TAG.sub(_kept_tag, html))
+        return root
+
+    def _parse(self, html: str) -> Any:
+        self.last = self.text
+        try:
+            return lxml.etree.fromstring(html, self.text)
+        except (lxml.etree.XMLSyntaxError, ValueError):  # an XML declaration, characters lxml refuses in a str
+            self.last = self.utf8
+            try:
+                return lxml.etree.fromstring(html.encode("utf-8", "surrogatepass"), self.utf8)
+            except (lxml.etree.XMLSyntaxError, ValueError):
+                return None
+
+    def _hit_limit(self) -> bool:
+        error = self.last.error_log.last_error
+        return error is not None and error.type == lxml.etree.ErrorTypes.ERR_RESOURCE_LIMIT
+
+
+def _kept_tag(match: re.Match) -> str:
+    return match.group(0) if match.group(2).lower() in _KEPT_TAGS else ""

@@ -1,0 +1,10 @@
+"""The shared crawl frontier in Redis: what every worker pops, acknowledges and queues.
+
+`scheduler` is the Scrapy scheduler workers run; `leases` keeps popped
+requests safe from a worker that dies, `queueing` and `bloom` put a page's
+new links on the frontier through the seen-set, `serializer` stores requests
+as JSON, `seeds` puts start URLs on it, `scope` decides which links are
+followed, `workers` and `stats` tell who is crawling and how far the crawl
+is, `health` is the workers' liveness probe, `connection` the one way to a
+Redis client and `keys` the names of everything the frontier keeps in Redis.
+"""

@@ -1,0 +1,275 @@
+"""A Bloom-filter seen-set in plain Redis (no modules), for crawls too large for a fingerprint set.
+
+scrapy-redis keeps every request fingerprint (40 hex characters) in a Redis
+set: about 84 bytes of memory per URL, forever. A Bloom filter sized by the
+standard formulas, m = -n ln p / (ln 2)^2 bits and k = (m / n) ln 2 hash
+positions, needs 14.4 bits (1.8 bytes) per URL at a 0.1% false-positive rate,
+at the price of that rate: a URL never seen may be taken for seen (and not
+crawled); a URL seen is never taken for unseen.
+
+Layout: the m bits are split into `partitions` Redis strings of equal size
+(`<key>:bloom:<n>`, described in JSON at `<key>:bloom`), so no single
+allocation grows past `MAX_PARTITION_BYTES`; a URL's fingerprint picks one
+partition and its k bits inside it (double hashing from the SHA-1
+fingerprint, as Kirsch and Mitzenmacher show suffices). Partition sizes are
+allocator size classes (jemalloc's, which Redis uses; they are page multiples,
+which suits glibc's mmap too) less a small header, so the memory Redis reports
+is the memory the formulas ask for, within a few percent. A Lua script tests
+and sets the k bits atomically, so two workers racing on one URL cannot both
+see it as new; it creates a missing partition at full size in one allocation
+(SETBIT would grow it step by step and overshoot). The frontier queues
+through `BloomQueueing`, whose script does the same for a page's new links
+and queues them in the same step (see `linkcrawler.frontier.queueing`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from scrapy import Request
+from scrapy_redis.dupefilter import RFPDupeFilter
+
+from linkcrawler.errors import UserError
+from linkcrawler.frontier.queueing import QUEUE_NEW, Entry
+
+MAX_PARTITION_BYTES = 8 * 1024 * 1024
+"""Largest Redis string a partition may be: big enough to keep key counts low, small enough to allocate lazily."""
+
+SIZE_HEADROOM = 64
+"""Bytes left in each size class for the allocator's and Redis's own headers."""
+
+DEFAULT_CAPACITY = 10_000_000
+DEFAULT_ERROR_RATE = 0.001
+
+BLOOM_ADD = """
+local function bloom_add(key, size, offsets, first, last)
+  if redis.call('EXISTS', key) == 0 then
+    redis.call('SETRANGE', key, size - 1, '\\0')
+  end
+  for i = first, last do
+    if redis.call('GETBIT', key, offsets[i]) == 0 then
+      for j = i, last do
+        redis.call('SETBIT', key, offsets[j], 1)
+      end
+      return 0
+    end
+  end
+  return 1
+end
+"""
+"""Lua: set the bits `offsets[first..last]` of partition `key` (created at `size` bytes if missing); 1 when they
+were all set already."""
+
+_TEST_AND_SET = BLOOM_ADD + "return bloom_add(KEYS[1], tonumber(ARGV[1]), ARGV, 2, #ARGV)"
+
+_CONTAINS = """
+local k = tonumber(ARGV[1])
+local results = {}
+for i = 2, #ARGV, k + 1 do
+  local key, found = KEYS[tonumber(ARGV[i])], 1
+  for j = i + 1, i + k do
+    if redis.call('GETBIT', key, ARGV[j]) == 0 then
+      found = 0
+      break
+    end
+  end
+  results[#results + 1] = found
+end
+return results
+"""
+
+_BLOOM_QUEUE = """
+local limit, size, k = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local results = {}
+for i = 4, #ARGV, k + 4 do
+  local key = tonumber(ARGV[i])
+  if key > 0 and bloom_add(KEYS[key], size, ARGV, i + 1, i + k) == 1 then
+    results[#results + 1] = 0
+  else
+    results[#results + 1] = queue_new(limit, ARGV[i + k + 1], ARGV[i + k + 2], ARGV[i + k + 3])
+  end
+end
+return results
+"""
+"""Lua of `BloomQueueing.queue`: per request, the index in KEYS of its partition (0: never filtered), its k bit
+offsets, then `queueing.QUEUE_NEW`'s arguments."""
+
+
+def _size_classes(limit: int) -> list[int]:
+    """jemalloc's size classes from 4 KiB to `limit`: four per doubling."""
+    classes, base = [], 4096
+    while base < limit:
+        classes += [base + base * step // 4 for step in range(1, 5)]
+        base *= 2
+    return [size for size in classes if size <= limit]
+
+
+@dataclass(frozen=True)
+class BloomLayout:
+    """How a filter for `capacity` URLs at `error_rate` is laid out in Redis."""
+
+    partitions: int
+    partition_bytes: int
+    hashes: int
+
+    @classmethod
+    def plan(cls, capacity: int, error_rate: float) -> BloomLayout:
+        """The smallest allocation holding m bits; k chosen for the bits actually allocated."""
+        if capacity < 1 or not 0 < error_rate < 1:
+            raise UserError(
+                f"Bloom filter needs BLOOM_CAPACITY >= 1 and 0 < BLOOM_ERROR_RATE < 1, not {capacity} and {error_rate}"
+            )
+        needed = math.ceil(-capacity * math.log(error_rate) / math.log(2) ** 2 / 8)
+        partitions, size = min(
+            ((math.ceil(needed / (size - SIZE_HEADROOM)), size) for size in _size_classes(MAX_PARTITION_BYTES)),
+            key=lambda option: (option[0] * option[1], option[0]),
+        )
+        partition_bytes = size - SIZE_HEADROOM
+        bits = partitions * partition_bytes * 8
+        hashes = max(1, round(bits / capacity * math.log(2)))
+        return cls(partitions, partition_bytes, hashes)
+
+    def positions(self, fingerprint: bytes) -> tuple[int, list[int]]:
+        """(partition, bit offsets) of a 20-byte fingerprint."""
+        partition = int.from_bytes(fingerprint[:4], "big") % self.partitions
+        first = int.from_bytes(fingerprint[4:12], "big")
+        step = int.from_bytes(fingerprint[12:20], "big") | 1
+        bits = self.partition_bytes * 8
+        return partition, [(first + i * step) % bits for i in range(self.hashes)]
+
+
+class BloomFilter:
+    """The filter under `key` in one Redis; every worker must plan it with the same capacity and rate."""
+
+    def __init__(self, server: Any, key: str, layout: BloomLayout) -> None:
+        self.server = server
+        self.key = key
+        self.layout = layout
+        self._script = server.register_script(_TEST_AND_SET)
+        self._contains = server.register_script(_CONTAINS)
+        described = json.dumps(dataclasses.asdict(layout), sort_keys=True)
+        meta = self.meta_key(key)
+        server.set(meta, described, nx=True)
+        stored = server.get(meta)
+        if stored is not None and json.loads(stored) != json.loads(described):
+            raise UserError(
+                f"the Bloom filter in {meta} was built as {stored}, this worker plans {described}; "
+                "give every worker the same BLOOM_CAPACITY and BLOOM_ERROR_RATE (or start a new run)"
+            )
+
+    @staticmethod
+    def meta_key(key: str) -> str:
+        return f"{key}:bloom"
+
+    def add(self, fingerprint: bytes) -> bool:
+        """Set the fingerprint's bits; True when they were all set already (seen, or a false positive)."""
+        partition, offsets = self.layout.positions(fingerprint)
+        return bool(self._script(keys=[self._partition_key(partition)], args=[self.layout.partition_bytes, *offsets]))
+
+    def add_many(self, fingerprints: list[bytes]) -> list[bool]:
+        """`add` for many fingerprints in one round trip."""
+        pipe = self.server.pipeline(transaction=False)
+        for fingerprint in fingerprints:
+            partition, offsets = self.layout.positions(fingerprint)
+            keys, args = [self._partition_key(partition)], [self.layout.partition_bytes, *offsets]
+            self._script(keys=keys, args=args, client=pipe)
+        return [bool(seen) for seen in pipe.execute()]
+
+    def contains_many(self, fingerprints: list[bytes]) -> list[bool]:
+        """Whether each fingerprint's bits are all set, changing nothing; one round trip."""
+        if not fingerprints:
+            return []
+        keys: dict[str, int] = {}
+        args = [self.layout.hashes]
+        for fingerprint in fingerprints:
+            args += self.located(fingerprint, keys)
+        return [bool(found) for found in self._contains(keys=list(keys), args=args)]
+
+    def located(self, fingerprint: bytes, keys: dict[str, int]) -> list[int]:
+        """[partition, *bit offsets] of a fingerprint for a script, the partition as its 1-based index in KEYS.
+
+        `keys` holds one script call's keys in order, each with its index;
+        a partition not there yet is added.
+        """
+        partition, offsets = self.layout.positions(fingerprint)
+        key = self._partition_key(partition)
+        return [keys.setdefault(key, len(keys) + 1), *offsets]
+
+    def memory_bytes(self) -> int:
+        """Redis's own account (MEMORY USAGE) of every partition and the description."""
+        keys = [self.meta_key(self.key), *(self._partition_key(n) for n in range(self.layout.partitions))]
+        return sum(self.server.memory_usage(key, samples=0) or 0 for key in keys)
+
+    def _partition_key(self, partition: int) -> str:
+        return f"{self.meta_key(self.key)}:{partition}"
+
+    @classmethod
+    def delete(cls, server: Any, key: str) -> None:
+        """Remove the filter under `key`, whatever its layout (a new crawl run starts from empty)."""
+        meta = cls.meta_key(key)
+        described = server.get(meta)
+        partitions = json.loads(described)["partitions"] if described else 0
+        server.delete(meta, *(f"{meta}:{n}" for n in range(partitions)))
+
+
+class BloomDupeFilter(RFPDupeFilter):
+    """`DUPEFILTER_CLASS = "linkcrawler.frontier.bloom.BloomDupeFilter"`: the shared seen-set as a Bloom filter.
+
+    Settings read here (through `from_frontier`, which the frontier calls):
+
+    - `BLOOM_CAPACITY` (default 10,000,000): URLs the filter is sized for; past
+      it, the false-positive rate climbs above the configured one.
+    - `BLOOM_ERROR_RATE` (default 0.001): the false-positive rate at capacity,
+      the share of new URLs wrongly skipped as seen.
+
+    Redis memory is allocated up front as partitions are first touched:
+    about 1.8 bytes per URL of capacity at 0.1% (18 MB for the default).
+    """
+
+    def __init__(self, server: Any, key: str, debug: bool = False, *, layout: BloomLayout | None = None) -> None:
+        super().__init__(server, key, debug)
+        self.bloom = BloomFilter(server, key, layout or BloomLayout.plan(DEFAULT_CAPACITY, DEFAULT_ERROR_RATE))
+
+    @classmethod
+    def from_frontier(cls, server: Any, key: str, settings: Any) -> BloomDupeFilter:
+        layout = BloomLayout.plan(
+            settings.getint("BLOOM_CAPACITY", DEFAULT_CAPACITY),
+            settings.getfloat("BLOOM_ERROR_RATE", DEFAULT_ERROR_RATE),
+        )
+        return cls(server, key, settings.getbool("DUPEFILTER_DEBUG"), layout=layout)
+
+    def request_seen(self, request: Request) -> bool:
+        return self.bloom.add(bytes.fromhex(self.request_fingerprint(request)))
+
+    def queueing(self, queue_key: str, budget_key: str) -> BloomQueueing:
+        """How the frontier queues new requests through this filter (see `linkcrawler.frontier.queueing`)."""
+        return BloomQueueing(self.bloom, queue_key, budget_key)
+
+    def clear(self) -> None:
+        BloomFilter.delete(self.server, self.key)
+
+
+class BloomQueueing:
+    """`linkcrawler.frontier.queueing.SetQueueing`'s counterpart for a Bloom filter: fingerprints are hex SHA-1s."""
+
+    def __init__(self, bloom: BloomFilter, queue_key: str, budget_key: str) -> None:
+        self.bloom = bloom
+        self.keys = {queue_key: 1, budget_key: 2}
+        self._script = bloom.server.register_script(QUEUE_NEW + BLOOM_ADD + _BLOOM_QUEUE)
+
+    def seen(self, fingerprints: list[str]) -> list[bool]:
+        return self.bloom.contains_many([bytes.fromhex(fingerprint) for fingerprint in fingerprints])
+
+    def queue(self, limit: int, entries: list[Entry]) -> list[int]:
+        keys = dict(self.keys)
+        layout = self.bloom.layout
+        unfiltered = [0] * (layout.hashes + 1)
+        args: list[Any] = [limit, layout.partition_bytes, layout.hashes]
+        for fingerprint, *request in entries:
+            args += self.bloom.located(bytes.fromhex(fingerprint), keys) if fingerprint else unfiltered
+            args += request
+        return self._script(keys=list(keys), args=args)

@@ -1,0 +1,368 @@
+"""The shared crawl frontier: scrapy-redis's scheduler, made ours where it falls short.
+
+What changes against stock scrapy-redis:
+
+- requests are stored as JSON (`linkcrawler.frontier.serializer`), not pickles;
+- the frontier always persists: one worker closing must never clear the queue
+  or the seen-set that the other workers are still using;
+- a popped request is leased, not removed (`linkcrawler.frontier.leases`): it goes
+  back to the frontier if its worker dies before the page is stored; seeds
+  go from the start list straight onto the frontier (`take_seeds`), held
+  the same way until they are there;
+- marking a request seen, counting it against its domain's budget and
+  queueing it is one Lua script (`linkcrawler.frontier.queueing`), for the Bloom
+  filter as for scrapy-redis's set: a worker killed between the steps
+  cannot leave a URL seen but never queued (which would lose it for the run);
+- a per-domain page budget (`PAGES_PER_DOMAIN`) is counted in Redis, so the
+  limit holds across all workers together;
+- stats are reported without the `spider` argument Scrapy 2.13+ deprecates.
+"""
+
+from __future__ import annotations
+
+import inspect
+import secrets
+from collections import deque
+from collections.abc import Callable
+from itertools import compress
+from typing import Any
+
+from scrapy import Request, signals
+from scrapy.utils.misc import load_object
+from scrapy_redis.dupefilter import RFPDupeFilter
+from scrapy_redis.scheduler import Scheduler as RedisScheduler
+from twisted.internet import reactor, task
+from twisted.internet.base import DelayedCall
+
+from linkcrawler.errors import UserError
+from linkcrawler.extract.urls import split_host
+from linkcrawler.frontier import keys, serializer
+from linkcrawler.frontier.connection import connect_redis, redis_url_from_settings
+from linkcrawler.frontier.leases import LEASE_META, Leases, request_done
+from linkcrawler.frontier.queueing import Queueing, SetQueueing
+from linkcrawler.frontier.workers import worker_id
+
+DEFAULT_QUEUE_CLASS = "scrapy_redis.queue.PriorityQueue"
+FINGERPRINT_CACHE_SIZE = 100_000
+
+
+class Scheduler(RedisScheduler):
+    """Scheduler for `SCHEDULER = "linkcrawler.frontier.scheduler.Scheduler"`.
+
+    Settings read here:
+
+    - `REDIS_URL`: the shared Redis (see `linkcrawler.frontier.connection`).
+    - `PAGES_PER_DOMAIN` (int, default 0 = unlimited): the most pages scheduled
+      per registered domain in one crawl run, across all workers. Requests
+      past it are dropped and counted as `frontier/over_domain_budget`.
+    - `FRONTIER_LEASES` (bool, default True): lease popped requests until
+      their page is stored. Off, a pop removes the request as stock
+      scrapy-redis does (kept for measuring what leases cost, see bench/).
+    - `FRONTIER_PREFETCH` (default 4): requests leased per round trip to
+      Redis; the ones not yet asked for wait in this worker (still leased,
+      so they return to the frontier if it dies or closes).
+    - `LEASE_SECONDS` (default 30): how long after a worker's last heartbeat
+      its leases return to the frontier. Renewed every
+      `WORKER_HEARTBEAT_SECONDS`, so a slow download never loses its lease;
+      it only bounds how long a dead worker's requests wait.
+    - `SCHEDULER_QUEUE_CLASS` (default scrapy-redis's priority queue, the only
+      one leases support) and `DUPEFILTER_CLASS`: a subclass of
+      scrapy-redis's `RFPDupeFilter`, built as `cls(server, key, debug)`; any
+      other class (such as Scrapy's in-memory default) is replaced by
+      scrapy-redis's, since a seen-set that is not shared would let workers
+      fetch the same page. A class with a
+      `from_frontier(server, key, settings)` constructor (such as
+      `linkcrawler.frontier.bloom.BloomDupeFilter`) is built by it, to read its own
+      settings. A class that overrides `request_seen` queues through its
+      `queueing(queue_key, budget_key)` (see `linkcrawler.frontier.queueing`), as the
+      Bloom filter does. Without one it is asked per request, then the
+      request is queued: a worker killed between the two Redis calls loses
+      that one URL.
+    """
+
+    def __init__(self, server: Any, *, pages_per_domain: int = 0, budget_key: str,
+                 leases: Leases | None = None, renew_seconds: float = keys.WORKER_HEARTBEAT_SECONDS,
+                 prefetch: int = 1, start_key: str, **kwargs: Any) -> None:  # fmt: skip
+        super().__init__(server, persist=True, **kwargs)
+        self.pages_per_domain = pages_per_domain
+        self.budget_key = budget_key
+        self.leases = leases
+        self.renew_seconds = renew_seconds
+        self.prefetch = prefetch
+        self.start_key = start_key
+        self._renewal: task.LoopingCall | None = None
+        self.queueing: Queueing | None = None
+        self._pending: list[Request] = []
+        self._prefetched: deque[Request] = deque()
+        self._fingerprints: dict[tuple[str, str, bytes], str] = {}
+        self._flush_call: DelayedCall | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> Scheduler:
+        settings = crawler.settings
+        name = crawler.spidercls.name
+        server = connect_redis(redis_url_from_settings(settings))
+        dupefilter_cls = load_object(settings.get("DUPEFILTER_CLASS"))
+        if not issubclass(dupefilter_cls, RFPDupeFilter):  # Scrapy's in-memory default: no use to a shared frontier
+            dupefilter_cls = RFPDupeFilter
+        queue_cls = settings.get("SCHEDULER_QUEUE_CLASS") or DEFAULT_QUEUE_CLASS
+        start_key = keys.spider_key(keys.START_URLS_KEY, name)
+        leases = None
+        if settings.getbool("FRONTIER_LEASES", True):
+            if queue_cls != DEFAULT_QUEUE_CLASS:
+                raise UserError(f"FRONTIER_LEASES needs SCHEDULER_QUEUE_CLASS={DEFAULT_QUEUE_CLASS}, not {queue_cls}")
+            leases = Leases(
+                server,
+                queue_key=keys.spider_key(keys.QUEUE_KEY, name),
+                leases_key=keys.spider_key(keys.LEASES_KEY, name),
+                holders_key=keys.spider_key(keys.LEASE_HOLDERS_KEY, name),
+                worker=f"{worker_id()}/{secrets.token_hex(4)}",  # unique per start: a restarted pod reuses host:pid
+                lease_seconds=settings.getfloat("LEASE_SECONDS", keys.LEASE_SECONDS),
+                start_key=start_key,
+                seeds_key=keys.spider_key(keys.SEEDS_TAKEN_KEY, name),
+            )
+        scheduler = cls(
+            server,
+            pages_per_domain=settings.getint("PAGES_PER_DOMAIN"),
+            budget_key=keys.spider_key(keys.DOMAIN_PAGES_KEY, name),
+            leases=leases,
+            renew_seconds=settings.getfloat("WORKER_HEARTBEAT_SECONDS", keys.WORKER_HEARTBEAT_SECONDS),
+            prefetch=max(1, settings.getint("FRONTIER_PREFETCH", 4)),
+            start_key=start_key,
+            queue_key=keys.QUEUE_KEY,
+            queue_cls=queue_cls,
+            dupefilter=_dupefilter(
+                dupefilter_cls,
+                server,
+                key=keys.spider_key(keys.DUPEFILTER_KEY, name),
+                settings=settings,
+            ),
+            serializer=serializer,
+        )
+        scheduler.stats = crawler.stats
+        if leases is not None:
+            crawler.signals.connect(scheduler.ack, signal=request_done)
+            crawler.signals.connect(scheduler.item_done, signal=signals.item_dropped)
+            crawler.signals.connect(scheduler.item_done, signal=signals.item_error)
+            crawler.signals.connect(scheduler.response_failed, signal=signals.spider_error)
+            crawler.signals.connect(scheduler.requeue_orphans, signal=signals.spider_idle)
+        return scheduler
+
+    def open(self, spider: Any) -> None:
+        super().open(spider)
+        self.queue.spider = SpiderMethods(spider)
+        if hasattr(self.df, "queueing"):
+            self.queueing = self.df.queueing(self.queue.key, self.budget_key)
+        elif type(self.df).request_seen is RFPDupeFilter.request_seen:
+            self.queueing = SetQueueing(self.server, self.df.key, self.queue.key, self.budget_key)
+        if self.leases is not None:
+            self._renewal = task.LoopingCall(self._renew)
+            self._renewal.start(self.renew_seconds)
+
+    def close(self, reason: str) -> None:
+        """Leases still held (requests cut short by a shutdown) go back to the frontier for another worker."""
+        if self._renewal is not None and self._renewal.running:
+            self._renewal.stop()
+        self.flush()
+        if self.leases is not None:
+            self.leases.release()
+
+    def enqueue_request(self, request: Request) -> bool:
+        """Requests wait in a local batch until the next pop, ack or reactor turn (see `flush`).
+
+        A page's links then cost two round trips to the shared seen-set, not
+        one each. A duplicate is thus dropped after this has returned True:
+        it counts as `dupefilter/filtered` but sends no `request_dropped`.
+        """
+        lease = request.meta.pop(LEASE_META, None)  # a retry of a leased request: queued again, then released
+        self._pending.append(request)
+        if lease is not None:
+            self.ack([lease])
+        elif self._flush_call is None:
+            self._flush_call = reactor.callLater(0, self.flush)
+        return True
+
+    def take_seeds(self, make_request: Callable[[bytes], Request | None], count: int) -> int:
+        """Queue up to `count` seeds of the start list on the frontier; how many were taken.
+
+        Seeds never wait in this process as requests the engine has not
+        scheduled yet (where stock scrapy-redis keeps a batch popped for its
+        start requests): with leases, they stay in Redis, in this worker's
+        seed list, until queued, and go back to the start list if it dies
+        first (`linkcrawler.frontier.leases`). `make_request` turns one into a
+        request, or None for one to drop (the spider's
+        `make_request_from_data`).
+        """
+        leases = self.leases
+        taken = leases.take_seeds(count) if leases is not None else (self.server.lpop(self.start_key, count) or [])
+        self._pending.extend(request for request in map(make_request, taken) if request is not None)
+        self.flush()
+        if leases is not None and taken:
+            leases.seeds_queued()
+        return len(taken)
+
+    def has_pending_requests(self) -> bool:
+        self.flush()
+        return bool(self._prefetched) or super().has_pending_requests()
+
+    def next_request(self) -> Request | None:
+        self.flush()
+        if self.leases is None:
+            request = self.queue.pop(self.idle_before_close)
+        else:
+            if not self._prefetched:
+                self._prefetched.extend(self._leased(*popped) for popped in self.leases.pop(self.prefetch))
+            request = self._prefetched.popleft() if self._prefetched else None
+        if request is not None:
+            self.stats.inc_value("scheduler/dequeued/redis")
+        return request
+
+    def ack(self, leases: list[str]) -> None:
+        """Handler of `linkcrawler.frontier.leases.request_done`.
+
+        The waiting requests are queued first: a page's lease must not be
+        released while the links found on it are only in this process.
+        """
+        self.flush()
+        if self.leases is not None:
+            self.leases.ack(leases)
+            self.stats.inc_value("frontier/leases_acked", len(leases))
+
+    def flush(self) -> None:
+        """Queue the waiting requests: one round trip asks the seen-set about all, one more queues the new ones.
+
+        If Redis fails (past its retries), the requests stay waiting for the
+        next flush, and the error stops whatever asked: above all an ack,
+        so a page is never released while its links are not in Redis.
+        Queueing twice is harmless: the seen-set filters the second time.
+        """
+        if self._flush_call is not None and self._flush_call.active():
+            self._flush_call.cancel()
+        self._flush_call = None
+        pending, self._pending = self._pending, []
+        try:
+            if self.queueing is None:
+                for request in pending:
+                    self._push_checked(request)
+            elif pending:
+                self._push_batch(pending)
+        except BaseException:
+            self._pending[:0] = pending
+            raise
+
+    def item_done(self, item: Any, **_: Any) -> None:
+        """A dropped or failed item ends its page's processing all the same."""
+        self.ack([lease for lease in _item_leases(item) if lease])
+
+    def response_failed(self, response: Any, **_: Any) -> None:
+        lease = response.meta.get(LEASE_META) if response is not None else None
+        if lease:
+            self.ack([lease])
+
+    def requeue_orphans(self) -> None:
+        """When this worker is idle, leases it never received go back (see `Leases.requeue_orphans`)."""
+        assert self.leases is not None
+        moved = self.leases.requeue_orphans()
+        if moved:
+            self.stats.inc_value("frontier/leases_orphaned", moved)
+
+    def _leased(self, lease: str, data: bytes) -> Request:
+        request = self.queue._decode_request(data)
+        request.meta[LEASE_META] = lease
+        return request
+
+    def _push_batch(self, requests: list[Request]) -> None:
+        fingerprints = [self._fingerprint(request) for request in requests]
+        checked = [fingerprint for fingerprint in fingerprints if fingerprint]
+        seen = set(compress(checked, self.queueing.seen(checked))) if checked else set()
+        fresh, duplicates, entries = [], [], []
+        for request, fingerprint in zip(requests, fingerprints, strict=True):
+            if fingerprint in seen:  # most links: seen, and cheap to say so without encoding the request
+                duplicates.append(request)
+                continue
+            fresh.append(request)
+            domain = split_host(request.url)[1] if self.pages_per_domain else ""
+            entries.append((fingerprint, -request.priority, self.queue._encode_request(request), domain))
+        results = self.queueing.queue(self.pages_per_domain, entries) if entries else []
+        duplicates += [request for request, result in zip(fresh, results, strict=True) if result == 0]
+        self._filtered(duplicates)
+        self._count("frontier/over_domain_budget", results.count(-1))
+        self._count("scheduler/enqueued/redis", results.count(1))
+
+    def _fingerprint(self, request: Request) -> str:
+        """The seen-set key of a request, "" for one never filtered.
+
+        Pages of a site share most of their links (template, navigation), so
+        fingerprints are remembered for the last `FINGERPRINT_CACHE_SIZE`
+        URLs: canonicalizing and hashing each link again cost a few percent of
+        a worker. Only scrapy-redis's own fingerprint is remembered, whose
+        inputs are the method, URL and body alone.
+        """
+        if request.dont_filter:
+            return ""
+        if type(self.df).request_fingerprint is not RFPDupeFilter.request_fingerprint:
+            return self.df.request_fingerprint(request)
+        key = (request.method, request.url, request.body)
+        fingerprint = self._fingerprints.get(key)
+        if fingerprint is None:
+            fingerprint = self._fingerprints[key] = self.df.request_fingerprint(request)
+            if len(self._fingerprints) > FINGERPRINT_CACHE_SIZE:
+                del self._fingerprints[next(iter(self._fingerprints))]
+        return fingerprint
+
+    def _push_checked(self, request: Request) -> None:
+        if not request.dont_filter and self.df.request_seen(request):
+            self._filtered([request])
+        elif not self._within_budget(request):
+            self._count("frontier/over_domain_budget", 1)
+        else:
+            self._count("scheduler/enqueued/redis", 1)
+            self.queue.push(request)
+
+    def _filtered(self, requests: list[Request]) -> None:
+        for request in requests:
+            self.df.log(request, self.spider)
+        self._count("dupefilter/filtered", len(requests))
+
+    def _count(self, stat: str, count: int) -> None:
+        if count:
+            self.stats.inc_value(stat, count)
+
+    def _within_budget(self, request: Request) -> bool:
+        if not self.pages_per_domain:
+            return True
+        _, domain = split_host(request.url)
+        return self.server.hincrby(self.budget_key, domain, 1) <= self.pages_per_domain
+
+    def _renew(self) -> None:
+        assert self.leases is not None
+        self.leases.renew()
+        moved = self.leases.requeue_expired()
+        if moved:
+            self.stats.inc_value("frontier/leases_recovered", moved)
+
+
+class SpiderMethods:
+    """A spider's bound methods and nothing else, for the queue to encode and decode requests with.
+
+    `Request.to_dict(spider=...)` names a request's callback and errback by
+    listing every member of the object it is given, and a spider's members
+    include properties (`logger` builds an adapter at each access): that
+    search cost more than encoding the request. Names resolve back to the
+    spider's own methods, so requests read the same either way.
+    """
+
+    def __init__(self, spider: Any) -> None:
+        self.__dict__.update(inspect.getmembers(spider, inspect.ismethod))
+
+
+def _item_leases(item: Any) -> list[str | None]:
+    """Leases an item carries: a `PageItem`'s one, or the `PageRecords` the normalize pipeline made of it."""
+    leases = getattr(item, "leases", None)
+    return list(leases) if leases is not None else [getattr(item, "lease", None)]
+
+
+def _dupefilter(cls: type[RFPDupeFilter], server: Any, key: str, settings: Any) -> RFPDupeFilter:
+    if hasattr(cls, "from_frontier"):
+        return cls.from_frontier(server, key, settings)
+    return cls(server, key=key, debug=settings.getbool("DUPEFILTER_DEBUG"))

@@ -1,0 +1,62 @@
+"""A crawl's health as the operator sees it: what is queued, leased, fetched per minute, and who is working.
+
+Read from Redis only (the frontier, the lease hash, the pages-per-minute
+hash and the heartbeat hash), so `linkcrawler stats` works from any machine
+that can reach Redis, while the crawl runs.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from linkcrawler.frontier import keys
+from linkcrawler.frontier.workers import WorkerRegistry, minute_of
+
+STALE_HEARTBEAT_SECONDS = 10.0
+"""A worker silent for this long is reported stale: probably dead (its leases come back after LEASE_SECONDS)."""
+
+
+@dataclass
+class WorkerHealth:
+    worker: str
+    heartbeat_age: float
+    pages: int
+    stale: bool
+
+
+@dataclass
+class CrawlHealth:
+    frontier: int
+    start_urls: int
+    leased: int
+    pages_last_minute: int
+    pages_this_minute: int
+    workers: list[WorkerHealth] = field(default_factory=list)
+
+    @property
+    def live_workers(self) -> int:
+        return sum(not w.stale for w in self.workers)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "live_workers": self.live_workers}
+
+
+def crawl_health(server: Any, spider: str = keys.SPIDER_NAME, now: float | None = None) -> CrawlHealth:
+    """One consistent-enough snapshot (one round trip for the counters, one for the workers)."""
+    now = time.time() if now is None else now
+    minute = minute_of(now)
+    with server.pipeline(transaction=False) as pipe:
+        pipe.zcard(keys.spider_key(keys.QUEUE_KEY, spider))
+        pipe.llen(keys.spider_key(keys.START_URLS_KEY, spider))
+        pipe.hlen(keys.spider_key(keys.LEASES_KEY, spider))
+        pipe.hmget(keys.spider_key(keys.PAGES_PER_MINUTE_KEY, spider), [str(minute - 1), str(minute)])
+        frontier, start_urls, leased, (last, current) = pipe.execute()
+    states = WorkerRegistry(server, keys.spider_key(keys.WORKERS_KEY, spider)).states()
+    workers = [
+        WorkerHealth(s.worker, round(now - s.heartbeat, 1), s.pages, now - s.heartbeat > STALE_HEARTBEAT_SECONDS)
+        for s in sorted(states, key=lambda s: s.worker)
+        if s.live
+    ]
+    return CrawlHealth(frontier, start_urls, leased, int(last or 0), int(current or 0), workers)
