@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from linkcrawler import config
 from linkcrawler.extract.items import PageItem
 from linkcrawler.store.documents import page_records
 
@@ -28,7 +29,7 @@ class NormalizePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> NormalizePipeline:
-        return cls(crawler.stats, crawler.settings.getbool("STORE_INTERNAL_LINKS"))
+        return cls(crawler.stats, config.get(crawler.settings, "STORE_INTERNAL_LINKS"))
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, PageItem):

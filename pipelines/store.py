@@ -9,7 +9,7 @@ from typing import Any
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import reactor, task, threads
 
-from linkcrawler.frontier import keys
+from linkcrawler import config
 from linkcrawler.frontier.leases import request_done
 from linkcrawler.store.documents import PageRecords
 from linkcrawler.store.journal import Journal
@@ -74,25 +74,25 @@ class StorePipeline:
     @classmethod
     def from_crawler(cls, crawler: Any) -> StorePipeline:
         settings = crawler.settings
-        sink = open_sink(settings.get("MONGO_URI"), settings.get("MONGO_DATABASE") or keys.MONGO_DATABASE)
+        sink = open_sink(config.get(settings, "MONGO_URI"), config.get(settings, "MONGO_DATABASE"))
         pipeline = cls(
             sink,
             crawler.stats,
-            settings.getint("STORE_BATCH_SIZE", keys.STORE_BATCH_SIZE),
-            settings.getfloat("STORE_FLUSH_SECONDS", keys.STORE_FLUSH_SECONDS),
+            config.get(settings, "STORE_BATCH_SIZE"),
+            config.get(settings, "STORE_FLUSH_SECONDS"),
             crawler.signals,
         )
         if not isinstance(sink, Journal):
             policy = SpillPolicy(
-                retry_times=settings.getint("STORE_RETRY_TIMES", SpillPolicy.retry_times),
-                backoff=settings.getfloat("STORE_RETRY_BACKOFF", SpillPolicy.backoff),
-                max_backoff=settings.getfloat("STORE_RETRY_BACKOFF_MAX", SpillPolicy.max_backoff),
-                buffer_size=settings.getint("STORE_BUFFER_SIZE", SpillPolicy.buffer_size),
-                write_timeout=settings.getfloat("STORE_WRITE_TIMEOUT", SpillPolicy.write_timeout),
+                retry_times=config.get(settings, "STORE_RETRY_TIMES"),
+                backoff=config.get(settings, "STORE_RETRY_BACKOFF"),
+                max_backoff=config.get(settings, "STORE_RETRY_BACKOFF_MAX"),
+                buffer_size=config.get(settings, "STORE_BUFFER_SIZE"),
+                write_timeout=config.get(settings, "STORE_WRITE_TIMEOUT"),
             )
             pipeline.writer = SpillingWriter(
                 sink,
-                Path(settings.get("STORE_SPILL_DIR") or keys.STORE_SPILL_DIR),
+                Path(config.get(settings, "STORE_SPILL_DIR")),
                 policy,
                 on_written=pipeline.count_written,
                 on_spilled=pipeline.count_spilled,

@@ -7,11 +7,12 @@ fails (a traceback from deep inside Scrapy's settings loader helps nobody);
 missing in one line.
 """
 
-from linkcrawler.config import env_str
+import os
+
 from settings.base import *  # noqa: F403
 
-REDIS_URL = env_str("REDIS_URL", "")
-MONGO_URI = env_str("MONGO_URI", "")
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+MONGO_URI = os.environ.get("MONGO_URI", "").strip()
 
 # Settings `scrapy crawl` refuses to start without (checked in linkcrawler/cli/commands/crawl.py).
 REQUIRED_SETTINGS = ["REDIS_URL", "MONGO_URI"]

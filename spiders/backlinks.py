@@ -22,9 +22,11 @@ from scrapy_redis.spiders import RedisSpider
 from twisted.internet import task
 from twisted.python.failure import Failure
 
+from linkcrawler import config
 from linkcrawler.extract.items import PageItem
 from linkcrawler.extract.page import Extractor, is_html
 from linkcrawler.frontier import keys
+from linkcrawler.frontier.connection import redis_from_settings
 from linkcrawler.frontier.leases import LEASE_META, request_done
 from linkcrawler.frontier.scope import DomainFilter
 from linkcrawler.frontier.workers import WorkerRegistry
@@ -53,15 +55,18 @@ class BacklinksSpider(RedisSpider):
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> BacklinksSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
+        spider.server = redis_from_settings(settings)  # scrapy-redis's client would ignore REDIS_RETRIES
         spider.extractor = Extractor.from_settings(settings)
-        spider.domain_filter = DomainFilter(settings.getlist("ALLOWED_DOMAINS"), settings.getlist("DENIED_DOMAINS"))
-        spider.idle_close_seconds = settings.getfloat("IDLE_CLOSE_SECONDS", keys.IDLE_CLOSE_SECONDS)
+        spider.domain_filter = DomainFilter(
+            config.get(settings, "ALLOWED_DOMAINS"), config.get(settings, "DENIED_DOMAINS")
+        )
+        spider.idle_close_seconds = config.get(settings, "IDLE_CLOSE_SECONDS")
         spider.workers = WorkerRegistry(
             spider.server,
             keys.spider_key(keys.WORKERS_KEY, cls.name),
             pages_key=keys.spider_key(keys.PAGES_PER_MINUTE_KEY, cls.name),
         )
-        spider.heartbeat_seconds = settings.getfloat("WORKER_HEARTBEAT_SECONDS", keys.WORKER_HEARTBEAT_SECONDS)
+        spider.heartbeat_seconds = config.get(settings, "WORKER_HEARTBEAT_SECONDS")
         spider.last_active = time.time()
         spider.pages_seen = 0
         spider.idle_since: float | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated
 
@@ -10,7 +11,6 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from linkcrawler.cli.app import app
-from linkcrawler.config import env_str
 from linkcrawler.local.demo import CrawlProgress, LocalCrawl, synthetic_web
 from linkcrawler.profile import jsonout
 from linkcrawler.profile.job import PROFILES, summarize
@@ -27,8 +27,9 @@ def demo(
 ) -> None:
     """Generate a web on loopback, crawl it with worker processes on one Redis, store and summarize."""
     console = Console(stderr=True) if as_json else Console()
-    redis_url = env_str("REDIS_URL", "") or None
-    mongo_uri = env_str("MONGO_URI", "") or None
+    # Services the environment names are used; the demo starts its own only where it names none.
+    redis_url = os.environ.get("REDIS_URL", "").strip() or None
+    mongo_uri = os.environ.get("MONGO_URI", "").strip() or None
     with synthetic_web(seed, sites, pages) as web, LocalCrawl(redis_url, mongo_uri) as local:
         services = local.describe_services()
         console.print(f"[bold]Redis[/]: {services['redis']}")

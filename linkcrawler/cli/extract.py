@@ -24,12 +24,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from linkcrawler import config
 from linkcrawler.cli.app import app
-from linkcrawler.config import env_list
 from linkcrawler.downloader.netpolicy import Network, address_allowed, parse_networks
 from linkcrawler.errors import UserError
 from linkcrawler.extract.items import PageItem
-from linkcrawler.extract.page import DEFAULT_MAX_DOCUMENT_LENGTH, Extractor, is_html
+from linkcrawler.extract.page import Extractor, is_html
 from linkcrawler.store.documents import link_documents
 
 FETCH_TIMEOUT = 30
@@ -39,9 +39,9 @@ FIELDS = (
 )  # fmt: skip
 
 
-def _networks() -> list[Network]:
+def _networks(settings: Any) -> list[Network]:
     try:
-        return parse_networks(env_list("CRAWL_NETWORKS", []))
+        return parse_networks(config.get(settings, "CRAWL_NETWORKS"))
     except ValueError as exc:
         raise UserError(f"{exc}; give comma-separated CIDR networks") from None
 
@@ -74,14 +74,13 @@ class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
-def _read_url(url: str) -> tuple[bytes, dict[str, str], str]:
-    """Body (at most the extractor's document limit, plus one byte to see it was cut), headers, final URL."""
-    networks = _networks()
+def _read_url(url: str, networks: list[Network], limit: int) -> tuple[bytes, dict[str, str], str]:
+    """Body (at most `limit` bytes, plus one to see it was cut), headers, final URL."""
     _check_address(url, networks)
     opener = urllib.request.build_opener(_CheckedRedirects(networks))
     try:
         with opener.open(url, timeout=FETCH_TIMEOUT) as response:
-            body = response.read(DEFAULT_MAX_DOCUMENT_LENGTH + 1)
+            body = response.read(limit + 1)
             return body, dict(response.headers.items()), response.url
     except urllib.error.HTTPError as exc:
         raise UserError(f"cannot fetch {url}: HTTP {exc.code} {exc.reason}") from None
@@ -89,10 +88,10 @@ def _read_url(url: str) -> tuple[bytes, dict[str, str], str]:
         raise UserError(f"cannot fetch {url}: {getattr(exc, 'reason', exc)}") from None
 
 
-def _read_file(path: Path) -> bytes:
+def _read_file(path: Path, limit: int) -> bytes:
     try:
         with path.open("rb") as document:
-            return document.read(DEFAULT_MAX_DOCUMENT_LENGTH + 1)
+            return document.read(limit + 1)
     except OSError as exc:
         raise UserError(f"cannot read {path}: {exc.strerror}") from None
 
@@ -109,22 +108,27 @@ def extract(
         bool, typer.Option("--all", help="Internal links too (same registered domain; not stored by default).")
     ] = False,
 ) -> None:
-    """Print the link records the crawler would store for one document."""
-    extractor = Extractor()
+    """Print the link records the crawler would store for one document, under the same settings a worker reads."""
+    settings = config.project_settings()
+    extractor = Extractor.from_settings(settings)
+    limit = extractor.max_document_length
     if source.lower().startswith(("http://", "https://")):
-        body, headers, final_url = _read_url(source)
+        body, headers, final_url = _read_url(source, _networks(settings), limit)
         base_url = base_url or final_url
     else:
         if not base_url:
             raise UserError("--base-url is required for a file: give the URL the document was served from")
-        body, headers = _read_file(Path(source)), {"Content-Type": "text/html"}
+        body, headers = _read_file(Path(source), limit), {"Content-Type": "text/html"}
     if extractor.normalize_url(base_url, base_url) is None:
         raise UserError(f"--base-url {base_url!r} is not an absolute http(s) URL")
     content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), None)
     parsed = is_html(content_type, body[:1024])
     page = extractor.extract(body if parsed else b"", base_url, headers)
     item = PageItem(url=page.url, fetched_at=datetime.now(UTC), links=page.links)
-    records = [{f: doc[f] for f in FIELDS} for doc in link_documents(item, store_internal=include_internal)]
+    records = [
+        {f: doc[f] for f in FIELDS}
+        for doc in link_documents(item, store_internal=include_internal or config.get(settings, "STORE_INTERNAL_LINKS"))
+    ]
     if as_json:
         for record in records:
             typer.echo(json.dumps(record, ensure_ascii=False))

@@ -8,12 +8,10 @@ from typing import Annotated
 import typer
 
 from linkcrawler.cli.app import app
-from linkcrawler.config import env_str
+from linkcrawler.cli.summarize import database_from
 from linkcrawler.errors import UserError
-from linkcrawler.frontier import keys
 from linkcrawler.store.journal import replay as replay_journal
 from linkcrawler.store.linkstore import LinkStore
-from linkcrawler.store.mongo import get_database
 
 
 @app.command("replay")
@@ -25,10 +23,7 @@ def replay(
     """Apply every journal file not yet replayed, through the same upserts a live worker uses."""
     if not directory.is_dir():
         raise UserError(f"journal directory {directory} does not exist")
-    uri = mongo_uri or env_str("MONGO_URI", "")
-    if not uri:
-        raise UserError("no MongoDB to replay into: set MONGO_URI or pass --mongo-uri")
-    store = LinkStore(get_database(uri, database or env_str("MONGO_DATABASE", keys.MONGO_DATABASE)))
+    store = LinkStore(database_from(mongo_uri, database))
     store.ensure_indexes()
     result = replay_journal(directory, store)
     typer.echo(

@@ -8,10 +8,9 @@ from typing import Annotated
 import typer
 
 from linkcrawler.cli.app import app
-from linkcrawler.config import env_str
+from linkcrawler.config import project_settings
 from linkcrawler.errors import UserError
-from linkcrawler.frontier import keys
-from linkcrawler.frontier.connection import connect_redis
+from linkcrawler.frontier.connection import redis_from_settings
 from linkcrawler.frontier.seeds import push_seeds, start_new_run, validate_seeds
 
 
@@ -45,7 +44,7 @@ def seed(
     if not pairs:
         raise UserError("no seeds given: pass URLs or --file FILE")
     valid = validate_seeds(pairs)
-    server = connect_redis(redis_url or env_str("REDIS_URL", keys.REDIS_URL))
+    server = redis_from_settings(project_settings(), redis_url)
     if new_run:
         start_new_run(server)
     count = push_seeds(server, valid)

@@ -8,9 +8,8 @@ from typing import Annotated
 import typer
 
 from linkcrawler.cli.app import app
-from linkcrawler.config import env_str
-from linkcrawler.frontier import keys
-from linkcrawler.frontier.connection import connect_redis
+from linkcrawler.config import project_settings
+from linkcrawler.frontier.connection import redis_from_settings
 from linkcrawler.frontier.stats import CrawlHealth, crawl_health
 
 
@@ -20,7 +19,7 @@ def stats(
     redis_url: Annotated[str | None, typer.Option(help="Redis URL (default: $REDIS_URL).")] = None,
 ) -> None:
     """Frontier length, leased requests, pages per minute and live workers with their heartbeat ages."""
-    health = crawl_health(connect_redis(redis_url or env_str("REDIS_URL", keys.REDIS_URL)))
+    health = crawl_health(redis_from_settings(project_settings(), redis_url))
     typer.echo(json.dumps(health.as_dict()) if as_json else _text(health))
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
 
+from linkcrawler import config
 from linkcrawler.cli.app import app
-from linkcrawler.config import env_str
 from linkcrawler.errors import UserError
-from linkcrawler.frontier import keys
 from linkcrawler.profile.job import summarize as run_summarize
 from linkcrawler.profile.names import domain_of
 from linkcrawler.store.mongo import get_database
@@ -17,10 +17,11 @@ from linkcrawler.store.mongo import get_database
 
 def database_from(mongo_uri: str | None, database: str | None) -> object:
     """The database named by the options, else by MONGO_URI / MONGO_DATABASE."""
-    uri = mongo_uri or env_str("MONGO_URI", "")
+    settings = config.project_settings()
+    uri = mongo_uri or os.environ.get("MONGO_URI", "").strip()
     if not uri:
         raise UserError("no MongoDB given: set MONGO_URI or pass --mongo-uri")
-    return get_database(uri, database or env_str("MONGO_DATABASE", keys.MONGO_DATABASE))
+    return get_database(uri, database or config.get(settings, "MONGO_DATABASE"))
 
 
 @app.command("summarize")

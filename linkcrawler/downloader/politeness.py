@@ -27,10 +27,11 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import reactor, task
 from twisted.internet.defer import Deferred
 
+from linkcrawler import config
 from linkcrawler.errors import UserError
 from linkcrawler.extract.urls import split_host
 from linkcrawler.frontier import keys
-from linkcrawler.frontier.connection import connect_redis, redis_url_from_settings
+from linkcrawler.frontier.connection import redis_from_settings
 
 CRAWL_DELAY_META = "robots_crawl_delay"
 """`request.meta` key: the Crawl-delay robots.txt sets for the request's site (`linkcrawler.downloader.robots`)."""
@@ -109,23 +110,23 @@ class PolitenessMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Any) -> PolitenessMiddleware:
         settings = crawler.settings
-        if not settings.getbool("POLITENESS_ENABLED", True):
+        if not config.get(settings, "POLITENESS_ENABLED"):
             raise NotConfigured
-        by = settings.get("POLITENESS_BY", "host")
+        by = config.get(settings, "POLITENESS_BY")
         if by not in ("host", "domain"):
             raise UserError(f"POLITENESS_BY: {by!r} is neither 'host' nor 'domain'")
-        concurrency = settings.getint("POLITENESS_CONCURRENCY", 2)
+        concurrency = config.get(settings, "POLITENESS_CONCURRENCY")
         if concurrency < 1:
             raise UserError(f"POLITENESS_CONCURRENCY: {concurrency} must be at least 1")
         prefix = keys.spider_key(keys.POLITENESS_KEY, crawler.spidercls.name)
-        slot_seconds = settings.getfloat("POLITENESS_SLOT_SECONDS") or settings.getfloat("DOWNLOAD_TIMEOUT") + 30
+        slot_seconds = config.get(settings, "POLITENESS_SLOT_SECONDS") or config.get(settings, "DOWNLOAD_TIMEOUT") + 30
         return cls(
-            SiteSlots(connect_redis(redis_url_from_settings(settings)), prefix, slot_seconds),
+            SiteSlots(redis_from_settings(settings), prefix, slot_seconds),
             concurrency=concurrency,
-            delay=settings.getfloat("POLITENESS_DELAY", 0.0),
+            delay=config.get(settings, "POLITENESS_DELAY"),
             by_domain=by == "domain",
-            crawl_delay=settings.getbool("ROBOTSTXT_CRAWL_DELAY", True),
-            max_delay=settings.getfloat("POLITENESS_MAX_DELAY", 30.0),
+            crawl_delay=config.get(settings, "ROBOTSTXT_CRAWL_DELAY"),
+            max_delay=config.get(settings, "POLITENESS_MAX_DELAY"),
         )
 
     async def process_request(self, request: Any) -> None:

@@ -26,6 +26,7 @@ from twisted.internet import defer
 from twisted.internet.error import DNSLookupError
 from w3lib.url import parse_url
 
+from linkcrawler import config
 from linkcrawler.downloader.netpolicy import Network, address_allowed, parse_networks
 
 
@@ -47,9 +48,9 @@ class PolicyResolver(CachingThreadedResolver):
             reactor,
             cache_size,
             settings.getfloat("DNS_TIMEOUT"),
-            settings.getdict("CRAWL_HOSTS"),
-            settings.getbool("CRAWL_HOSTS_ONLY"),
-            parse_networks(settings.getlist("CRAWL_NETWORKS")),
+            config.get(settings, "CRAWL_HOSTS"),
+            config.get(settings, "CRAWL_HOSTS_ONLY"),
+            parse_networks(config.get(settings, "CRAWL_NETWORKS")),
         )
 
     def getHostByName(self, name: str, timeout: Any = ()) -> defer.Deferred:
@@ -74,7 +75,7 @@ class AddressPolicyMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> AddressPolicyMiddleware:
-        return cls(parse_networks(crawler.settings.getlist("CRAWL_NETWORKS")))
+        return cls(parse_networks(config.get(crawler.settings, "CRAWL_NETWORKS")))
 
     def process_request(self, request: Any) -> None:
         host = (parse_url(request.url).hostname or "").strip("[]")

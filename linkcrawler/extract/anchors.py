@@ -22,7 +22,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
-DEFAULT_MAX_ANCHOR_LENGTH = 300
+from linkcrawler import config
 
 BLOCK_TAGS = frozenset((
     "address", "article", "aside", "blockquote", "br", "dd", "details", "div", "dl", "dt", "fieldset", "figcaption",
@@ -38,7 +38,7 @@ _INVISIBLE = str.maketrans(dict.fromkeys([*range(0x20), *range(0x7F, 0xA0), 0xAD
 """Control characters and invisible characters that are not whitespace (whitespace is collapsed before)."""
 
 
-def normalize_anchor(text: str | None, max_length: int = DEFAULT_MAX_ANCHOR_LENGTH) -> str:
+def normalize_anchor(text: str | None, max_length: int = config.default("MAX_ANCHOR_LENGTH")) -> str:
     """`text` in the form anchors are stored and compared in (see the module docstring)."""
     if not text:
         return ""

@@ -64,17 +64,16 @@ from typing import Any
 import lxml.etree
 from w3lib.encoding import html_to_unicode
 
+from linkcrawler import config
 from linkcrawler.extract.anchors import (
     BLOCK_TAGS,
-    DEFAULT_MAX_ANCHOR_LENGTH,
     HIDDEN_TAGS,
     element_text,
     normalize_anchor,
 )
 from linkcrawler.extract.links import Link, PageLinks
-from linkcrawler.extract.urls import DEFAULT_MAX_URL_LENGTH, DEFAULT_TRACKING_PARAMS, Normalized, UrlNormalizer
+from linkcrawler.extract.urls import Normalized, UrlNormalizer
 
-DEFAULT_MAX_DOCUMENT_LENGTH = 15 * 1024 * 1024
 ANCHOR_CACHE_SIZE = 20_000
 """Raw link texts remembered with their normalized anchors; a full cache is emptied and refills."""
 SKIP_TRUNCATED = "truncated"
@@ -138,10 +137,10 @@ class Extractor:
     def __init__(
         self,
         *,
-        tracking_params: Iterable[str] = DEFAULT_TRACKING_PARAMS,
-        max_url_length: int = DEFAULT_MAX_URL_LENGTH,
-        max_anchor_length: int = DEFAULT_MAX_ANCHOR_LENGTH,
-        max_document_length: int = DEFAULT_MAX_DOCUMENT_LENGTH,
+        tracking_params: Iterable[str] = config.TRACKING_PARAMS,
+        max_url_length: int = config.default("MAX_URL_LENGTH"),
+        max_anchor_length: int = config.default("MAX_ANCHOR_LENGTH"),
+        max_document_length: int = config.default("MAX_DOCUMENT_LENGTH"),
     ) -> None:
         self.urls = UrlNormalizer(tracking_params, max_url_length)
         self.max_anchor_length = max_anchor_length
@@ -154,7 +153,7 @@ class Extractor:
         """An extractor configured from a Scrapy settings object. Settings read here:
 
         - `TRACKING_PARAMS`: list of glob patterns (case-insensitive) of query
-          parameters removed from every URL; default `urls.DEFAULT_TRACKING_PARAMS`.
+          parameters removed from every URL; default `config.TRACKING_PARAMS`.
           An empty list keeps every parameter.
         - `MAX_URL_LENGTH` (default 2048): longer normalized URLs are skipped
           and counted as `linkcrawler/skipped/too_long`.
@@ -162,12 +161,11 @@ class Extractor:
         - `MAX_DOCUMENT_LENGTH` (default 15 MiB): characters (or bytes) of a
           document parsed; the rest is ignored and counted as `linkcrawler/skipped/truncated`.
         """
-        absent = settings.get("TRACKING_PARAMS") is None
         return cls(
-            tracking_params=DEFAULT_TRACKING_PARAMS if absent else settings.getlist("TRACKING_PARAMS"),
-            max_url_length=settings.getint("MAX_URL_LENGTH", DEFAULT_MAX_URL_LENGTH),
-            max_anchor_length=settings.getint("MAX_ANCHOR_LENGTH", DEFAULT_MAX_ANCHOR_LENGTH),
-            max_document_length=settings.getint("MAX_DOCUMENT_LENGTH", DEFAULT_MAX_DOCUMENT_LENGTH),
+            tracking_params=config.get(settings, "TRACKING_PARAMS"),
+            max_url_length=config.get(settings, "MAX_URL_LENGTH"),
+            max_anchor_length=config.get(settings, "MAX_ANCHOR_LENGTH"),
+            max_document_length=config.get(settings, "MAX_DOCUMENT_LENGTH"),
         )
 
     def normalize_url(self, href: str, base: str) -> str | None:

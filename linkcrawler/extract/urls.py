@@ -62,12 +62,7 @@ import idna
 import tldextract
 from w3lib.url import canonicalize_url
 
-DEFAULT_TRACKING_PARAMS = (
-    "utm_*", "gclid", "gclsrc", "dclid", "gbraid", "wbraid", "fbclid", "msclkid", "yclid", "twclid", "ttclid",
-    "igshid", "li_fat_id", "mc_cid", "mc_eid", "_ga", "_gl", "_hsenc", "_hsmi", "mkt_tok", "oly_enc_id",
-    "oly_anon_id", "vero_id", "vero_conv", "srsltid",
-)  # fmt: skip
-"""Query parameters that identify a click or campaign, not a page: glob patterns, matched case-insensitively."""
+from linkcrawler import config
 
 SKIP_SCHEME = "scheme"
 SKIP_MALFORMED = "malformed"
@@ -75,7 +70,6 @@ SKIP_TOO_LONG = "too_long"
 SKIP_KINDS = (SKIP_SCHEME, SKIP_MALFORMED, SKIP_TOO_LONG)
 """Why an href is not a link: not http(s); an unparsable URL, host or port; longer than the length limit."""
 
-DEFAULT_MAX_URL_LENGTH = 2048
 DEFAULT_PORTS = {"http": "80", "https": "443"}
 CACHE_SIZE = 50_000
 """Entries per cache: absolute hrefs, other relative hrefs, hosts, registered domains. A full cache is emptied
@@ -166,7 +160,9 @@ class UrlNormalizer:
     """
 
     def __init__(
-        self, tracking_params: Iterable[str] = DEFAULT_TRACKING_PARAMS, max_length: int = DEFAULT_MAX_URL_LENGTH
+        self,
+        tracking_params: Iterable[str] = config.TRACKING_PARAMS,
+        max_length: int = config.default("MAX_URL_LENGTH"),
     ) -> None:
         self._tracking = _tracking_pattern(tracking_params)
         self.max_length = max_length

@@ -33,6 +33,7 @@ from typing import Any
 from scrapy import Request
 from scrapy_redis.dupefilter import RFPDupeFilter
 
+from linkcrawler import config
 from linkcrawler.errors import UserError
 from linkcrawler.frontier.queueing import QUEUE_NEW, Entry
 
@@ -42,8 +43,6 @@ MAX_PARTITION_BYTES = 8 * 1024 * 1024
 SIZE_HEADROOM = 64
 """Bytes left in each size class for the allocator's and Redis's own headers."""
 
-DEFAULT_CAPACITY = 10_000_000
-DEFAULT_ERROR_RATE = 0.001
 
 BLOOM_ADD = """
 local function bloom_add(key, size, offsets, first, last)
@@ -232,13 +231,17 @@ class BloomDupeFilter(RFPDupeFilter):
 
     def __init__(self, server: Any, key: str, debug: bool = False, *, layout: BloomLayout | None = None) -> None:
         super().__init__(server, key, debug)
-        self.bloom = BloomFilter(server, key, layout or BloomLayout.plan(DEFAULT_CAPACITY, DEFAULT_ERROR_RATE))
+        self.bloom = BloomFilter(
+            server,
+            key,
+            layout or BloomLayout.plan(config.default("BLOOM_CAPACITY"), config.default("BLOOM_ERROR_RATE")),
+        )
 
     @classmethod
     def from_frontier(cls, server: Any, key: str, settings: Any) -> BloomDupeFilter:
         layout = BloomLayout.plan(
-            settings.getint("BLOOM_CAPACITY", DEFAULT_CAPACITY),
-            settings.getfloat("BLOOM_ERROR_RATE", DEFAULT_ERROR_RATE),
+            config.get(settings, "BLOOM_CAPACITY"),
+            config.get(settings, "BLOOM_ERROR_RATE"),
         )
         return cls(server, key, settings.getbool("DUPEFILTER_DEBUG"), layout=layout)
 

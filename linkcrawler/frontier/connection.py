@@ -2,8 +2,8 @@
 
 Clients reconnect on their own: a command that meets a dropped connection
 (Redis restarting, a failover, a network blip) is retried with exponential
-backoff and jitter for up to `REDIS_RETRIES` attempts (environment, default
-10: about half a minute of outage) before the error reaches the caller. The
+backoff and jitter for up to `REDIS_RETRIES` attempts (default 10: about
+half a minute of outage) before the error reaches the caller. The
 worker pauses meanwhile instead of failing its requests.
 """
 
@@ -15,20 +15,21 @@ import redis
 from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
 from redis.retry import Retry
 
-from linkcrawler.config import env_int
+from linkcrawler import config
 from linkcrawler.errors import UserError, mask_uri
-from linkcrawler.frontier import keys
 
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
-def redis_url_from_settings(settings: Any) -> str:
-    """`REDIS_URL` from Scrapy settings (which the settings modules fill from the environment)."""
-    return settings.get("REDIS_URL") or keys.REDIS_URL
+def redis_from_settings(settings: Any, url: str | None = None) -> redis.Redis:
+    """The shared Redis that `url` or else `REDIS_URL` names, retrying `REDIS_RETRIES` times, checked once."""
+    return connect_redis(url or config.get(settings, "REDIS_URL"), retries=config.get(settings, "REDIS_RETRIES"))
 
 
-def reconnect_policy() -> Retry:
-    return Retry(ExponentialWithJitterBackoff(base=0.2, cap=5.0), env_int("REDIS_RETRIES", 10))
+def reconnect_policy(retries: int | None = None) -> Retry:
+    """`retries` attempts, `REDIS_RETRIES` from the environment when a caller has no settings of its own."""
+    attempts = config.from_environment()["REDIS_RETRIES"] if retries is None else retries
+    return Retry(ExponentialWithJitterBackoff(base=0.2, cap=5.0), attempts)
 
 
 class ResilientRedis(redis.Redis):
@@ -42,7 +43,7 @@ class ResilientRedis(redis.Redis):
         return super().from_url(url, **kwargs)
 
 
-def connect_redis(url: str, *, check: bool = True, timeout: float = 5.0) -> redis.Redis:
+def connect_redis(url: str, *, check: bool = True, timeout: float = 5.0, retries: int | None = None) -> redis.Redis:
     """Build a client for `url`; with `check`, ping it once so a dead server fails here, in one line.
 
     TLS (`rediss://`, with `ssl_cert_reqs`, `ssl_ca_certs`... as query
@@ -56,7 +57,7 @@ def connect_redis(url: str, *, check: bool = True, timeout: float = 5.0) -> redi
         )
     try:
         client = ResilientRedis.from_url(url, socket_timeout=30, socket_connect_timeout=timeout,
-                                         health_check_interval=30)  # fmt: skip
+                                         health_check_interval=30, retry=reconnect_policy(retries))  # fmt: skip
     except ValueError as exc:
         raise UserError(f"REDIS_URL {mask_uri(url)!r} is malformed: {exc}") from None
     if check:

@@ -19,7 +19,7 @@ import sys
 import time
 from collections.abc import Iterable
 
-from linkcrawler.config import env_str
+from linkcrawler import config
 from linkcrawler.errors import UserError, mask_uri
 from linkcrawler.frontier import keys
 from linkcrawler.frontier.connection import connect_redis
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m linkcrawler.frontier.health", description=__doc__.splitlines()[0])
     parser.add_argument("--max-age", type=float, default=DEFAULT_MAX_AGE, help="seconds a heartbeat stays fresh")
     args = parser.parse_args(argv)
-    healthy, message = check(env_str("REDIS_URL", keys.REDIS_URL), socket.gethostname(), args.max_age)
+    healthy, message = check(config.get(config.project_settings(), "REDIS_URL"), socket.gethostname(), args.max_age)
     if healthy:
         print(f"linkcrawler health: ok: {message}")
         return 0

@@ -1,4 +1,4 @@
-"""Every Redis key pattern and default value, in one place.
+"""Every Redis key pattern, in one place (settings and their defaults are in `linkcrawler.config`).
 
 Keys are formatted with the spider name, so several crawls (spiders) can share
 one Redis without seeing each other's frontier.
@@ -16,16 +16,6 @@ LEASE_HOLDERS_KEY = "%(spider)s:lease_holders"
 SEEDS_TAKEN_KEY = "%(spider)s:seeds_taken"
 PAGES_PER_MINUTE_KEY = "%(spider)s:pages_per_minute"
 POLITENESS_KEY = "%(spider)s:politeness"
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
-MONGO_DATABASE = "linkcrawler"
-
-STORE_BATCH_SIZE = 2000
-STORE_FLUSH_SECONDS = 5.0
-STORE_SPILL_DIR = "linkcrawler-spill"
-IDLE_CLOSE_SECONDS = 0
-WORKER_HEARTBEAT_SECONDS = 1.0
-LEASE_SECONDS = 30.0
 
 
 def spider_key(pattern: str, spider_name: str) -> str:

@@ -34,10 +34,11 @@ from scrapy_redis.scheduler import Scheduler as RedisScheduler
 from twisted.internet import reactor, task
 from twisted.internet.base import DelayedCall
 
+from linkcrawler import config
 from linkcrawler.errors import UserError
 from linkcrawler.extract.urls import split_host
 from linkcrawler.frontier import keys, serializer
-from linkcrawler.frontier.connection import connect_redis, redis_url_from_settings
+from linkcrawler.frontier.connection import redis_from_settings
 from linkcrawler.frontier.leases import LEASE_META, Leases, request_done
 from linkcrawler.frontier.queueing import Queueing, SetQueueing
 from linkcrawler.frontier.workers import worker_id
@@ -81,7 +82,7 @@ class Scheduler(RedisScheduler):
     """
 
     def __init__(self, server: Any, *, pages_per_domain: int = 0, budget_key: str,
-                 leases: Leases | None = None, renew_seconds: float = keys.WORKER_HEARTBEAT_SECONDS,
+                 leases: Leases | None = None, renew_seconds: float = config.default("WORKER_HEARTBEAT_SECONDS"),
                  prefetch: int = 1, start_key: str, **kwargs: Any) -> None:  # fmt: skip
         super().__init__(server, persist=True, **kwargs)
         self.pages_per_domain = pages_per_domain
@@ -101,14 +102,14 @@ class Scheduler(RedisScheduler):
     def from_crawler(cls, crawler: Any) -> Scheduler:
         settings = crawler.settings
         name = crawler.spidercls.name
-        server = connect_redis(redis_url_from_settings(settings))
-        dupefilter_cls = load_object(settings.get("DUPEFILTER_CLASS"))
+        server = redis_from_settings(settings)
+        dupefilter_cls = load_object(config.get(settings, "DUPEFILTER_CLASS"))
         if not issubclass(dupefilter_cls, RFPDupeFilter):  # Scrapy's in-memory default: no use to a shared frontier
             dupefilter_cls = RFPDupeFilter
         queue_cls = settings.get("SCHEDULER_QUEUE_CLASS") or DEFAULT_QUEUE_CLASS
         start_key = keys.spider_key(keys.START_URLS_KEY, name)
         leases = None
-        if settings.getbool("FRONTIER_LEASES", True):
+        if config.get(settings, "FRONTIER_LEASES"):
             if queue_cls != DEFAULT_QUEUE_CLASS:
                 raise UserError(f"FRONTIER_LEASES needs SCHEDULER_QUEUE_CLASS={DEFAULT_QUEUE_CLASS}, not {queue_cls}")
             leases = Leases(
@@ -117,17 +118,17 @@ class Scheduler(RedisScheduler):
                 leases_key=keys.spider_key(keys.LEASES_KEY, name),
                 holders_key=keys.spider_key(keys.LEASE_HOLDERS_KEY, name),
                 worker=f"{worker_id()}/{secrets.token_hex(4)}",  # unique per start: a restarted pod reuses host:pid
-                lease_seconds=settings.getfloat("LEASE_SECONDS", keys.LEASE_SECONDS),
+                lease_seconds=config.get(settings, "LEASE_SECONDS"),
                 start_key=start_key,
                 seeds_key=keys.spider_key(keys.SEEDS_TAKEN_KEY, name),
             )
         scheduler = cls(
             server,
-            pages_per_domain=settings.getint("PAGES_PER_DOMAIN"),
+            pages_per_domain=config.get(settings, "PAGES_PER_DOMAIN"),
             budget_key=keys.spider_key(keys.DOMAIN_PAGES_KEY, name),
             leases=leases,
-            renew_seconds=settings.getfloat("WORKER_HEARTBEAT_SECONDS", keys.WORKER_HEARTBEAT_SECONDS),
-            prefetch=max(1, settings.getint("FRONTIER_PREFETCH", 4)),
+            renew_seconds=config.get(settings, "WORKER_HEARTBEAT_SECONDS"),
+            prefetch=max(1, config.get(settings, "FRONTIER_PREFETCH")),
             start_key=start_key,
             queue_key=keys.QUEUE_KEY,
             queue_cls=queue_cls,

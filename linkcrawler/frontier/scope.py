@@ -18,9 +18,10 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 from scrapy.utils.httpobj import urlparse_cached
 
+from linkcrawler import config
+
 logger = logging.getLogger(__name__)
 
-DEFAULT_MAX_QUERY_PARAMS = 16
 SKIPPED_QUERY_PARAMS = "linkcrawler/skipped/query_params"
 
 
@@ -62,7 +63,7 @@ class QueryParamsMiddleware(BaseSpiderMiddleware):
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> QueryParamsMiddleware:
-        max_params = crawler.settings.getint("MAX_QUERY_PARAMS", DEFAULT_MAX_QUERY_PARAMS)
+        max_params = config.get(crawler.settings, "MAX_QUERY_PARAMS")
         if max_params <= 0:
             raise NotConfigured
         return cls(crawler, max_params)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from linkcrawler import config
 from linkcrawler.errors import UserError, mask_uri
 from linkcrawler.frontier import keys
 from linkcrawler.frontier.connection import connect_redis
@@ -55,7 +56,7 @@ class LocalCrawl:
     """
 
     def __init__(self, redis_url: str | None = None, mongo_uri: str | None = None,
-                 database: str = keys.MONGO_DATABASE) -> None:  # fmt: skip
+                 database: str = config.default("MONGO_DATABASE")) -> None:  # fmt: skip
         self.redis_url = redis_url
         self.mongo_uri = mongo_uri
         self.database = database

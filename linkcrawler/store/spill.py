@@ -28,6 +28,7 @@ import pymongo
 from twisted.internet import defer
 from twisted.python.failure import Failure
 
+from linkcrawler import config
 from linkcrawler.store.journal import Journal
 from linkcrawler.store.linkstore import LinkStore, WriteResult
 
@@ -44,11 +45,11 @@ class Batch(NamedTuple):
 class SpillPolicy:
     """How hard to try MongoDB before writing to disk instead (see `pipelines.store` for the settings)."""
 
-    retry_times: int = 5
-    backoff: float = 0.5
-    max_backoff: float = 30.0
-    buffer_size: int = 10_000
-    write_timeout: float = 10.0
+    retry_times: int = config.default("STORE_RETRY_TIMES")
+    backoff: float = config.default("STORE_RETRY_BACKOFF")
+    max_backoff: float = config.default("STORE_RETRY_BACKOFF_MAX")
+    buffer_size: int = config.default("STORE_BUFFER_SIZE")
+    write_timeout: float = config.default("STORE_WRITE_TIMEOUT")
 
     def delay(self, failures: int) -> float:
         """Seconds before the next attempt after `failures` consecutive failed writes."""

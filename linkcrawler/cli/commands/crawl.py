@@ -14,7 +14,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 
 from linkcrawler.downloader.netpolicy import parse_networks
 from linkcrawler.errors import UserError, mask_uri
-from linkcrawler.frontier.connection import connect_redis, redis_url_from_settings
+from linkcrawler.frontier.connection import redis_from_settings
 from linkcrawler.store.mongo import JOURNAL_SCHEME, get_database
 
 
@@ -34,7 +34,7 @@ def check_services(settings: object) -> None:
         parse_networks(settings.getlist("CRAWL_NETWORKS"))
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    connect_redis(redis_url_from_settings(settings)).close()
+    redis_from_settings(settings).close()
     uri = settings.get("MONGO_URI")
     if not uri.startswith(JOURNAL_SCHEME):
         get_database(uri, settings.get("MONGO_DATABASE"))
