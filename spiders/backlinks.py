@@ -30,6 +30,7 @@ from linkcrawler.frontier.connection import redis_from_settings
 from linkcrawler.frontier.leases import LEASE_META, request_done
 from linkcrawler.frontier.scope import DomainFilter
 from linkcrawler.frontier.workers import WorkerRegistry
+from linkcrawler.internals.scrapy_private import wake_engine
 
 
 class BacklinksSpider(RedisSpider):
@@ -241,9 +242,6 @@ class BacklinksSpider(RedisSpider):
 
         An idle engine asks only every 5 seconds (Scrapy's heartbeat), so
         work queued meanwhile, by other workers or by `spider_idle` taking
-        seeds, would wait for it. Scrapy has no public call for this: its own
-        `engine.crawl` schedules the same call after queueing a request.
+        seeds, would wait for it (`linkcrawler.internals.scrapy_private`).
         """
-        slot = getattr(self.crawler.engine, "_slot", None)
-        if slot is not None:
-            slot.nextcall.schedule()
+        wake_engine(self.crawler.engine)

@@ -22,13 +22,14 @@ from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
 from linkcrawler.downloader.politeness import CRAWL_DELAY_META
+from linkcrawler.internals.scrapy_private import pending_robots_parser, robots_user_agent
 
 
 class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
     """Replaces `scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware` (same order, 100)."""
 
     async def robot_parser(self, request: Any) -> Any:
-        pending = self._parsers.get(urlparse_cached(request).netloc)
+        pending = pending_robots_parser(self, urlparse_cached(request).netloc)
         if not isinstance(pending, Deferred):
             return await super().robot_parser(request)
         branch: Deferred[Any] = Deferred()
@@ -43,7 +44,6 @@ class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
     def process_request_2(self, rp: Any, request: Any) -> None:
         super().process_request_2(rp, request)
         if rp is not None:
-            agent = self._robotstxt_useragent or request.headers.get(b"User-Agent", self._default_useragent)
-            delay = rp.crawl_delay(agent)
+            delay = rp.crawl_delay(robots_user_agent(self, request))
             if delay:
                 request.meta[CRAWL_DELAY_META] = delay

@@ -42,6 +42,7 @@ from linkcrawler.frontier.connection import redis_from_settings
 from linkcrawler.frontier.leases import LEASE_META, Leases, request_done
 from linkcrawler.frontier.queueing import Queueing, SetQueueing
 from linkcrawler.frontier.workers import worker_id
+from linkcrawler.internals.scrapy_redis_private import decode_request, encode_request
 
 DEFAULT_QUEUE_CLASS = "scrapy_redis.queue.PriorityQueue"
 FINGERPRINT_CACHE_SIZE = 100_000
@@ -268,7 +269,7 @@ class Scheduler(RedisScheduler):
             self.stats.inc_value("frontier/leases_orphaned", moved)
 
     def _leased(self, lease: str, data: bytes) -> Request:
-        request = self.queue._decode_request(data)
+        request = decode_request(self.queue, data)
         request.meta[LEASE_META] = lease
         return request
 
@@ -283,7 +284,7 @@ class Scheduler(RedisScheduler):
                 continue
             fresh.append(request)
             domain = split_host(request.url)[1] if self.pages_per_domain else ""
-            entries.append((fingerprint, -request.priority, self.queue._encode_request(request), domain))
+            entries.append((fingerprint, -request.priority, encode_request(self.queue, request), domain))
         results = self.queueing.queue(self.pages_per_domain, entries) if entries else []
         duplicates += [request for request, result in zip(fresh, results, strict=True) if result == 0]
         self._filtered(duplicates)

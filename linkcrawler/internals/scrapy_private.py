@@ -1,0 +1,40 @@
+"""Scrapy internals (written against Scrapy 2.19).
+
+- `ExecutionEngine._slot.nextcall`: Scrapy has no public call to make an idle
+  engine ask its scheduler for requests now; its own `engine.crawl` schedules
+  this call after queueing a request.
+- `RobotsTxtMiddleware._parsers`: the per-netloc parser, or the Deferred of a
+  robots.txt still downloading, which our middleware hands to every waiting
+  request (see `linkcrawler.downloader.robots`).
+- `RobotsTxtMiddleware._robotstxt_useragent` / `_default_useragent`: the user
+  agent robots.txt rules are matched against, as Scrapy chooses it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+def wake_engine(engine: Any) -> bool:
+    """Have an open engine ask the scheduler for requests on its next turn; False (logged) if Scrapy moved it."""
+    slot = getattr(engine, "_slot", None)
+    nextcall = getattr(slot, "nextcall", None)
+    if nextcall is None:
+        if slot is not None:
+            logger.warning("Scrapy's ExecutionEngine._slot.nextcall moved: idle workers poll every 5 s instead")
+        return False
+    nextcall.schedule()
+    return True
+
+
+def pending_robots_parser(middleware: Any, netloc: str) -> Any:
+    """The robots.txt parser of `netloc`, the Deferred of one downloading, or None."""
+    return middleware._parsers.get(netloc)
+
+
+def robots_user_agent(middleware: Any, request: Any) -> Any:
+    """The user agent robots.txt rules apply to for `request`: `ROBOTSTXT_USER_AGENT`, else the request's."""
+    return middleware._robotstxt_useragent or request.headers.get(b"User-Agent", middleware._default_useragent)

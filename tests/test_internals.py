@@ -1,0 +1,93 @@
+"""The other projects' private APIs linkcrawler relies on are still there (see `linkcrawler.internals`).
+
+Each test fails with one line naming the upstream change, so an upgrade of
+Scrapy, scrapy-redis or mongomock breaks here first, not in a crawl.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import mongomock
+import pytest
+from mongomock.collection import BulkOperationBuilder, Collection
+from scrapy import Request, Spider
+from scrapy.core.engine import ExecutionEngine, _Slot
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.utils.test import get_crawler
+from scrapy_redis.queue import PriorityQueue
+
+from linkcrawler.frontier import serializer
+from linkcrawler.internals import mongomock_private, scrapy_private, scrapy_redis_private
+
+
+class Probe(Spider):
+    name = "probe"
+
+
+def moved(what: str, user: str) -> str:
+    return f"upstream changed {what}, which {user} relies on: adapt linkcrawler/internals/ before upgrading"
+
+
+def test_scrapy_engine_still_has_a_slot_with_a_nextcall():
+    engine_source = inspect.getsource(ExecutionEngine)
+    slot_arguments = inspect.signature(_Slot.__init__).parameters
+    if "self._slot" not in engine_source or "nextcall" not in slot_arguments:
+        pytest.fail(moved("Scrapy's ExecutionEngine._slot.nextcall", "scrapy_private.wake_engine"))
+
+
+def test_waking_an_engine_schedules_its_next_call():
+    calls = []
+
+    class NextCall:
+        def schedule(self) -> None:
+            calls.append("scheduled")
+
+    class Engine:
+        _slot = type("Slot", (), {"nextcall": NextCall()})()
+
+    assert scrapy_private.wake_engine(Engine()) is True and calls == ["scheduled"]
+    assert scrapy_private.wake_engine(object()) is False
+
+
+def test_scrapy_robots_middleware_still_keeps_parsers_and_user_agents():
+    crawler = get_crawler(Probe, {"ROBOTSTXT_OBEY": True, "USER_AGENT": "probe-agent"})
+    middleware = RobotsTxtMiddleware.from_crawler(crawler)
+    if not isinstance(getattr(middleware, "_parsers", None), dict):
+        pytest.fail(moved("RobotsTxtMiddleware._parsers", "scrapy_private.pending_robots_parser"))
+    if not hasattr(middleware, "_robotstxt_useragent") or not hasattr(middleware, "_default_useragent"):
+        pytest.fail(moved("RobotsTxtMiddleware's user agent attributes", "scrapy_private.robots_user_agent"))
+    assert scrapy_private.pending_robots_parser(middleware, "example.com") is None
+    assert scrapy_private.robots_user_agent(middleware, Request("https://example.com/")) == b"probe-agent"
+
+
+def test_scrapy_redis_queues_still_encode_requests_with_their_serializer():
+    spider = Probe()
+    queue = PriorityQueue(server=None, spider=spider, key="probe:requests", serializer=serializer)
+    request = Request("https://example.com/a", priority=3, meta={"depth": 2})
+    try:
+        data = scrapy_redis_private.encode_request(queue, request)
+        back = scrapy_redis_private.decode_request(queue, data)
+    except AttributeError:
+        pytest.fail(moved("scrapy_redis.queue.Base._encode_request/_decode_request", "the frontier's scheduler"))
+    assert (back.url, back.priority, back.meta["depth"]) == (request.url, 3, 2)
+
+
+def test_mongomock_still_stores_documents_by_key_and_scans_them_in_one_place():
+    collection = mongomock.MongoClient().db.probe
+    collection.insert_one({"_id": "a", "n": 1})
+    if "filter" not in inspect.signature(Collection._iter_documents).parameters:
+        pytest.fail(moved("mongomock's Collection._iter_documents(filter)", "mongomock_private"))
+    if "a" not in getattr(collection, "_store", ()):
+        pytest.fail(moved("mongomock's Collection._store", "mongomock_private"))
+    if "upsert" not in inspect.signature(BulkOperationBuilder.add_update).parameters:
+        pytest.fail(moved("mongomock's BulkOperationBuilder.add_update", "mongomock_private"))
+
+
+def test_the_patched_emulation_answers_as_before():
+    mongomock_private.patch()
+    collection = mongomock.MongoClient().db.patched
+    collection.insert_many([{"_id": "a", "n": 1}, {"_id": "b", "n": 2}])
+    assert collection.find_one({"_id": "b"}) == {"_id": "b", "n": 2}
+    assert collection.find_one({"_id": "c"}) is None
+    assert [d["_id"] for d in collection.find({"n": {"$gte": 1}})] == ["a", "b"]
