@@ -23,8 +23,9 @@ from twisted.internet import task
 from twisted.python.failure import Failure
 
 from linkcrawler import config
+from linkcrawler.extract.document import is_html
 from linkcrawler.extract.items import PageItem
-from linkcrawler.extract.page import Extractor, is_html
+from linkcrawler.extract.page import Extractor
 from linkcrawler.frontier import keys
 from linkcrawler.frontier.connection import redis_from_settings
 from linkcrawler.frontier.leases import LEASE_META, request_done

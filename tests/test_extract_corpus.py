@@ -16,8 +16,9 @@ from urllib.parse import urlsplit
 import pytest
 from scrapy.settings import Settings
 
+from linkcrawler.extract.document import is_html
 from linkcrawler.extract.links import Link
-from linkcrawler.extract.page import Extractor, is_html
+from linkcrawler.extract.page import Extractor
 
 PAGE = "http://site.com/dir/page.html"
 F = (False, False, False, True)  # rel flags: none, effective follow
@@ -196,6 +197,11 @@ CASES = [
      '<a href="/y">y</a></div><div class="widget"><a href="/z">z</a></div>', PAGE, {},
      [L("http://site.com/x", "x", position="nav"), L("http://site.com/y", "y", position="footer"),
       L("http://site.com/z", "z")]),
+    ("template content is inert", '<p>Ad<template><a href="http://ads.com/">Turn off your ad blocker</a></template>'
+     ' blocker <a href="http://b.com/">b</a></p>', PAGE, {}, [L("http://b.com/", "b")]),
+    ("nested templates and a template in the head", '<head><template><link rel="canonical" href="http://x.com/">'
+     '</template></head><body><template><div><template><a href="/t">t</a></template></div></template></body>', PAGE,
+     {}, []),
     ("names are whole words", '<div class="canvas menuitem-free"><a href="/x">x</a></div>', PAGE, {},
      [L("http://site.com/x", "x")]),
     # --- anchors

@@ -9,8 +9,10 @@ from datetime import UTC, datetime
 from scrapy import Spider
 from scrapy.utils.test import get_crawler
 
+from linkcrawler import config
 from linkcrawler.extract.items import PageItem
 from linkcrawler.extract.links import Link
+from linkcrawler.extract.page import Extractor
 from linkcrawler.store.documents import PageRecords
 from pipelines.normalize import NormalizePipeline
 from pipelines.store import StorePipeline
@@ -68,3 +70,19 @@ def test_store_flushes_by_batch_size_and_on_close(tmp_path):
     assert c.stats.get_value("linkcrawler/store/batches") == 2
     [journal] = tmp_path.glob("*.jsonl")
     assert len(journal.read_text().splitlines()) == 2
+
+
+def test_a_page_of_300000_links_gives_at_most_max_links_per_page_and_records_the_rest():
+    """A 9 MB link farm, under every size limit: the links read stop at the bound, the overflow is on record."""
+    html = "<body>" + "".join(f'<a href="https://d{i % 5000}.ex/{i}">l{i}</a>' for i in range(300_000)) + "</body>"
+    assert 8_000_000 < len(html) < config.default("MAX_DOCUMENT_LENGTH")
+    c = crawler(MAX_LINKS_PER_PAGE=1000)
+    extracted = Extractor.from_settings(c.settings).extract(html, "http://a.com/farm")
+    assert len(extracted.links) == 1000
+    assert extracted.skipped == Counter({"over_link_limit": 299_000})
+
+    item = page(url=extracted.url, links=extracted.links, skipped=extracted.skipped)
+    records = NormalizePipeline.from_crawler(c).process_item(item)
+    assert len(records.links) == 1000 and records.pages[0]["links_over_limit"] == 299_000
+    assert c.stats.get_value("linkcrawler/skipped/over_link_limit") == 299_000
+    assert Extractor().max_links == config.default("MAX_LINKS_PER_PAGE") == 20_000

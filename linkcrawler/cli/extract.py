@@ -28,8 +28,9 @@ from linkcrawler import config
 from linkcrawler.cli.app import app
 from linkcrawler.downloader.netpolicy import Network, address_allowed, parse_networks
 from linkcrawler.errors import UserError
+from linkcrawler.extract.document import is_html
 from linkcrawler.extract.items import PageItem
-from linkcrawler.extract.page import Extractor, is_html
+from linkcrawler.extract.page import Extractor
 from linkcrawler.store.documents import link_documents
 
 FETCH_TIMEOUT = 30

@@ -24,6 +24,10 @@ POSITIONS = ("content", "nav", "header", "footer", "aside")
 """Every value `Link.position` takes: the page region the link sits in."""
 
 
+SKIP_OVER_LIMIT = "over_link_limit"
+"""Link elements left unread once a page has given its `MAX_LINKS_PER_PAGE` links."""
+
+
 @dataclass(slots=True)
 class Link:
     """One outgoing link of a page, normalized.
@@ -62,7 +66,8 @@ class PageLinks:
     meta robots / googlebot and X-Robots-Tag; `nofollow` and `noindex` follow
     from them (`none` sets both). `skipped` counts hrefs that are not links by
     kind (`scheme`, `malformed`, `too_long`, see `linkcrawler.extract.urls`) and a
-    document cut at the size limit (`truncated`).
+    document cut at the size limit (`truncated`) and link elements past the page's
+    link limit (`over_link_limit`).
     """
 
     url: str

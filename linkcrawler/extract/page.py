@@ -52,12 +52,16 @@ unclosed and misnested tags; a document nested deeper than libxml2's limit
 removed, so its links survive (their positions are then `content`). Only the
 first `max_document_length` characters (or bytes) of a document are parsed,
 as Google reads only the first 15 MB of an HTML file; a cut document counts
-one `truncated` in `PageLinks.skipped`.
+one `truncated` in `PageLinks.skipped`. A page gives at most `max_links`
+links: a link farm of 300,000 links in 9 MB, under every size limit, would
+otherwise hold hundreds of megabytes in one worker; the link elements left
+unread are counted as `over_link_limit`.
 """
 
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -71,7 +75,10 @@ from linkcrawler.extract.anchors import (
     element_text,
     normalize_anchor,
 )
-from linkcrawler.extract.links import Link, PageLinks
+from linkcrawler.extract.directives import ROBOTS_META_NAMES, header_canonicals, header_values, robots_directives
+from linkcrawler.extract.document import LINK_TAGS, Parser
+from linkcrawler.extract.links import SKIP_OVER_LIMIT, Link, PageLinks
+from linkcrawler.extract.regions import TOP, enter
 from linkcrawler.extract.urls import Normalized, UrlNormalizer
 
 ANCHOR_CACHE_SIZE = 20_000
@@ -79,56 +86,9 @@ ANCHOR_CACHE_SIZE = 20_000
 SKIP_TRUNCATED = "truncated"
 """Counted once per document cut at `max_document_length` (the other skip kinds count links)."""
 
-REGION_ROLES = {
-    "navigation": "nav", "banner": "header", "contentinfo": "footer", "complementary": "aside",
-    "main": "content", "article": "content",
-}  # fmt: skip
-REGION_TAGS = {"nav": "nav", "header": "header", "footer": "footer", "aside": "aside", "main": "content",
-               "article": "content"}  # fmt: skip
-REGION_NAMES = {
-    "nav": "nav", "navbar": "nav", "navigation": "nav", "menu": "nav", "breadcrumb": "nav", "breadcrumbs": "nav",
-    "header": "header", "masthead": "header", "topbar": "header",
-    "footer": "footer", "colophon": "footer",
-    "sidebar": "aside",
-}  # fmt: skip
-"""Class and id names that mark a region: the common ones of WordPress, Bootstrap and hand-written themes."""
-
-ROBOTS_META_NAMES = frozenset(("robots", "googlebot"))
-ROBOTS_AGENTS = frozenset(("googlebot",))
-"""Crawler names whose X-Robots-Tag directives we obey, besides directives that name none."""
-
-_LINK_TAGS = ("a", "area", "iframe", "frame", "link", "meta", "base")
-_TOP = ("content", False)
-"""Region state outside every region: (position, inside main or article)."""
-_SCOPED = ("content", True)
-_NAME_TOKENS = re.compile(r"[a-z0-9]+")
 _REFRESH = re.compile(r"\s*[\d.]*\s*[;,]?\s*(?:url\s*=\s*)?(.*)", re.I | re.S)
-_LINK_HEADER = re.compile(r"<([^>]*)>([^,<]*)")
-_LINK_REL = re.compile(r"""rel\s*=\s*(?:"([^"]*)"|([^\s;"]+))""", re.I)
-_VALUE_DIRECTIVES = frozenset(("unavailable_after", "max-snippet", "max-image-preview", "max-video-preview"))
-_BINARY_SIGNATURES = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"RIFF", b"\x1f\x8b", b"OggS")
 _WORD_BREAKS = BLOCK_TAGS | HIDDEN_TAGS
 _FIRST_IMAGE = lxml.etree.XPath("descendant::img[1]")
-_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*>")
-_KEPT_TAGS = frozenset(("html", "head", "body", "img", *_LINK_TAGS))
-
-
-def is_html(content_type: str | None, body_start: bytes) -> bool:
-    """Whether a response is HTML worth parsing: by its Content-Type, and never when it is binary.
-
-    PDFs, images and JSON are recorded as pages but not parsed. A body that
-    starts like a known binary format or holds NUL bytes in its first
-    kilobyte is not parsed whatever its label (servers label downloads
-    text/html). Without a Content-Type the body is sniffed for an HTML start.
-    """
-    head = body_start[:1024]
-    if head.startswith(_BINARY_SIGNATURES) or b"\x00" in head:
-        return False
-    if content_type:
-        kind = content_type.split(";", 1)[0].strip().lower()
-        return kind in ("text/html", "application/xhtml+xml")
-    sniff = head.lstrip().lower()
-    return sniff.startswith((b"<!doctype html", b"<html", b"<head", b"<body"))
 
 
 class Extractor:
@@ -141,12 +101,14 @@ class Extractor:
         max_url_length: int = config.default("MAX_URL_LENGTH"),
         max_anchor_length: int = config.default("MAX_ANCHOR_LENGTH"),
         max_document_length: int = config.default("MAX_DOCUMENT_LENGTH"),
+        max_links: int = config.default("MAX_LINKS_PER_PAGE"),
     ) -> None:
         self.urls = UrlNormalizer(tracking_params, max_url_length)
         self.max_anchor_length = max_anchor_length
         self.max_document_length = max_document_length
+        self.max_links = max_links
         self.anchors: dict[str, str] = {}
-        self._parser = _Parser()
+        self._parser = Parser()
 
     @classmethod
     def from_settings(cls, settings: Any) -> Extractor:
@@ -166,6 +128,7 @@ class Extractor:
             max_url_length=config.get(settings, "MAX_URL_LENGTH"),
             max_anchor_length=config.get(settings, "MAX_ANCHOR_LENGTH"),
             max_document_length=config.get(settings, "MAX_DOCUMENT_LENGTH"),
+            max_links=config.get(settings, "MAX_LINKS_PER_PAGE"),
         )
 
     def normalize_url(self, href: str, base: str) -> str | None:
@@ -193,7 +156,7 @@ class Extractor:
         Scrapy decodes a response: `encoding` if given, else BOM, the
         Content-Type charset, a `<meta>` declaration, then detection.
         """
-        headers = _header_values(headers)
+        headers = header_values(headers)
         known, resolve = self.urls.page(url)
         page_url = resolve(url)
         page = PageLinks(url=page_url.url or url, host=page_url.host, domain=page_url.domain)
@@ -206,7 +169,7 @@ class Extractor:
         for value in headers.get("x-robots-tag", ()):
             page.robots.extend(robots_directives(value, header=True))
         scan = _Scan(self, page, known, resolve)
-        for href in _header_canonicals(headers.get("link", "")):
+        for href in header_canonicals(headers.get("link", "")):
             target = scan.resolve(href)
             if target is not None:
                 scan.add(target, "", "canonical", None, "content")
@@ -230,6 +193,7 @@ class _Scan:
         self.urls = extractor.urls
         self.known, self.normalize = known, resolve
         self.max_anchor = extractor.max_anchor_length
+        self.max_links = extractor.max_links or sys.maxsize
         self.anchors = extractor.anchors
         self.page = page
         self.seen: dict[tuple[str, str, str], int] = {}
@@ -253,7 +217,12 @@ class _Scan:
         normalize, known, skipped = self.normalize, self.known.get, self.page.skipped
         links, seen, regions, anchors = self.page.links, self.seen, self.regions.get, self.anchors.get
         content_anchor, text_anchor, region = self.content_anchor, self.text_anchor, self.region
-        for element in root.iter(_LINK_TAGS):
+        max_links = self.max_links
+        elements = root.iter(LINK_TAGS)
+        for element in elements:
+            if len(links) >= max_links:
+                skipped[SKIP_OVER_LIMIT] += 1 + sum(1 for _ in elements)
+                break
             if element.tag != "a":
                 self.other(element)
                 continue
@@ -320,6 +289,9 @@ class _Scan:
         identity = (target.url, link_type, anchor)
         links = self.page.links
         index = self.seen.get(identity)
+        if index is None and len(links) >= self.max_links:
+            self.page.skipped[SKIP_OVER_LIMIT] += 1
+            return
         if index is None:
             self.seen[identity] = len(links)
             links.append(link)
@@ -396,141 +368,15 @@ class _Scan:
         """The region state inside `element`, worked out from its nearest known ancestor and remembered."""
         regions = self.regions
         parent = element.getparent()
-        state = regions.get(parent) if parent is not None else _TOP
+        state = regions.get(parent) if parent is not None else TOP
         if state is None:
             chain = []
             node = parent
             while node is not None and state is None:
                 chain.append(node)
                 node = node.getparent()
-                state = regions.get(node) if node is not None else _TOP
+                state = regions.get(node) if node is not None else TOP
             for node in reversed(chain):
-                state = regions[node] = _enter(node, state)
-        state = regions[element] = _enter(element, state)
+                state = regions[node] = enter(node, state)
+        state = regions[element] = enter(element, state)
         return state
-
-
-def _enter(node: Any, state: tuple[str, bool]) -> tuple[str, bool]:
-    """The region state inside `node`, given the state around it."""
-    if not node.keys():
-        region = REGION_TAGS.get(node.tag)
-        return state if region is None else _entered(region, state)
-    role = (node.get("role") or "").split()
-    region = REGION_ROLES.get(role[0].lower()) if role else None
-    if region is not None:
-        return _SCOPED if region == "content" else (region, state[1])
-    region = REGION_TAGS.get(node.tag)
-    if region is not None:
-        return _entered(region, state)
-    names = f"{node.get('class') or ''} {node.get('id') or ''}".lower()
-    for token in _NAME_TOKENS.findall(names):
-        region = REGION_NAMES.get(token)
-        if region is not None and not (state[1] and region in ("header", "footer")):
-            return (region, state[1])
-    return state
-
-
-def _entered(region: str, state: tuple[str, bool]) -> tuple[str, bool]:
-    if region == "content":
-        return _SCOPED
-    if state[1] and region in ("header", "footer"):
-        return state
-    return (region, state[1])
-
-
-def robots_directives(content: str, *, header: bool = False) -> list[str]:
-    """Lower-cased directives of a meta robots content or, with `header`, an X-Robots-Tag value.
-
-    Directives are comma-separated (spaces tolerated between plain ones);
-    valued ones keep their value (`max-snippet:50`). In a header, `name:`
-    before directives addresses them to one crawler: kept for googlebot,
-    dropped for any other.
-    """
-    directives = []
-    agent = None
-    for part in content.lower().split(","):
-        name, colon, value = part.partition(":")
-        name = name.strip()
-        if colon and header and name not in _VALUE_DIRECTIVES and " " not in name:
-            agent, part = name, value
-            name, colon, value = part.partition(":")
-            name = name.strip()
-        if agent is not None and agent not in ROBOTS_AGENTS:
-            continue
-        if colon:
-            directives.append(f"{name}:{value.strip()}")
-        else:
-            directives.extend(part.split())
-    return directives
-
-
-def _header_values(headers: Mapping[Any, Any] | None) -> dict[str, Any]:
-    """Lower-cased header names to text: X-Robots-Tag as a list of values, others joined."""
-    values: dict[str, Any] = {}
-    for name, value in (headers or {}).items():
-        key = (name.decode("latin-1") if isinstance(name, bytes) else name).lower()
-        texts = [_text(v) for v in value] if isinstance(value, list | tuple) else [_text(value)]
-        values[key] = texts if key == "x-robots-tag" else ", ".join(texts)
-    return values
-
-
-def _text(value: Any) -> str:
-    return value.decode("latin-1") if isinstance(value, bytes) else str(value)
-
-
-def _header_canonicals(value: str) -> list[str]:
-    """Targets of `Link: <url>; rel="canonical"` entries of a Link header."""
-    targets = []
-    for target, params in _LINK_HEADER.findall(value):
-        rel = _LINK_REL.search(params)
-        if rel and "canonical" in (rel.group(1) or rel.group(2)).lower().split():
-            targets.append(target.strip())
-    return targets
-
-
-class _Parser:
-    """lxml's HTML parser set up for link extraction; one per extractor, as lxml parsers are not thread-safe.
-
-    It builds plain `lxml.etree` elements (`lxml.html`'s element classes cost
-    a class lookup on every element touched, for methods we do not use),
-    drops comments and processing instructions (never link text), and lifts
-    libxml2's limits on text size and depth: the document size is capped
-    before parsing instead.
-    """
-
-    def __init__(self) -> None:
-        options = {"huge_tree": True, "remove_comments": True, "remove_pis": True}
-        self.text = lxml.etree.HTMLParser(**options)
-        self.utf8 = lxml.etree.HTMLParser(encoding="utf-8", **options)
-
-    def parse(self, html: str) -> Any:
-        """The document's root element, or None when it has none.
-
-        A document nested past libxml2's depth limit (2048) loses everything
-        after that point, so it is parsed again without its non-link tags.
-        """
-        if not html or html.isspace():
-            return None
-        root = self._parse(html)
-        if root is not None and self._hit_limit():
-            root = self._parse(_TAG.sub(_kept_tag, html))
-        return root
-
-    def _parse(self, html: str) -> Any:
-        self.last = self.text
-        try:
-            return lxml.etree.fromstring(html, self.text)
-        except (lxml.etree.XMLSyntaxError, ValueError):  # an XML declaration, characters lxml refuses in a str
-            self.last = self.utf8
-            try:
-                return lxml.etree.fromstring(html.encode("utf-8", "surrogatepass"), self.utf8)
-            except (lxml.etree.XMLSyntaxError, ValueError):
-                return None
-
-    def _hit_limit(self) -> bool:
-        error = self.last.error_log.last_error
-        return error is not None and error.type == lxml.etree.ErrorTypes.ERR_RESOURCE_LIMIT
-
-
-def _kept_tag(match: re.Match) -> str:
-    return match.group(0) if match.group(2).lower() in _KEPT_TAGS else ""

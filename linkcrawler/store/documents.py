@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from linkcrawler.extract.items import PageItem
-from linkcrawler.extract.links import Link
+from linkcrawler.extract.links import SKIP_OVER_LIMIT, Link
 from linkcrawler.extract.urls import split_host
 
 
@@ -106,6 +106,7 @@ def page_document(item: PageItem) -> dict[str, Any]:
         "parsed": item.parsed,
         "outlinks": len(item.links),
         "external_outlinks": sum(not _same_site(host, domain, link) for link in item.links),
+        "links_over_limit": item.skipped[SKIP_OVER_LIMIT],
         "fetched_at": item.fetched_at,
     }
 
