@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -36,6 +38,7 @@ def test_unreachable_redis(tmp_path):
     assert line.startswith("scrapy crawl: error: cannot reach Redis at redis://:***@127.0.0.1:1/0")
 
 
+@pytest.mark.slow
 def test_unreachable_mongodb(redis_url):
     line = crawl(REDIS_URL=redis_url, MONGO_URI="mongodb://admin:pw@127.0.0.1:1/?serverSelectionTimeoutMS=500")
     assert line.startswith("scrapy crawl: error: cannot reach MongoDB at mongodb://admin:***@127.0.0.1:1/")

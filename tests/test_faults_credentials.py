@@ -28,6 +28,7 @@ def protected_redis():
         yield server
 
 
+@pytest.mark.slow
 def test_a_crawl_through_a_password_protected_redis_never_shows_the_password(protected_redis):
     """Injects: a Redis that demands a password, given in REDIS_URL, with workers logging at DEBUG.
 

@@ -8,7 +8,7 @@ from linkcrawler.local.synthweb import WebServer, fetchable_pages, generate_web
 from tests.conftest import local_crawl
 from tests.crawlfaults import page_hits
 
-pytestmark = pytest.mark.faults
+pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
 CONCURRENCY = 2
 DELAY = 0.3

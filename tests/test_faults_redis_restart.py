@@ -11,7 +11,7 @@ from linkcrawler.local.synthweb import WebServer, fetchable_pages, generate_web,
 from tests.conftest import local_crawl
 from tests.crawlfaults import LEASES_KEY, finish, page_hits, wait_for
 
-pytestmark = pytest.mark.faults
+pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
 
 @pytest.fixture

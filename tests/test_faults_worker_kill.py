@@ -8,7 +8,7 @@ from linkcrawler.local.synthweb import WebServer, fetchable_pages, generate_web,
 from tests.conftest import local_crawl
 from tests.crawlfaults import LEASES_KEY, finish, leases_of, page_hits, wait_for
 
-pytestmark = pytest.mark.faults
+pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
 CONCURRENCY = 16
 KILLS = 3

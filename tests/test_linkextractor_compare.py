@@ -35,6 +35,7 @@ from tests.test_extract_corpus import CASES
 ANCHOR_TYPES = ("text", "image", "area")
 ALT_TEXT = "LinkExtractor's text is the element's string value, so an image link or an area has none; ours is the alt."
 WORD_BREAK = "Its text joins the text of block elements and <br> without a space; a reader sees two words."
+TEMPLATE = "LinkExtractor reads template content, which no reader sees until a script puts it in the page."
 DUPLICATE = (
     "Ours keeps one record per (target, type, anchor), the followed one when any occurrence is followed; "
     "LinkExtractor(unique=False) returns every occurrence."
@@ -63,6 +64,8 @@ EXPECTED = {
     "br separates words": ({("http://b.com/", "One Two", False)}, {("http://b.com/", "OneTwo", False)}, [], WORD_BREAK),
     "script inside an anchor is not text": ({("http://b.com/", "Shop", False)}, {("http://b.com/", "Shopvar x", False)},
                                             [], "Its string value includes script source; no reader sees it."),
+    "template content is inert": (set(), {("http://ads.com/", "Turn off your ad blocker", False)}, [], TEMPLATE),
+    "nested templates and a template in the head": (set(), {("http://site.com/t", "t", False)}, [], TEMPLATE),
     "a followed duplicate replaces a nofollow one": (set(), {("http://b.com/", "b", True)}, [], DUPLICATE),
     "a nofollow duplicate does not replace a followed one": (set(), {("http://b.com/", "b", True)}, [], DUPLICATE),
 }  # fmt: skip
