@@ -16,13 +16,13 @@ from urllib.parse import urljoin
 import pytest
 from w3lib.url import canonicalize_url
 
+from linkcrawler.extract.hosts import registered_domain
 from linkcrawler.extract.urls import (
     SKIP_MALFORMED,
     SKIP_SCHEME,
     SKIP_TOO_LONG,
     UrlNormalizer,
     normalize_seed,
-    registered_domain,
     split_host,
 )
 
@@ -403,7 +403,7 @@ def test_the_public_suffix_list_is_never_fetched():
         "def refuse(*a, **k): raise AssertionError('network used')\n"
         "socket.socket.connect = socket.socket.connect_ex = refuse\n"
         "socket.create_connection = socket.getaddrinfo = refuse\n"
-        "from linkcrawler.extract.urls import registered_domain\n"
+        "from linkcrawler.extract.hosts import registered_domain\n"
         "print(registered_domain('www.example.co.uk'), registered_domain('x.github.io'))\n"
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=False)

@@ -1,4 +1,4 @@
-"""URL normalization and registered domains: the identity of every stored link rests on these.
+"""URL normalization: the identity of every stored link rests on it (hosts and registered domains: `hosts`).
 
 `UrlNormalizer.normalize` turns an href found on a page into the one form the
 crawler stores and deduplicates on. The rules, in order:
@@ -40,29 +40,19 @@ paths, plain queries, plain paths relative to a plain directory) skip
 `canonicalize_url`, which is slow, by building exactly what it would return;
 the tests hold the two to the same answers.
 
-Registered domains come from the Public Suffix List snapshot bundled with
-tldextract, never fetched at run time (`suffix_list_urls=()` and
-`cache_dir=None`: tldextract then tries no URL and reads its packaged
-snapshot). The list's private section is included, so each customer of a
-hosting platform is its own registered domain: `alice.github.io` and
-`bob.github.io`, or two blogs on `blogspot.com`, are two referring domains,
-as Ahrefs and Majestic count them. A host on no public suffix (an IP address,
-`localhost`, an intranet name) is its own registered domain.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
-import idna
-import tldextract
 from w3lib.url import canonicalize_url
 
 from linkcrawler import config
+from linkcrawler.extract.hosts import DEFAULT_PORTS, Site, registered_domain, remember, site_of
 
 SKIP_SCHEME = "scheme"
 SKIP_MALFORMED = "malformed"
@@ -70,19 +60,11 @@ SKIP_TOO_LONG = "too_long"
 SKIP_KINDS = (SKIP_SCHEME, SKIP_MALFORMED, SKIP_TOO_LONG)
 """Why an href is not a link: not http(s); an unparsable URL, host or port; longer than the length limit."""
 
-DEFAULT_PORTS = {"http": "80", "https": "443"}
-CACHE_SIZE = 50_000
-"""Entries per cache: absolute hrefs, other relative hrefs, hosts, registered domains. A full cache is emptied
-and refills with what pages link to now. The href caches (these two, the per-origin ones below and the extractor's
-anchors) hold about 70 MB at their limits with hrefs of 50-60 characters (measured with tracemalloc)."""
 ORIGIN_CACHE_SIZE = 500
 ORIGINS_CACHED = 100
 """Absolute, root-relative and protocol-relative hrefs are also cached per origin: two generations of up to this
 many hrefs for each of the most recently crawled origins, enough for the navigation and footer links that every
 page of a site repeats."""
-
-Site = tuple[str, str, str, str]
-"""(scheme, netloc as stored, host, registered domain): the part of a URL shared by all links to one site."""
 
 _STRIP = "".join(map(chr, range(0x21)))
 _HTTP = ("http://", "https://")
@@ -106,14 +88,8 @@ _PLAIN_NETWORK = re.compile(f"//([a-z0-9.-]+(?::[0-9]{{1,5}})?)((?:{_PATH})?)(?:
 _PLAIN_RELATIVE = re.compile(f"([A-Za-z0-9._~!$&'()*+,=@-]+(?:{_PATH})?)(?:\\?({_QUERY}))?(?:#.*)?", re.S)
 """Common hrefs, whole: lower-case scheme and host, plain path and query, or a plain path relative to the page's
 directory (no scheme: no `:` in its first segment). One match and they are normalized."""
-_HOST_LABEL = re.compile(r"[a-z0-9_-]{1,63}")
-_PORT = re.compile(r"[0-9]{1,5}")
-
 _found = tuple.__new__
 """Builds a `Normalized` without its keyword-handling constructor, which costs as much as the rest of a cache hit."""
-_extract_suffix = tldextract.TLDExtract(cache_dir=None, suffix_list_urls=(), include_psl_private_domains=True)
-_domains: dict[str, str] = {}
-_sites: dict[tuple[str, str], Site | None] = {}
 
 
 class Normalized(NamedTuple):
@@ -128,15 +104,6 @@ class Normalized(NamedTuple):
 _MALFORMED = Normalized(None, SKIP_MALFORMED)
 _SCHEME_SKIP = Normalized(None, SKIP_SCHEME)
 _TOO_LONG = Normalized(None, SKIP_TOO_LONG)
-
-
-def registered_domain(host: str) -> str:
-    """The registered domain of a host (`www.bbc.co.uk` -> `bbc.co.uk`), or the host itself if it has none."""
-    domain = _domains.get(host)
-    if domain is None:
-        domain = _extract_suffix(host).top_domain_under_public_suffix or host
-        _remember(_domains, host, domain)
-    return domain
 
 
 def split_host(url: str) -> tuple[str, str]:
@@ -215,14 +182,14 @@ class UrlNormalizer:
                 if found is None:
                     found = normalize(href, base, site, directory)
                     if len(href) <= max_length:
-                        _remember(absolute, href, found)
+                        remember(absolute, href, found)
             else:
                 key = (base, href)
                 found = relative.get(key)
                 if found is None:
                     found = normalize(href, base, site, directory)
                     if len(href) <= max_length:
-                        _remember(relative, key, found)
+                        remember(relative, key, found)
                 return found
             if len(href) <= max_length:
                 if len(generations[0]) >= ORIGIN_CACHE_SIZE:
@@ -237,11 +204,11 @@ class UrlNormalizer:
         """The site part of an absolute http(s) URL, or None when `url` is not one."""
         match = _ABSOLUTE.fullmatch(_clean_href(url))
         if match is not None:
-            return _site(match.group(1).lower(), match.group(2))
+            return site_of(match.group(1).lower(), match.group(2))
         normalized = self._normalize_joined(url, url) if _SCHEME.match(url) else Normalized(None)
         if normalized.url is None:
             return None
-        return _site(normalized.url.partition(":")[0], urlsplit(normalized.url).netloc)
+        return site_of(normalized.url.partition(":")[0], urlsplit(normalized.url).netloc)
 
     def _normalize(self, href: str, base: str, site: Site | None, directory: str | None = None) -> Normalized:
         """Plain hrefs first, as they are: a plain pattern matches no whitespace or backslash to clean away.
@@ -257,12 +224,12 @@ class UrlNormalizer:
                 else:
                     plain = _PLAIN_NETWORK.fullmatch(href)
                     if plain is not None:
-                        target = _site(site[0], plain.group(1))
+                        target = site_of(site[0], plain.group(1))
                         return self._plain(target, plain.group(2), plain.group(3)) if target else _MALFORMED
         else:
             plain = _PLAIN_ABSOLUTE.fullmatch(href)
             if plain is not None:
-                target = _site(plain.group(1), plain.group(2))
+                target = site_of(plain.group(1), plain.group(2))
                 return self._plain(target, plain.group(3), plain.group(4)) if target else _MALFORMED
             if directory is not None and (plain := _PLAIN_RELATIVE.fullmatch(href)) is not None:
                 return self._plain(site, directory + plain.group(1), plain.group(2))
@@ -282,13 +249,13 @@ class UrlNormalizer:
         plain = _PLAIN_ABSOLUTE.fullmatch(href)
         if plain is not None:
             scheme, netloc, path, query = plain.groups()
-            target = _site(scheme, netloc)
+            target = site_of(scheme, netloc)
             return self._plain(target, path, query) if target else _MALFORMED
         match = _ABSOLUTE.fullmatch(href)
         if match is None:
             return self._normalize_relative(href, base, site)
         scheme, netloc, path, query = match.groups()
-        target = _site(scheme.lower(), netloc)
+        target = site_of(scheme.lower(), netloc)
         return self._finish(target, path, query) if target else _MALFORMED
 
     def _normalize_relative(self, href: str, base: str, site: Site | None) -> Normalized:
@@ -304,7 +271,7 @@ class UrlNormalizer:
             match = _ABSOLUTE.fullmatch(href)
             if match is not None:
                 scheme_name, netloc, path, query = match.groups()
-                target = _site(scheme_name.lower(), netloc)
+                target = site_of(scheme_name.lower(), netloc)
                 return self._finish(target, path, query) if target else _MALFORMED
         return self._normalize_joined(href, base)
 
@@ -320,7 +287,7 @@ class UrlNormalizer:
         hostname = parts.hostname or ""
         if ":" in hostname:
             hostname = f"[{hostname}]"
-        site = _site(parts.scheme, hostname if port is None else f"{hostname}:{port}")
+        site = site_of(parts.scheme, hostname if port is None else f"{hostname}:{port}")
         if site is None:
             return _MALFORMED
         return self._finish(site, parts.path, parts.query)
@@ -430,74 +397,6 @@ def _directory(base: str) -> str:
     """`base` up to the last `/` of its path (`http://a.com/d/p?q` -> `http://a.com/d/`)."""
     base = base.split("#", 1)[0].split("?", 1)[0]
     return base + "/" if base.count("/") < 3 else base[: base.rindex("/") + 1]
-
-
-def _site(scheme: str, netloc: str) -> Site | None:
-    """The site of a raw `host[:port]` under `scheme`, or None when the host or port is malformed; cached."""
-    key = (scheme, netloc)
-    if key in _sites:
-        return _sites[key]
-    site = _checked_site(scheme, netloc)
-    _remember(_sites, key, site)
-    return site
-
-
-def _checked_site(scheme: str, netloc: str) -> Site | None:
-    raw_host, port = netloc, ""
-    if not netloc.endswith("]") and ":" in netloc:
-        raw_host, _, port = netloc.rpartition(":")
-        if port and (not _PORT.fullmatch(port) or int(port) > 65535):
-            return None
-    host = _clean_host(raw_host)
-    if host is None:
-        return None
-    port = port.lstrip("0") or ("0" if port else "")
-    stored = host if not port or port == DEFAULT_PORTS[scheme] else f"{host}:{port}"
-    return scheme, stored, host, registered_domain(host)
-
-
-def _clean_host(raw: str) -> str | None:
-    """Lower-cased, punycoded host or short-form IPv6 literal, or None when it cannot be a host."""
-    if raw.startswith("["):
-        try:
-            return f"[{ipaddress.IPv6Address(raw[1:-1])}]"
-        except ValueError:
-            return None
-    if "%" in raw:
-        raw = unquote(raw)
-    host = raw.lower().removesuffix(".")
-    if not host.isascii():
-        host = _punycode(host)
-    if not host or len(host) > 253:
-        return None
-    return host if all(_HOST_LABEL.fullmatch(label) for label in host.split(".")) else None
-
-
-def _punycode(host: str) -> str:
-    """A host in ASCII as browsers send it (UTS 46 mapping, IDNA 2008 labels), or "" when it has no such form."""
-    try:
-        mapped = idna.uts46_remap(host, std3_rules=False, transitional=False).removesuffix(".")
-    except idna.IDNAError:
-        return ""
-    labels = []
-    for label in mapped.split("."):
-        if label.isascii():
-            labels.append(label)
-            continue
-        try:
-            labels.append(idna.alabel(label).decode("ascii"))
-        except (idna.IDNAError, UnicodeError):
-            try:  # symbols such as `☃` that IDNA 2008 refuses and browsers still resolve
-                labels.append(label.encode("idna").decode("ascii"))
-            except UnicodeError:
-                return ""
-    return ".".join(labels)
-
-
-def _remember(cache: dict, key: object, value: object) -> None:
-    if len(cache) >= CACHE_SIZE:
-        cache.clear()
-    cache[key] = value
 
 
 _default = UrlNormalizer()
