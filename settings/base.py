@@ -22,6 +22,9 @@ REDIS_PARAMS = {"redis_cls": "linkcrawler.frontier.connection.ResilientRedis"}
 
 # The shared frontier (linkcrawler.frontier.scheduler).
 SCHEDULER = "linkcrawler.frontier.scheduler.Scheduler"
+# Deeper requests get a lower priority, so each site's queue is crawled breadth first: its home page and hubs
+# before deep pages (Scrapy's DepthMiddleware).
+DEPTH_PRIORITY = 1
 
 # Politeness. CONCURRENT_REQUESTS_PER_DOMAIN and DOWNLOAD_DELAY hold per worker
 # process; POLITENESS_* hold across all workers together (linkcrawler.downloader.politeness).

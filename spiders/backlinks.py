@@ -73,7 +73,6 @@ class BacklinksSpider(RedisSpider):
         spider.pages_seen = 0
         spider.idle_since: float | None = None
         spider.waiting = False
-        spider.queue_key = keys.spider_key(keys.QUEUE_KEY, cls.name)
         spider.leases_key = keys.spider_key(keys.LEASES_KEY, cls.name)
         crawler.signals.connect(spider.on_opened, signal=signals.spider_opened)
         crawler.signals.connect(spider.on_closed, signal=signals.spider_closed)
@@ -211,7 +210,7 @@ class BacklinksSpider(RedisSpider):
     def _beat(self) -> None:
         """Report this worker; while it waits for work, look for some (seeds or other workers' links)."""
         self.workers.beat(self.last_active, self.pages_seen)
-        if self.waiting and (self.server.zcard(self.queue_key) or self.server.llen(self.redis_key)):
+        if self.waiting and (self.queued() or self.server.llen(self.redis_key)):
             self.waiting = False
             self.wake_engine()
 
@@ -223,7 +222,7 @@ class BacklinksSpider(RedisSpider):
         there to fetch them.
         """
         self.schedule_next_requests()
-        queued = self.server.zcard(self.queue_key)
+        queued = self.queued()
         self.waiting = not queued
         if queued:
             self.wake_engine()
@@ -237,6 +236,11 @@ class BacklinksSpider(RedisSpider):
         quiet_since = now - self.idle_close_seconds
         if self.idle_since > quiet_since or self.workers.others_active_since(quiet_since):
             raise DontCloseSpider
+
+    def queued(self) -> int:
+        """Requests on the frontier: our frontier's count, or stock scrapy-redis's queue (the benchmark's)."""
+        scheduler = self.crawler.engine.scheduler
+        return scheduler.queued() if hasattr(scheduler, "queued") else len(scheduler.queue)
 
     def wake_engine(self) -> None:
         """Have the engine ask the frontier for requests now.

@@ -78,3 +78,12 @@ def command_calls(redis_client, *commands: str) -> int:
         stats.get(f"cmdstat_{command}", {}).get("calls", 0) - stats.get(f"cmdstat_{command}", {}).get("failed_calls", 0)
         for command in commands
     )
+
+
+def queued_requests(redis_client, spider: str = "probe") -> list[bytes]:
+    """Every request waiting on the frontier, all sites together (see `linkcrawler.frontier.sites`)."""
+    return [raw for key in redis_client.scan_iter(f"{spider}:queue:*") for raw in redis_client.zrange(key, 0, -1)]
+
+
+def queued_count(redis_client, spider: str = "probe") -> int:
+    return int(redis_client.get(f"{spider}:queued") or 0)

@@ -59,10 +59,10 @@ def test_unreachable_redis_is_one_line_with_the_password_masked():
 def test_a_new_run_forgets_seen_urls_but_keeps_the_queue(redis_client, redis_url):
     redis_client.sadd("backlinks:dupefilter", "fingerprint")
     redis_client.hset("backlinks:domain_pages", "example.com", 5)
-    redis_client.zadd("backlinks:requests", {"queued-request": 0})
+    redis_client.zadd("backlinks:queue:{a.example.com}", {"queued-request": 0})
     assert seed(redis_url, "--new-run", "http://a.example.com/").exit_code == 0
     assert not redis_client.exists("backlinks:dupefilter", "backlinks:domain_pages")
-    assert redis_client.zcard("backlinks:requests") == 1
+    assert redis_client.zcard("backlinks:queue:{a.example.com}") == 1
 
 
 def test_no_seeds_is_an_error(redis_url):

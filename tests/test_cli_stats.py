@@ -16,8 +16,9 @@ runner = CliRunner()
 
 
 def test_stats_show_frontier_leases_rate_and_workers(redis_client, redis_url):
-    redis_client.zadd("backlinks:requests", {"a": 0, "b": 0, "c": 0})
-    redis_client.hset("backlinks:leases", mapping={"w1/x#1": "0|a", "w1/x#2": "0|b"})
+    redis_client.set("backlinks:queued", 3)
+    redis_client.zadd("backlinks:sites", {"a.com": 0, "b.com": time.time() + 3600})
+    redis_client.hset("backlinks:leases", mapping={"w1/x#1": "c.com|0|a", "w1/x#2": "c.com|0|b"})
     live = WorkerRegistry(redis_client, "backlinks:workers", worker="host:1", pages_key="backlinks:pages_per_minute")
     live.beat(time.time(), pages=40)
     gone = WorkerRegistry(redis_client, "backlinks:workers", worker="host:2")
@@ -31,6 +32,7 @@ def test_stats_show_frontier_leases_rate_and_workers(redis_client, redis_url):
     assert result.exit_code == 0, result.output
     health = json.loads(result.output)
     assert (health["frontier"], health["leased"], health["live_workers"]) == (3, 2, 1)
+    assert (health["sites_queued"], health["sites_ready"]) == (2, 1)
     if int(time.time() // 60) == minute:  # the minute did not turn during the test
         assert (health["pages_last_minute"], health["pages_this_minute"]) == (120, 40)
     assert [(w["worker"], w["stale"]) for w in health["workers"]] == [("host:1", False), ("host:3", True)]
@@ -39,6 +41,7 @@ def test_stats_show_frontier_leases_rate_and_workers(redis_client, redis_url):
     text = runner.invoke(app, ["stats", "--redis-url", redis_url]).output
     assert "frontier: 3 request(s) queued" in text and "leased: 2 request(s)" in text
     assert "workers: 1 live" in text and "STALE" in text
+    assert "sites: 2 with queued requests, 1 ready now, 1 waiting on their delay or slots" in text
 
 
 def test_an_unreachable_redis_is_one_line_without_its_password():

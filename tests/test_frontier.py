@@ -15,7 +15,7 @@ from scrapy.utils.test import get_crawler
 from linkcrawler.frontier import scheduler as frontier
 from linkcrawler.frontier.leases import LEASE_META
 from linkcrawler.frontier.scheduler import Scheduler
-from tests.conftest import command_calls
+from tests.conftest import command_calls, queued_count, queued_requests
 
 SEEN_SETS = ("scrapy_redis.dupefilter.RFPDupeFilter", "linkcrawler.frontier.bloom.BloomDupeFilter")
 
@@ -48,7 +48,7 @@ def queued(scheduler: Scheduler, *requests: Request) -> int:
 def test_requests_are_stored_as_json_and_come_back_whole(redis_client, redis_url):
     scheduler = open_scheduler(redis_url)
     assert queued(scheduler, Request("http://a.com/x", meta={"depth": 2}, priority=5)) == 1
-    [raw] = redis_client.zrange("probe:requests", 0, -1)
+    [raw] = queued_requests(redis_client)
     assert json.loads(raw)["url"] == "http://a.com/x"
     request = scheduler.next_request()
     assert (request.url, request.meta["depth"], request.priority) == ("http://a.com/x", 2, 5)
@@ -59,7 +59,7 @@ def test_callbacks_go_through_the_frontier_by_name(redis_client, redis_url):
     scheduler = open_scheduler(redis_url)
     spider = scheduler.spider
     queued(scheduler, Request("http://a.com/x", callback=spider.parse, errback=spider.failed))
-    [raw] = redis_client.zrange("probe:requests", 0, -1)
+    [raw] = queued_requests(redis_client)
     assert (json.loads(raw)["callback"], json.loads(raw)["errback"]) == ("parse", "failed")
     request = scheduler.next_request()
     assert request.callback == spider.parse and request.errback == spider.failed
@@ -109,9 +109,9 @@ def test_links_waiting_in_the_batch_reach_redis_before_their_page_is_acknowledge
     scheduler.enqueue_request(Request("http://a.com/page"))
     page = scheduler.next_request()
     scheduler.enqueue_request(Request("http://a.com/linked"))
-    assert redis_client.zcard("probe:requests") == 0
+    assert queued_count(redis_client) == 0
     scheduler.ack([page.meta[LEASE_META]])
-    assert redis_client.zcard("probe:requests") == 1
+    assert queued_count(redis_client) == 1
 
 
 def test_remembered_fingerprints_stay_correct_past_the_cache_size(redis_client, redis_url, monkeypatch):
@@ -134,7 +134,7 @@ def test_links_stay_waiting_when_redis_fails_and_their_page_is_not_acknowledged(
             scheduler.ack([page.meta[LEASE_META]])
     assert redis_client.hlen("probe:leases") == 1  # the page is still leased: refetched if this worker dies
     scheduler.ack([page.meta[LEASE_META]])
-    assert redis_client.zcard("probe:requests") == 1 and redis_client.hlen("probe:leases") == 0
+    assert queued_count(redis_client) == 1 and redis_client.hlen("probe:leases") == 0
 
 
 class Killed(BaseException):
@@ -175,7 +175,7 @@ def test_a_worker_killed_anywhere_in_a_flush_loses_no_link(redis_client, redis_u
             except Killed:
                 completed = False
         queued(open_scheduler(redis_url, DUPEFILTER_CLASS=dupefilter), *map(Request, links))
-        urls = Counter(json.loads(raw)["url"] for raw in redis_client.zrange("probe:requests", 0, -1))
+        urls = Counter(json.loads(raw)["url"] for raw in queued_requests(redis_client))
         assert urls == Counter(links), (allowed, urls)
         if completed:
             break

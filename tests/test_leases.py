@@ -12,7 +12,7 @@ from scrapy.utils.test import get_crawler
 from linkcrawler.frontier.leases import LEASE_META, request_done
 from linkcrawler.frontier.scheduler import Scheduler
 from linkcrawler.frontier.seeds import start_new_run
-from tests.conftest import command_calls
+from tests.conftest import command_calls, queued_count
 from tests.test_frontier import Probe, open_scheduler, queued
 
 LEASES = "probe:leases"
@@ -54,7 +54,7 @@ def test_a_retry_is_queued_again_and_its_old_lease_released(redis_client, redis_
     request = scheduler.next_request()
     retry = request.replace(dont_filter=True)
     assert scheduler.enqueue_request(retry)
-    assert redis_client.hlen(LEASES) == 0 and redis_client.zcard("probe:requests") == 1
+    assert redis_client.hlen(LEASES) == 0 and queued_count(redis_client) == 1
     again = scheduler.next_request()
     assert again.url == "http://a.com/flaky" and again.meta[LEASE_META] != request.meta[LEASE_META]
 
@@ -76,9 +76,9 @@ def test_seen_and_queued_are_one_step(redis_client, redis_url):
     """The seen-set never holds a fingerprint whose request is missing from the queue (or leased)."""
     scheduler = open_scheduler(redis_url)
     assert queued(scheduler, Request("http://a.com/p")) == 1
-    assert redis_client.scard("probe:dupefilter") == 1 and redis_client.zcard("probe:requests") == 1
+    assert redis_client.scard("probe:dupefilter") == 1 and queued_count(redis_client) == 1
     assert queued(scheduler, Request("http://a.com/p")) == 0
-    assert redis_client.zcard("probe:requests") == 1
+    assert queued_count(redis_client) == 1
 
 
 def test_leases_can_be_turned_off(redis_client, redis_url):
@@ -109,7 +109,7 @@ def test_a_lease_whose_pop_reply_was_lost_goes_back_when_idle(redis_client, redi
     scheduler.enqueue_request(Request("http://a.com/kept"))
     kept = scheduler.next_request()
     holder = scheduler.leases.worker
-    scheduler.leases._pop(keys=scheduler.leases.keys, args=[10**12, holder, f"{holder}#lost"])
+    scheduler.leases.pop_as([f"{holder}#lost"])
     assert scheduler.leases.requeue_orphans() == 1
     assert redis_client.hkeys(LEASES) == [kept.meta[LEASE_META].encode()]
     assert {scheduler.next_request().url, kept.url} == {"http://a.com/lost", "http://a.com/kept"}
@@ -136,16 +136,16 @@ def test_a_pop_retried_after_its_reply_was_lost_gets_the_same_request(redis_clie
     scheduler = open_scheduler(redis_url)
     assert queued(scheduler, Request("http://a.com/first"), Request("http://a.com/second")) == 2
     holder = scheduler.leases.worker
-    args = [10**12, holder, f"{holder}#lost-reply"]
-    lost_reply = scheduler.leases._pop(keys=scheduler.leases.keys, args=args)
-    retried = scheduler.leases._pop(keys=scheduler.leases.keys, args=args)
-    assert retried == lost_reply
+    lost_reply = scheduler.leases.pop_as([f"{holder}#lost-reply"])
+    retried = scheduler.leases.pop_as([f"{holder}#lost-reply"])
+    assert retried[0] == lost_reply[0]
     assert redis_client.hlen(LEASES) == 1
     assert scheduler.next_request().url == "http://a.com/second"
 
 
 def test_prefetched_requests_are_leased_and_cost_one_round_trip(redis_client, redis_url):
-    scheduler, other = open_scheduler(redis_url, FRONTIER_PREFETCH=4), open_scheduler(redis_url)
+    scheduler = open_scheduler(redis_url, FRONTIER_PREFETCH=4, POLITENESS_CONCURRENCY=8)
+    other = open_scheduler(redis_url, POLITENESS_CONCURRENCY=8)
     assert queued(scheduler, *(Request(f"http://a.com/{n}", priority=-n) for n in range(6))) == 6
     redis_client.config_resetstat()
     requests = [scheduler.next_request() for _ in range(5)]
@@ -190,11 +190,11 @@ def test_seeds_taken_by_a_worker_that_dies_before_queueing_them_go_back_to_the_h
     seeds = _seeds(redis_client, 3)
     with pytest.raises(KeyboardInterrupt):
         dead.take_seeds(_dies, 2)
-    assert redis_client.lrange(START, 0, -1) == seeds[2:] and redis_client.zcard("probe:requests") == 0
+    assert redis_client.lrange(START, 0, -1) == seeds[2:] and queued_count(redis_client) == 0
     assert alive.leases.requeue_expired() == 0  # the taker's deadline has not passed
     assert alive.leases.requeue_expired(now=dead.leases.lease_seconds * 10**9) == 2
     assert redis_client.lrange(START, 0, -1) == seeds
-    assert alive.take_seeds(_seed_request, 3) == 3 and redis_client.zcard("probe:requests") == 3
+    assert alive.take_seeds(_seed_request, 3) == 3 and queued_count(redis_client) == 3
 
 
 def test_a_failed_take_is_retried_with_the_seeds_it_took(redis_client, redis_url):
@@ -211,4 +211,4 @@ def test_without_leases_seeds_are_popped_and_queued_in_one_step(redis_client, re
     scheduler = open_scheduler(redis_url, FRONTIER_LEASES=False)
     _seeds(redis_client, 2)
     assert scheduler.take_seeds(_seed_request, 5) == 2
-    assert redis_client.llen(START) == 0 and redis_client.zcard("probe:requests") == 2
+    assert redis_client.llen(START) == 0 and queued_count(redis_client) == 2

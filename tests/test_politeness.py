@@ -1,4 +1,4 @@
-"""Shared per-site slots on a real Redis, and robots.txt Crawl-delay reaching them."""
+"""Politeness as the frontier hands it out, on a real Redis: per-site queues, slots, delays, rotation, Crawl-delay."""
 
 from __future__ import annotations
 
@@ -7,44 +7,96 @@ import time
 
 import pytest
 from scrapy import Request, Spider
+from scrapy.exceptions import IgnoreRequest
 from scrapy.robotstxt import ProtegoRobotParser
 from scrapy.utils.test import get_crawler
 from twisted.internet import task
 from twisted.internet.defer import Deferred
 
-from linkcrawler.downloader.politeness import CRAWL_DELAY_META, SLOT_META, PolitenessMiddleware, SiteSlots
+from linkcrawler.downloader.politeness import CRAWL_DELAY_META, PolitenessMiddleware
 from linkcrawler.downloader.robots import RobotsTxtMiddleware
 from linkcrawler.errors import UserError
-from tests.conftest import command_calls
+from linkcrawler.frontier.leases import LEASE_META
+from linkcrawler.frontier.sites import SLOT_META
+from tests.test_frontier import open_scheduler, queued
 
 
 class Probe(Spider):
     name = "probe"
 
 
-def test_a_site_gets_at_most_its_concurrency(redis_client):
-    slots = SiteSlots(redis_client, "probe:politeness", slot_seconds=60)
-    assert [slots.acquire("a.com", f"t{n}", 2, 0) for n in range(3)] == [0, 0, -1]
-    assert slots.acquire("b.com", "t9", 2, 0) == 0  # other sites are not held up
-    slots.release("a.com", "t0")
-    assert slots.acquire("a.com", "t3", 2, 0) == 0
+def urls(requests) -> list[str]:
+    return [r.url for r in requests]
 
 
-def test_a_delay_spaces_requests_to_one_site(redis_client):
-    slots = SiteSlots(redis_client, "probe:politeness", slot_seconds=60)
-    assert slots.acquire("a.com", "t0", 5, 10.0) == 0
-    wait = slots.acquire("a.com", "t1", 5, 10.0)
-    assert 9000 < wait <= 10000
+def pop_all(scheduler) -> list[Request]:
+    popped = []
+    while (request := scheduler.next_request()) is not None:
+        popped.append(request)
+    return popped
 
 
-def test_a_dead_workers_slots_expire(redis_client):
-    slots = SiteSlots(redis_client, "probe:politeness", slot_seconds=0.001)
-    assert slots.acquire("a.com", "t0", 1, 0) == 0
-    time.sleep(0.01)
-    assert slots.acquire("a.com", "t1", 1, 0) == 0
+def test_pops_rotate_over_sites_and_take_each_sites_best_first(redis_client, redis_url):
+    scheduler = open_scheduler(redis_url, FRONTIER_PREFETCH=6, POLITENESS_CONCURRENCY=4)
+    requests = [Request(f"http://{site}/{n}", priority=-n) for n in range(2) for site in ("a.com", "b.com", "c.com")]
+    assert queued(scheduler, *reversed(requests)) == 6
+    first_three = [scheduler.next_request() for _ in range(3)]
+    assert sorted(urls(first_three)) == ["http://a.com/0", "http://b.com/0", "http://c.com/0"]
+    assert sorted(urls(pop_all(scheduler))) == ["http://a.com/1", "http://b.com/1", "http://c.com/1"]
 
 
-def test_robots_crawl_delay_is_passed_to_the_slots():
+def test_a_site_gives_no_more_than_its_concurrency_until_a_slot_is_freed(redis_client, redis_url):
+    scheduler = open_scheduler(redis_url, FRONTIER_PREFETCH=4, POLITENESS_CONCURRENCY=2)
+    assert queued(scheduler, *(Request(f"http://a.com/{n}") for n in range(4)), Request("http://b.com/")) == 5
+    held = pop_all(scheduler)
+    assert sorted(urls(held)) == ["http://a.com/0", "http://a.com/1", "http://b.com/"]
+    scheduler._not_before = 0.0  # a worker would look again at its next wake
+    assert scheduler.next_request() is None
+    a_request = next(r for r in held if "a.com" in r.url)
+    PolitenessMiddleware.from_crawler(get_crawler(Probe, {"REDIS_URL": redis_url})).request_left(a_request)
+    scheduler._not_before = 0.0
+    assert urls(pop_all(scheduler)) == ["http://a.com/2"]
+
+
+def test_a_dropped_requests_acknowledgement_frees_its_slot(redis_client, redis_url):
+    """A robots.txt refusal never reaches the downloader: the lease's ack frees the slot."""
+    scheduler = open_scheduler(redis_url, POLITENESS_CONCURRENCY=1)
+    assert queued(scheduler, Request("http://a.com/private"), Request("http://a.com/public")) == 2
+    refused = scheduler.next_request()
+    scheduler._not_before = 0.0
+    assert scheduler.next_request() is None
+    scheduler.ack([refused.meta[LEASE_META]])
+    scheduler._not_before = 0.0
+    assert scheduler.next_request() is not None
+
+
+def test_a_delay_spaces_the_pops_of_one_site_and_says_when_to_look_again(redis_client, redis_url):
+    scheduler = open_scheduler(redis_url, POLITENESS_DELAY=0.3, POLITENESS_CONCURRENCY=4)
+    assert queued(scheduler, Request("http://a.com/1"), Request("http://a.com/2"), Request("http://b.com/")) == 3
+    assert sorted(urls(pop_all(scheduler))) == ["http://a.com/1", "http://b.com/"]
+    assert 0.2 < scheduler._not_before - time.monotonic() <= 0.3
+    time.sleep(0.3)
+    assert urls(pop_all(scheduler)) == ["http://a.com/2"]
+
+
+def test_a_dead_workers_slots_expire(redis_client, redis_url):
+    dead = open_scheduler(redis_url, POLITENESS_CONCURRENCY=1, POLITENESS_SLOT_SECONDS=0.05)
+    alive = open_scheduler(redis_url, POLITENESS_CONCURRENCY=1, POLITENESS_SLOT_SECONDS=0.05)
+    assert queued(dead, Request("http://a.com/1"), Request("http://a.com/2")) == 2
+    assert dead.next_request() is not None
+    assert alive.next_request() is None
+    time.sleep(0.06)
+    alive._not_before = 0.0
+    assert alive.next_request().url == "http://a.com/2"
+
+
+def test_sites_are_registered_domains_with_politeness_by_domain(redis_client, redis_url):
+    scheduler = open_scheduler(redis_url, POLITENESS_BY="domain", POLITENESS_CONCURRENCY=1)
+    assert queued(scheduler, Request("http://www.a.com/"), Request("http://blog.a.com/")) == 2
+    assert len(pop_all(scheduler)) == 1
+
+
+def test_robots_crawl_delay_reaches_the_request():
     crawler = get_crawler(Probe, {"ROBOTSTXT_OBEY": True})
     middleware = RobotsTxtMiddleware(crawler)
     parser = ProtegoRobotParser(b"User-agent: *\nCrawl-delay: 3\nDisallow: /private/\n", None)
@@ -53,66 +105,44 @@ def test_robots_crawl_delay_is_passed_to_the_slots():
     assert request.meta[CRAWL_DELAY_META] == 3
 
 
-def test_bad_settings_stop_the_worker_in_one_line(redis_url):
+def test_a_crawl_delay_becomes_the_sites_delay_for_every_worker(redis_client, redis_url):
+    scheduler = open_scheduler(redis_url, POLITENESS_CONCURRENCY=4, FRONTIER_PREFETCH=1)
+    middleware = PolitenessMiddleware.from_crawler(get_crawler(Probe, {"REDIS_URL": redis_url}))
+    assert queued(scheduler, *(Request(f"http://a.com/{n}") for n in range(3))) == 3
+    first = scheduler.next_request()
+    first.meta[CRAWL_DELAY_META] = 5
+    asyncio.run(middleware.process_request(first))
+    other = open_scheduler(redis_url, POLITENESS_CONCURRENCY=4)
+    leased, wait = other.leases.pop(2)
+    assert leased == [] and 4 < wait <= 5
+
+
+def test_a_crawl_delay_over_the_maximum_drops_the_sites_requests(redis_client, redis_url):
+    crawler = get_crawler(Probe, {"REDIS_URL": redis_url, "POLITENESS_MAX_DELAY": 30})
+    crawler.stats.open_spider()
+    middleware = PolitenessMiddleware.from_crawler(crawler)
+    request = Request("http://a.com/", meta={CRAWL_DELAY_META: 3600})
+    with pytest.raises(IgnoreRequest, match="Crawl-delay of 3600 s, over POLITENESS_MAX_DELAY"):
+        asyncio.run(middleware.process_request(request))
+    assert crawler.stats.get_value("politeness/crawl_delay_over_max") == 1
+
+
+def test_a_late_request_waits_for_its_sites_delay(redis_client, redis_url):
+    """One that waited for robots.txt after its pop, or robots.txt itself, checks in first."""
+    clock = task.Clock()
+    middleware = PolitenessMiddleware.from_crawler(get_crawler(Probe, {"REDIS_URL": redis_url, "POLITENESS_DELAY": 10}))
+    middleware.timer = clock
+    robots = Request("http://a.com/robots.txt")
+    assert Deferred.fromCoroutine(middleware.process_request(robots)).called  # the site's first request
+    late = Request("http://a.com/page", meta={SLOT_META: ("probe#1", time.monotonic() - 1)})
+    waiting = Deferred.fromCoroutine(middleware.process_request(late))
+    clock.advance(9)
+    assert not waiting.called
+    redis_client.hset("probe:site_last", "a.com", time.time() - 10)  # as if the delay had passed in Redis time
+    clock.advance(2)
+    assert waiting.called
+
+
+def test_bad_settings_stop_the_worker_in_one_line(redis_client, redis_url):
     with pytest.raises(UserError, match="POLITENESS_BY: 'site' is neither"):
         PolitenessMiddleware.from_crawler(get_crawler(Probe, {"REDIS_URL": redis_url, "POLITENESS_BY": "site"}))
-
-
-class RecordingSlots:
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, float]] = []
-
-    def acquire(self, site: str, token: str, concurrency: int, delay: float) -> int:
-        self.calls.append((site, delay))
-        return 0
-
-    def release(self, site: str, token: str) -> None:
-        self.calls.append((site, -1))
-
-
-@pytest.mark.parametrize(
-    ("by_domain", "crawl_delay", "expected"), [(True, 30, ("a.co.uk", 5.0)), (False, None, ("www.a.co.uk", 0.5))]
-)
-def test_the_slot_is_per_site_with_the_larger_delay_capped(by_domain, crawl_delay, expected):
-    slots = RecordingSlots()
-    middleware = PolitenessMiddleware(slots, concurrency=2, delay=0.5, by_domain=by_domain, crawl_delay=True,
-                                      max_delay=5.0)  # fmt: skip
-    request = Request("http://www.a.co.uk/x", meta={CRAWL_DELAY_META: crawl_delay})
-    asyncio.run(middleware.process_request(request))
-    middleware.process_response(request, None)
-    assert slots.calls == [expected, (expected[0], -1)]
-
-
-def waiting_middleware(redis_client, clock: task.Clock) -> PolitenessMiddleware:
-    slots = SiteSlots(redis_client, "probe:politeness", slot_seconds=60)
-    return PolitenessMiddleware(slots, concurrency=1, delay=0, by_domain=False, crawl_delay=False, max_delay=0,
-                                clock=clock)  # fmt: skip
-
-
-def test_a_request_waiting_for_a_busy_site_takes_the_slot_its_worker_frees_at_once(redis_client):
-    clock = task.Clock()
-    middleware = waiting_middleware(redis_client, clock)
-    first, second = Request("http://a.com/1"), Request("http://a.com/2")
-    assert Deferred.fromCoroutine(middleware.process_request(first)).called
-    redis_client.config_resetstat()
-    waiting = Deferred.fromCoroutine(middleware.process_request(second))
-    assert not waiting.called
-    assert command_calls(redis_client, "evalsha") == 0  # the worker knew the site was full: it did not ask
-    middleware.process_response(first, None)
-    assert waiting.called and SLOT_META in second.meta  # the clock never moved: no poll interval was waited
-    assert command_calls(redis_client, "evalsha") == 1
-
-
-def test_a_slot_another_worker_holds_is_polled_with_backoff(redis_client):
-    clock = task.Clock()
-    middleware = waiting_middleware(redis_client, clock)
-    other = SiteSlots(redis_client, "probe:politeness", slot_seconds=60)
-    assert other.acquire("a.com", "other-worker", 1, 0) == 0
-    waiting = Deferred.fromCoroutine(middleware.process_request(Request("http://a.com/1")))
-    clock.advance(PolitenessMiddleware.POLL_SECONDS * 1.2)  # first poll: still busy
-    assert not waiting.called
-    other.release("a.com", "other-worker")
-    clock.advance(PolitenessMiddleware.POLL_SECONDS)  # the interval has doubled
-    assert not waiting.called
-    clock.advance(PolitenessMiddleware.POLL_SECONDS * 1.4)
-    assert waiting.called

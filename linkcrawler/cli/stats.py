@@ -26,6 +26,8 @@ def stats(
 def _text(health: CrawlHealth) -> str:
     lines = [
         f"frontier: {health.frontier} request(s) queued, {health.start_urls} seed(s) waiting",
+        f"sites: {health.sites_queued} with queued requests, {health.sites_ready} ready now, "
+        f"{health.sites_queued - health.sites_ready} waiting on their delay or slots",
         f"leased: {health.leased} request(s) being fetched or stored",
         f"pages per minute: {health.pages_last_minute} last minute, {health.pages_this_minute} so far this minute",
         f"workers: {health.live_workers} live",

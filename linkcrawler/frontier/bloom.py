@@ -35,6 +35,7 @@ from scrapy_redis.dupefilter import RFPDupeFilter
 
 from linkcrawler import config
 from linkcrawler.errors import UserError
+from linkcrawler.frontier.keys import SITES_KEY, spider_key
 from linkcrawler.frontier.queueing import QUEUE_NEW, Entry
 
 MAX_PARTITION_BYTES = 8 * 1024 * 1024
@@ -82,14 +83,15 @@ return results
 """
 
 _BLOOM_QUEUE = """
-local limit, size, k = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local limit, size, k, prefix = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
 local results = {}
-for i = 4, #ARGV, k + 4 do
+for i = 5, #ARGV, k + 5 do
   local key = tonumber(ARGV[i])
   if key > 0 and bloom_add(KEYS[key], size, ARGV, i + 1, i + k) == 1 then
     results[#results + 1] = 0
   else
-    results[#results + 1] = queue_new(limit, ARGV[i + k + 1], ARGV[i + k + 2], ARGV[i + k + 3])
+    results[#results + 1] = queue_new(prefix, limit, ARGV[i + k + 1], ARGV[i + k + 2], ARGV[i + k + 3],
+      ARGV[i + k + 4])
   end
 end
 return results
@@ -248,9 +250,9 @@ class BloomDupeFilter(RFPDupeFilter):
     def request_seen(self, request: Request) -> bool:
         return self.bloom.add(bytes.fromhex(self.request_fingerprint(request)))
 
-    def queueing(self, queue_key: str, budget_key: str) -> BloomQueueing:
+    def queueing(self, prefix: str, budget_key: str) -> BloomQueueing:
         """How the frontier queues new requests through this filter (see `linkcrawler.frontier.queueing`)."""
-        return BloomQueueing(self.bloom, queue_key, budget_key)
+        return BloomQueueing(self.bloom, prefix, budget_key)
 
     def clear(self) -> None:
         BloomFilter.delete(self.server, self.key)
@@ -259,9 +261,10 @@ class BloomDupeFilter(RFPDupeFilter):
 class BloomQueueing:
     """`linkcrawler.frontier.queueing.SetQueueing`'s counterpart for a Bloom filter: fingerprints are hex SHA-1s."""
 
-    def __init__(self, bloom: BloomFilter, queue_key: str, budget_key: str) -> None:
+    def __init__(self, bloom: BloomFilter, prefix: str, budget_key: str) -> None:
         self.bloom = bloom
-        self.keys = {queue_key: 1, budget_key: 2}
+        self.prefix = prefix
+        self.keys = {spider_key(SITES_KEY, prefix): 1, budget_key: 2}
         self._script = bloom.server.register_script(QUEUE_NEW + BLOOM_ADD + _BLOOM_QUEUE)
 
     def seen(self, fingerprints: list[str]) -> list[bool]:
@@ -271,7 +274,7 @@ class BloomQueueing:
         keys = dict(self.keys)
         layout = self.bloom.layout
         unfiltered = [0] * (layout.hashes + 1)
-        args: list[Any] = [limit, layout.partition_bytes, layout.hashes]
+        args: list[Any] = [limit, layout.partition_bytes, layout.hashes, self.prefix]
         for fingerprint, *request in entries:
             args += self.bloom.located(bytes.fromhex(fingerprint), keys) if fingerprint else unfiltered
             args += request

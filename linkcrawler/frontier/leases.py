@@ -3,13 +3,15 @@
 Stock scrapy-redis removes a request from the frontier when a worker pops it:
 if that worker is killed, every request it held (in the downloader, in the
 scraper, in the store's unflushed batch) is gone. Here a pop moves the
-request, in one Lua script, from the frontier into the lease hash
-(`backlinks:leases`, field `{worker}#{n}`, value `{score}|{request}`), and
+request, in one Lua script, from its site's queue into the lease hash
+(`backlinks:leases`, field `{worker}#{n}`, value `{site}|{score}|{request}`;
+see `linkcrawler.frontier.sites` for what a pop hands out), and
 the worker's lease deadline (`backlinks:lease_holders`, a sorted set of
 worker -> expiry) is pushed forward at every heartbeat. The lease is
 acknowledged (deleted) only once the page's records are stored or its final
 failure is handled. Any worker finding a holder past its deadline moves that
-holder's leases back to the frontier, again in one script.
+holder's leases back to their sites' queues, and frees their sites' slots,
+again in one script.
 
 Renewal is per worker, not per request: a live worker keeps all its leases
 with one ZADD per heartbeat, however long a download takes, and a dead one
@@ -21,9 +23,9 @@ Seeds are taken the same way: a worker moves a batch from the start list
 in one script, queues them on the frontier, then deletes that list; a dead
 worker's list goes back to the head of the start list with its leases.
 
-The scripts build the `{worker}#` prefixes and the workers' seed lists'
-names themselves, so they assume one Redis (or keys kept in one slot),
-which is how the frontier is deployed.
+The scripts build the `{worker}#` prefixes, the workers' seed lists' and the
+sites' key names themselves, so they assume one Redis, which is how the
+frontier is deployed.
 """
 
 from __future__ import annotations
@@ -33,31 +35,14 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from linkcrawler.frontier import keys
+from linkcrawler.frontier.sites import POP, RELEASE_SLOT, SITE_LUA
+
 LEASE_META = "lease"
 """`request.meta` key holding the lease id of a request popped from the frontier."""
 
 request_done = object()
 """Signal `(leases: list[str])`: these requests are fully processed; send with `crawler.signals`."""
-
-_POP = """
-local popped = {}
-for i = 3, #ARGV do
-  local data
-  local held = redis.call('hget', KEYS[2], ARGV[i])
-  if held then
-    data = string.sub(held, string.find(held, '|', 1, true) + 1)
-  else
-    local top = redis.call('zrange', KEYS[1], 0, 0, 'WITHSCORES')
-    if #top == 0 then break end
-    redis.call('zremrangebyrank', KEYS[1], 0, 0)
-    redis.call('hset', KEYS[2], ARGV[i], top[2] .. '|' .. top[1])
-    data = top[1]
-  end
-  popped[#popped + 1] = data
-end
-if #popped > 0 then redis.call('zadd', KEYS[3], ARGV[1], ARGV[2]) end
-return popped
-"""
 
 _TAKE_SEEDS = """
 local taken = redis.call('lrange', KEYS[2], 0, -1)
@@ -82,26 +67,25 @@ for _, holder in ipairs(expired) do
   redis.call('zrem', KEYS[3], holder)
   while redis.call('lmove', KEYS[5] .. ':' .. holder, KEYS[4], 'RIGHT', 'LEFT') do moved = moved + 1 end
 end
-local leases = redis.call('hgetall', KEYS[2])
-for i = 1, #leases, 2 do
-  local holder = string.match(leases[i], '^(.*)#')
-  if holder and dead[holder] then
-    local value = leases[i + 1]
-    local bar = string.find(value, '|', 1, true)
-    redis.call('zadd', KEYS[1], tonumber(string.sub(value, 1, bar - 1)), string.sub(value, bar + 1))
-    redis.call('hdel', KEYS[2], leases[i])
-    moved = moved + 1
-  end
+local leases = redis.call('hkeys', KEYS[2])
+for _, lease in ipairs(leases) do
+  local holder = string.match(lease, '^(.*)#')
+  if holder and dead[holder] then moved = moved + give_back(ARGV[2], KEYS[1], KEYS[2], lease) end
 end
 return moved
 """
 
-_REQUEUE_ONE = """
-local value = redis.call('hget', KEYS[2], ARGV[1])
-if not value then return 0 end
-local bar = string.find(value, '|', 1, true)
-redis.call('zadd', KEYS[1], tonumber(string.sub(value, 1, bar - 1)), string.sub(value, bar + 1))
-redis.call('hdel', KEYS[2], ARGV[1])
+_REQUEUE_ONE = "return give_back(ARGV[2], KEYS[1], KEYS[2], ARGV[1])"
+
+_ACK = """
+for i = 3, #ARGV do
+  local value = redis.call('hget', KEYS[2], ARGV[i])
+  if value then
+    local site = lease_parts(value)
+    release_slot(ARGV[1], KEYS[1], KEYS[3], KEYS[4], site, ARGV[i], ARGV[2])
+    redis.call('hdel', KEYS[2], ARGV[i])
+  end
+end
 return 1
 """
 
@@ -109,14 +93,20 @@ return 1
 class Leases:
     """One worker's view of the lease hash: pop with a lease, acknowledge, renew, recover the dead's.
 
-    `queue_key` is scrapy-redis's priority queue (a sorted set scored by
-    minus the priority), the only queue whose order the scripts preserve.
+    `politeness` is (concurrency per site, 0 for none; default delay; seconds
+    a slot outlives a dead worker), as `linkcrawler.frontier.sites` applies it.
     """
 
-    def __init__(self, server: Any, queue_key: str, leases_key: str, holders_key: str, worker: str,
-                 lease_seconds: float, start_key: str, seeds_key: str) -> None:  # fmt: skip
+    def __init__(self, server: Any, prefix: str, leases_key: str, holders_key: str, worker: str,
+                 lease_seconds: float, start_key: str, seeds_key: str,
+                 politeness: tuple[int, float, float] = (0, 0.0, 60.0)) -> None:  # fmt: skip
         self.server = server
-        self.keys = (queue_key, leases_key, holders_key)
+        self.prefix = prefix
+        self.sites_key = keys.spider_key(keys.SITES_KEY, prefix)
+        self.site_keys = (keys.spider_key(keys.SITE_LAST_KEY, prefix), keys.spider_key(keys.SITE_DELAY_KEY, prefix))
+        self.politeness = politeness
+        self.queued_key = keys.spider_key(keys.QUEUED_KEY, prefix)
+        self.keys = (self.sites_key, leases_key, holders_key)
         self.leases_key = leases_key
         self.holders_key = holders_key
         self.worker = worker
@@ -126,32 +116,44 @@ class Leases:
         self.taken_key = f"{seeds_key}:{worker}"
         self._ids = itertools.count(1)
         self.held: set[str] = set()
-        self._pop = server.register_script(_POP)
+        self._pop = server.register_script(SITE_LUA + POP)
+        self._ack = server.register_script(SITE_LUA + RELEASE_SLOT + _ACK)
         self._take_seeds = server.register_script(_TAKE_SEEDS)
-        self._requeue = server.register_script(_REQUEUE_EXPIRED)
-        self._requeue_one = server.register_script(_REQUEUE_ONE)
+        self._requeue = server.register_script(SITE_LUA + _REQUEUE_EXPIRED)
+        self._requeue_one = server.register_script(SITE_LUA + _REQUEUE_ONE)
 
-    def pop(self, count: int = 1) -> list[tuple[str, bytes]]:
-        """The best `count` requests of the frontier (fewer if it holds fewer), now leased to this worker:
-        `(lease id, encoded request)` pairs, best first.
+    def pop(self, count: int = 1) -> tuple[list[tuple[str, bytes]], float | None]:
+        """Up to `count` requests that may start now, from the sites that are ready, now leased to this worker:
+        `(lease id, encoded request)` pairs; and the seconds until the next site may be ready (None: the
+        frontier is empty).
 
         Idempotent per lease id: when Redis ran the script but its reply was
         lost (a restart, a dropped connection), the client's retry gets the
         requests already leased under those ids, instead of popping more over
         them (which overwrote the first and lost it).
         """
-        ids = [f"{self.worker}#{next(self._ids)}" for _ in range(count)]
-        popped = self._pop(keys=self.keys, args=[time.time() + self.lease_seconds, self.worker, *ids])
-        # The script leases under the ids in order until the frontier runs out: `popped` may be shorter.
-        leased = list(zip(ids, popped, strict=False))
+        leased, wait = self.pop_as([f"{self.worker}#{next(self._ids)}" for _ in range(count)])
         self.held.update(lease for lease, _ in leased)
-        return leased
+        return leased, wait
+
+    def pop_as(self, ids: list[str]) -> tuple[list[tuple[str, bytes]], float | None]:
+        """`pop` under the lease ids given; what it leases is not yet recorded as received (`held`)."""
+        args = [time.time() + self.lease_seconds, self.worker, self.prefix, *self.politeness, *ids]
+        popped, wait = self._pop(keys=(*self.keys, *self.site_keys), args=args)
+        # The script leases under the ids in order until no site is ready: `popped` may be shorter.
+        leased = list(zip(ids, popped, strict=False))
+        seconds = float(wait)
+        return leased, None if seconds < 0 else seconds
 
     def ack(self, leases: Iterable[str]) -> None:
-        """Done with these requests; unknown ids (already recovered by another worker) are ignored."""
+        """Done with these requests; unknown ids (already recovered by another worker) are ignored.
+
+        A slot still held under one (a request dropped before it reached the
+        downloader, such as a robots.txt refusal) is freed with it.
+        """
         ids = list(leases)
         if ids:
-            self.server.hdel(self.leases_key, *ids)
+            self._ack(keys=(*self.keys[:2], *self.site_keys), args=[self.prefix, self.politeness[1], *ids])
             self.held.difference_update(ids)
 
     def take_seeds(self, count: int) -> list[bytes]:
@@ -172,7 +174,7 @@ class Leases:
         """Put the leases of workers past their deadline back on the frontier, and the seeds they took back
         at the head of the start list; how many of both moved."""
         keys = (*self.keys, self.start_key, self.seeds_key)
-        return int(self._requeue(keys=keys, args=[time.time() if now is None else now]))
+        return int(self._requeue(keys=keys, args=[time.time() if now is None else now, self.prefix]))
 
     def requeue_orphans(self) -> int:
         """Put back leases Redis says this worker holds but the worker never received.
@@ -186,7 +188,7 @@ class Leases:
             for field, _ in self.server.hscan_iter(self.leases_key, match=f"{self.worker}#*")
             if (field.decode() if isinstance(field, bytes) else field) not in self.held
         ]
-        return sum(int(self._requeue_one(keys=self.keys, args=[field])) for field in orphans)
+        return sum(int(self._requeue_one(keys=self.keys, args=[field, self.prefix])) for field in orphans)
 
     def release(self) -> int:
         """Return this worker's remaining leases to the frontier now (a clean shutdown)."""

@@ -5,6 +5,10 @@ What changes against stock scrapy-redis:
 - requests are stored as JSON (`linkcrawler.frontier.serializer`), not pickles;
 - the frontier always persists: one worker closing must never clear the queue
   or the seen-set that the other workers are still using;
+- requests wait per site, and a pop hands out only requests whose site is
+  ready now, rotating over sites (`linkcrawler.frontier.sites`): politeness
+  is what the frontier hands out, and a worker never holds a request it
+  cannot send;
 - a popped request is leased, not removed (`linkcrawler.frontier.leases`): it goes
   back to the frontier if its worker dies before the page is stored; seeds
   go from the start list straight onto the frontier (`take_seeds`), held
@@ -21,7 +25,9 @@ What changes against stock scrapy-redis:
 from __future__ import annotations
 
 import inspect
+import logging
 import secrets
+import time
 from collections import deque
 from collections.abc import Callable
 from itertools import compress
@@ -40,9 +46,13 @@ from linkcrawler.extract.urls import split_host
 from linkcrawler.frontier import keys, serializer
 from linkcrawler.frontier.connection import redis_from_settings
 from linkcrawler.frontier.leases import LEASE_META, Leases, request_done
-from linkcrawler.frontier.queueing import Queueing, SetQueueing
+from linkcrawler.frontier.queueing import Entry, Queueing, SetQueueing
+from linkcrawler.frontier.sites import SLOT_META, Politeness, carry_over
 from linkcrawler.frontier.workers import worker_id
+from linkcrawler.internals.scrapy_private import wake_engine
 from linkcrawler.internals.scrapy_redis_private import decode_request, encode_request
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_QUEUE_CLASS = "scrapy_redis.queue.PriorityQueue"
 FINGERPRINT_CACHE_SIZE = 100_000
@@ -58,11 +68,13 @@ class Scheduler(RedisScheduler):
       per registered domain in one crawl run, across all workers. Requests
       past it are dropped and counted as `frontier/over_domain_budget`.
     - `FRONTIER_LEASES` (bool, default True): lease popped requests until
-      their page is stored. Off, a pop removes the request as stock
-      scrapy-redis does (kept for measuring what leases cost, see bench/).
-    - `FRONTIER_PREFETCH` (default 4): requests leased per round trip to
-      Redis; the ones not yet asked for wait in this worker (still leased,
-      so they return to the frontier if it dies or closes).
+      their page is stored. Off, a popped request is acknowledged at once,
+      as stock scrapy-redis removes it (kept for measuring what leases cost).
+    - `FRONTIER_PREFETCH` (default 4): at most this many requests per round
+      trip to Redis, and never more than the downloader has room for; the
+      ones not yet asked for wait in this worker (still leased, so they
+      return to the frontier if it dies or closes).
+    - `POLITENESS_*`: what a pop hands out (`linkcrawler.frontier.sites.Politeness`).
     - `LEASE_SECONDS` (default 30): how long after a worker's last heartbeat
       its leases return to the frontier. Renewed every
       `WORKER_HEARTBEAT_SECONDS`, so a slow download never loses its lease;
@@ -82,13 +94,20 @@ class Scheduler(RedisScheduler):
       that one URL.
     """
 
-    def __init__(self, server: Any, *, pages_per_domain: int = 0, budget_key: str,
-                 leases: Leases | None = None, renew_seconds: float = config.default("WORKER_HEARTBEAT_SECONDS"),
-                 prefetch: int = 1, start_key: str, **kwargs: Any) -> None:  # fmt: skip
+    def __init__(self, server: Any, *, pages_per_domain: int = 0, budget_key: str, leases: Leases,
+                 politeness: Politeness, lease_requests: bool = True,
+                 renew_seconds: float = config.default("WORKER_HEARTBEAT_SECONDS"), prefetch: int = 1,
+                 start_key: str, **kwargs: Any) -> None:  # fmt: skip
         super().__init__(server, persist=True, **kwargs)
         self.pages_per_domain = pages_per_domain
         self.budget_key = budget_key
         self.leases = leases
+        self.politeness = politeness
+        self.lease_requests = lease_requests
+        self.downloader: Any = None
+        self.engine: Any = None
+        self._not_before = 0.0
+        self._wake: DelayedCall | None = None
         self.renew_seconds = renew_seconds
         self.prefetch = prefetch
         self.start_key = start_key
@@ -108,30 +127,33 @@ class Scheduler(RedisScheduler):
         if not issubclass(dupefilter_cls, RFPDupeFilter):  # Scrapy's in-memory default: no use to a shared frontier
             dupefilter_cls = RFPDupeFilter
         queue_cls = settings.get("SCHEDULER_QUEUE_CLASS") or DEFAULT_QUEUE_CLASS
+        if queue_cls != DEFAULT_QUEUE_CLASS:
+            raise UserError(f"the frontier encodes requests as SCHEDULER_QUEUE_CLASS={DEFAULT_QUEUE_CLASS}, "
+                            f"not {queue_cls}")  # fmt: skip
         start_key = keys.spider_key(keys.START_URLS_KEY, name)
-        leases = None
-        if config.get(settings, "FRONTIER_LEASES"):
-            if queue_cls != DEFAULT_QUEUE_CLASS:
-                raise UserError(f"FRONTIER_LEASES needs SCHEDULER_QUEUE_CLASS={DEFAULT_QUEUE_CLASS}, not {queue_cls}")
-            leases = Leases(
-                server,
-                queue_key=keys.spider_key(keys.QUEUE_KEY, name),
-                leases_key=keys.spider_key(keys.LEASES_KEY, name),
-                holders_key=keys.spider_key(keys.LEASE_HOLDERS_KEY, name),
-                worker=f"{worker_id()}/{secrets.token_hex(4)}",  # unique per start: a restarted pod reuses host:pid
-                lease_seconds=config.get(settings, "LEASE_SECONDS"),
-                start_key=start_key,
-                seeds_key=keys.spider_key(keys.SEEDS_TAKEN_KEY, name),
-            )
+        politeness = Politeness.from_settings(settings)
+        leases = Leases(
+            server,
+            prefix=keys.spider_key(keys.SITE_PREFIX, name),
+            leases_key=keys.spider_key(keys.LEASES_KEY, name),
+            holders_key=keys.spider_key(keys.LEASE_HOLDERS_KEY, name),
+            worker=f"{worker_id()}/{secrets.token_hex(4)}",  # unique per start: a restarted pod reuses host:pid
+            lease_seconds=config.get(settings, "LEASE_SECONDS"),
+            start_key=start_key,
+            seeds_key=keys.spider_key(keys.SEEDS_TAKEN_KEY, name),
+            politeness=politeness.pop_arguments(),
+        )
         scheduler = cls(
             server,
             pages_per_domain=config.get(settings, "PAGES_PER_DOMAIN"),
             budget_key=keys.spider_key(keys.DOMAIN_PAGES_KEY, name),
             leases=leases,
+            politeness=politeness,
+            lease_requests=config.get(settings, "FRONTIER_LEASES"),
             renew_seconds=config.get(settings, "WORKER_HEARTBEAT_SECONDS"),
             prefetch=max(1, config.get(settings, "FRONTIER_PREFETCH")),
             start_key=start_key,
-            queue_key=keys.QUEUE_KEY,
+            queue_key=keys.LEGACY_QUEUE_KEY,
             queue_cls=queue_cls,
             dupefilter=_dupefilter(
                 dupefilter_cls,
@@ -142,32 +164,42 @@ class Scheduler(RedisScheduler):
             serializer=serializer,
         )
         scheduler.stats = crawler.stats
-        if leases is not None:
-            crawler.signals.connect(scheduler.ack, signal=request_done)
-            crawler.signals.connect(scheduler.item_done, signal=signals.item_dropped)
-            crawler.signals.connect(scheduler.item_done, signal=signals.item_error)
-            crawler.signals.connect(scheduler.response_failed, signal=signals.spider_error)
-            crawler.signals.connect(scheduler.requeue_orphans, signal=signals.spider_idle)
+        scheduler.crawler = crawler
+        crawler.signals.connect(scheduler.ack, signal=request_done)
+        crawler.signals.connect(scheduler.item_done, signal=signals.item_dropped)
+        crawler.signals.connect(scheduler.item_done, signal=signals.item_error)
+        crawler.signals.connect(scheduler.response_failed, signal=signals.spider_error)
+        crawler.signals.connect(scheduler.requeue_orphans, signal=signals.spider_idle)
         return scheduler
 
     def open(self, spider: Any) -> None:
         super().open(spider)
         self.queue.spider = SpiderMethods(spider)
+        prefix = self.leases.prefix
+        self.unfiltered = SetQueueing(self.server, self.df.key, prefix, self.budget_key)
         if hasattr(self.df, "queueing"):
-            self.queueing = self.df.queueing(self.queue.key, self.budget_key)
+            self.queueing = self.df.queueing(prefix, self.budget_key)
         elif type(self.df).request_seen is RFPDupeFilter.request_seen:
-            self.queueing = SetQueueing(self.server, self.df.key, self.queue.key, self.budget_key)
-        if self.leases is not None:
-            self._renewal = task.LoopingCall(self._renew)
-            self._renewal.start(self.renew_seconds)
+            self.queueing = self.unfiltered
+        moved = carry_over(self.server, self.queue.key, prefix, self.politeness.site_of, self.leases.leases_key)
+        if moved:
+            logger.warning("carried %d requests over from the previous version's frontier (%s)", moved, self.queue.key)
+        try:
+            self.engine = self.crawler.engine
+        except RuntimeError:  # opened outside a crawl (tests drive the frontier alone)
+            self.engine = None
+        self.downloader = getattr(self.engine, "downloader", None)
+        self._renewal = task.LoopingCall(self._renew)
+        self._renewal.start(self.renew_seconds)
 
     def close(self, reason: str) -> None:
         """Leases still held (requests cut short by a shutdown) go back to the frontier for another worker."""
         if self._renewal is not None and self._renewal.running:
             self._renewal.stop()
         self.flush()
-        if self.leases is not None:
-            self.leases.release()
+        if self._wake is not None and self._wake.active():
+            self._wake.cancel()
+        self.leases.release()
 
     def enqueue_request(self, request: Request) -> bool:
         """Requests wait in a local batch until the next pop, ack or reactor turn (see `flush`).
@@ -195,29 +227,57 @@ class Scheduler(RedisScheduler):
         request, or None for one to drop (the spider's
         `make_request_from_data`).
         """
-        leases = self.leases
-        taken = leases.take_seeds(count) if leases is not None else (self.server.lpop(self.start_key, count) or [])
+        taken = self.leases.take_seeds(count)
         self._pending.extend(request for request in map(make_request, taken) if request is not None)
         self.flush()
-        if leases is not None and taken:
-            leases.seeds_queued()
+        if taken:
+            self.leases.seeds_queued()
         return len(taken)
+
+    def queued(self) -> int:
+        """Requests waiting on the frontier, all sites and workers together (those this worker holds excluded)."""
+        return int(self.server.get(self.leases.queued_key) or 0)
+
+    def __len__(self) -> int:
+        return self.queued()
 
     def has_pending_requests(self) -> bool:
         self.flush()
-        return bool(self._prefetched) or super().has_pending_requests()
+        return bool(self._prefetched) or self.queued() > 0
 
     def next_request(self) -> Request | None:
         self.flush()
-        if self.leases is None:
-            request = self.queue.pop(self.idle_before_close)
-        else:
-            if not self._prefetched:
-                self._prefetched.extend(self._leased(*popped) for popped in self.leases.pop(self.prefetch))
-            request = self._prefetched.popleft() if self._prefetched else None
+        if not self._prefetched and time.monotonic() >= self._not_before:
+            self._prefetch()
+        request = self._prefetched.popleft() if self._prefetched else None
         if request is not None:
             self.stats.inc_value("scheduler/dequeued/redis")
         return request
+
+    def _prefetch(self) -> None:
+        """Lease what may start now, as much as the downloader has room for; if short, look again when a site
+        may be ready (at the latest after a heartbeat: other workers queue new sites meanwhile)."""
+        wanted = self.prefetch
+        if self.downloader is not None:
+            wanted = max(1, min(wanted, self.downloader.total_concurrency - len(self.downloader.active)))
+        leased, wait = self.leases.pop(wanted)
+        requests = [self._leased(*popped) for popped in leased]
+        if not self.lease_requests:
+            self.leases.ack([request.meta.pop(LEASE_META) for request in requests])
+        self._prefetched.extend(requests)
+        if len(leased) < wanted:
+            wait = self.renew_seconds if wait is None else min(wait, self.renew_seconds)
+            self._not_before = time.monotonic() + wait
+            self._wake_engine_in(wait)
+
+    def _wake_engine_in(self, seconds: float) -> None:
+        if self.engine is None:
+            return
+        if self._wake is not None and self._wake.active():
+            if self._wake.getTime() <= reactor.seconds() + seconds:
+                return
+            self._wake.cancel()
+        self._wake = reactor.callLater(seconds, wake_engine, self.engine)
 
     def ack(self, leases: list[str]) -> None:
         """Handler of `linkcrawler.frontier.leases.request_done`.
@@ -226,9 +286,8 @@ class Scheduler(RedisScheduler):
         released while the links found on it are only in this process.
         """
         self.flush()
-        if self.leases is not None:
-            self.leases.ack(leases)
-            self.stats.inc_value("frontier/leases_acked", len(leases))
+        self.leases.ack(leases)
+        self.stats.inc_value("frontier/leases_acked", len(leases))
 
     def flush(self) -> None:
         """Queue the waiting requests: one round trip asks the seen-set about all, one more queues the new ones.
@@ -248,6 +307,8 @@ class Scheduler(RedisScheduler):
                     self._push_checked(request)
             elif pending:
                 self._push_batch(pending)
+            if pending:
+                self._not_before = 0.0  # a site made ready by these links may be served now
         except BaseException:
             self._pending[:0] = pending
             raise
@@ -263,7 +324,6 @@ class Scheduler(RedisScheduler):
 
     def requeue_orphans(self) -> None:
         """When this worker is idle, leases it never received go back (see `Leases.requeue_orphans`)."""
-        assert self.leases is not None
         moved = self.leases.requeue_orphans()
         if moved:
             self.stats.inc_value("frontier/leases_orphaned", moved)
@@ -271,6 +331,7 @@ class Scheduler(RedisScheduler):
     def _leased(self, lease: str, data: bytes) -> Request:
         request = decode_request(self.queue, data)
         request.meta[LEASE_META] = lease
+        request.meta[SLOT_META] = (lease, time.monotonic())
         return request
 
     def _push_batch(self, requests: list[Request]) -> None:
@@ -283,8 +344,7 @@ class Scheduler(RedisScheduler):
                 duplicates.append(request)
                 continue
             fresh.append(request)
-            domain = split_host(request.url)[1] if self.pages_per_domain else ""
-            entries.append((fingerprint, -request.priority, encode_request(self.queue, request), domain))
+            entries.append(self._entry(fingerprint, request))
         results = self.queueing.queue(self.pages_per_domain, entries) if entries else []
         duplicates += [request for request, result in zip(fresh, results, strict=True) if result == 0]
         self._filtered(duplicates)
@@ -312,14 +372,20 @@ class Scheduler(RedisScheduler):
                 del self._fingerprints[next(iter(self._fingerprints))]
         return fingerprint
 
+    def _entry(self, fingerprint: str, request: Request) -> Entry:
+        host, domain = split_host(request.url)
+        site = domain if self.politeness.by_domain else host
+        budget = domain if self.pages_per_domain else ""
+        return fingerprint, -request.priority, encode_request(self.queue, request), budget, site
+
     def _push_checked(self, request: Request) -> None:
+        """A third-party seen-set without `queueing`: asked first, then the request queued unfiltered."""
         if not request.dont_filter and self.df.request_seen(request):
             self._filtered([request])
-        elif not self._within_budget(request):
-            self._count("frontier/over_domain_budget", 1)
-        else:
-            self._count("scheduler/enqueued/redis", 1)
-            self.queue.push(request)
+            return
+        (result,) = self.unfiltered.queue(self.pages_per_domain, [self._entry("", request)])
+        self._count("frontier/over_domain_budget", int(result == -1))
+        self._count("scheduler/enqueued/redis", int(result == 1))
 
     def _filtered(self, requests: list[Request]) -> None:
         for request in requests:
@@ -330,14 +396,7 @@ class Scheduler(RedisScheduler):
         if count:
             self.stats.inc_value(stat, count)
 
-    def _within_budget(self, request: Request) -> bool:
-        if not self.pages_per_domain:
-            return True
-        _, domain = split_host(request.url)
-        return self.server.hincrby(self.budget_key, domain, 1) <= self.pages_per_domain
-
     def _renew(self) -> None:
-        assert self.leases is not None
         self.leases.renew()
         moved = self.leases.requeue_expired()
         if moved:

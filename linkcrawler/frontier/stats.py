@@ -1,4 +1,4 @@
-"""A crawl's health as the operator sees it: what is queued, leased, fetched per minute, and who is working.
+"""A crawl's health as the operator sees it: what is queued on how many sites, leased, fetched, and who works.
 
 Read from Redis only (the frontier, the lease hash, the pages-per-minute
 hash and the heartbeat hash), so `linkcrawler stats` works from any machine
@@ -28,7 +28,12 @@ class WorkerHealth:
 
 @dataclass
 class CrawlHealth:
+    """`sites_queued` have requests waiting; `sites_ready` of them may be fetched now, the others wait for a
+    delay to pass or a slot to free."""
+
     frontier: int
+    sites_queued: int
+    sites_ready: int
     start_urls: int
     leased: int
     pages_last_minute: int
@@ -47,16 +52,21 @@ def crawl_health(server: Any, spider: str = keys.SPIDER_NAME, now: float | None 
     """One consistent-enough snapshot (one round trip for the counters, one for the workers)."""
     now = time.time() if now is None else now
     minute = minute_of(now)
+    sites = keys.spider_key(keys.SITES_KEY, spider)
     with server.pipeline(transaction=False) as pipe:
-        pipe.zcard(keys.spider_key(keys.QUEUE_KEY, spider))
+        pipe.get(keys.spider_key(keys.QUEUED_KEY, spider))
+        pipe.zcard(sites)
+        pipe.time()
         pipe.llen(keys.spider_key(keys.START_URLS_KEY, spider))
         pipe.hlen(keys.spider_key(keys.LEASES_KEY, spider))
         pipe.hmget(keys.spider_key(keys.PAGES_PER_MINUTE_KEY, spider), [str(minute - 1), str(minute)])
-        frontier, start_urls, leased, (last, current) = pipe.execute()
+        frontier, sites_queued, (seconds, micros), start_urls, leased, (last, current) = pipe.execute()
+    sites_ready = server.zcount(sites, "-inf", seconds + micros / 1_000_000)
     states = WorkerRegistry(server, keys.spider_key(keys.WORKERS_KEY, spider)).states()
     workers = [
         WorkerHealth(s.worker, round(now - s.heartbeat, 1), s.pages, now - s.heartbeat > STALE_HEARTBEAT_SECONDS)
         for s in sorted(states, key=lambda s: s.worker)
         if s.live
     ]
-    return CrawlHealth(frontier, start_urls, leased, int(last or 0), int(current or 0), workers)
+    return CrawlHealth(int(frontier or 0), sites_queued, sites_ready, start_urls, leased, int(last or 0),
+                       int(current or 0), workers)  # fmt: skip

@@ -68,7 +68,8 @@ class LocalCrawl:
         if self.redis_url is None:
             self.redis_url = self._stack.enter_context(EmbeddedRedis()).url
         self.redis = connect_redis(self.redis_url)
-        frontier = (keys.spider_key(k, keys.SPIDER_NAME) for k in (keys.QUEUE_KEY, keys.DUPEFILTER_KEY))
+        kept = (keys.SITES_KEY, keys.QUEUED_KEY, keys.LEGACY_QUEUE_KEY, keys.DUPEFILTER_KEY)
+        frontier = (keys.spider_key(k, keys.SPIDER_NAME) for k in kept)
         if self.redis.exists(*frontier):
             raise UserError(
                 f"Redis at {mask_uri(self.redis_url)} already holds a {keys.SPIDER_NAME} frontier; "
@@ -119,7 +120,7 @@ class LocalCrawl:
 
     def progress(self) -> CrawlProgress:
         states = WorkerRegistry(self.redis, keys.spider_key(keys.WORKERS_KEY, keys.SPIDER_NAME)).states()
-        queued = self.redis.zcard(keys.spider_key(keys.QUEUE_KEY, keys.SPIDER_NAME))
+        queued = int(self.redis.get(keys.spider_key(keys.QUEUED_KEY, keys.SPIDER_NAME)) or 0)
         return CrawlProgress(pages=sum(s.pages for s in states), queued=queued, workers=sum(s.live for s in states))
 
     def crawl(

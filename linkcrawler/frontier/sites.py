@@ -1,0 +1,311 @@
+"""Requests wait in Redis per site, and a pop hands out only what may start now: politeness, shared by all workers.
+
+A site is a host, or a registered domain with `POLITENESS_BY=domain`. Each
+site has its own sorted set of requests (`{spider}:queue:{site}`, best
+first: scored by minus the priority, so by depth with Scrapy's
+`DEPTH_PRIORITY`), and `{spider}:sites` is the heap of sites with queued
+work, scored by the time each may next be fetched, as Mercator's and
+Heritrix's frontiers keep it. A pop (one Lua script, timed by the Redis
+clock) walks the sites whose time has come, oldest first, and takes each
+one's best request while the site has fewer than `POLITENESS_CONCURRENCY`
+requests in flight (`{spider}:slots:{site}`, lease ids scored by when the
+slot expires) and its last request started at least its delay ago
+(`POLITENESS_DELAY`, or the robots.txt Crawl-delay recorded for it in
+`{spider}:site_delay`). A site served goes to the back of the heap: pops
+rotate over the sites, and a worker never holds a request its site is not
+ready for. A site that is full or waiting on its delay is rescored to the
+time it may be ready; a response frees its slot (`release`) and brings the
+site forward again.
+
+`{spider}:queued` counts the queued requests of all sites, for idle checks,
+`linkcrawler stats` and autoscaling.
+
+Cluster note: each site's own keys share a hash slot (`{site}` is a hash
+tag), but a pop walks the heap and many sites, and queueing a page's links
+writes to the sites they point to, so those scripts span slots: a Redis
+Cluster frontier would keep one heap per slot group and pop from each.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from linkcrawler import config
+from linkcrawler.errors import UserError
+from linkcrawler.extract.urls import split_host
+from linkcrawler.frontier import keys
+
+SLOT_META = "frontier_slot"
+"""`request.meta` key of a popped request: (lease id its site's slot is held under, `time.monotonic()` of the pop)."""
+
+SITE_LUA = """
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local function site_queue(prefix, site) return prefix .. ':queue:{' .. site .. '}' end
+local function site_slots(prefix, site) return prefix .. ':slots:{' .. site .. '}' end
+local function enqueue(prefix, sites, site, score, data)
+  if redis.call('zadd', site_queue(prefix, site), score, data) == 1 then
+    redis.call('incr', prefix .. ':queued')
+  end
+  redis.call('zadd', sites, 'NX', now, site)
+end
+local function lease_parts(value)
+  local first = string.find(value, '|', 1, true)
+  local second = string.find(value, '|', first + 1, true)
+  return string.sub(value, 1, first - 1), tonumber(string.sub(value, first + 1, second - 1)),
+    string.sub(value, second + 1)
+end
+local function give_back(prefix, sites, leases, lease)
+  local value = redis.call('hget', leases, lease)
+  if not value then return 0 end
+  local site, score, data = lease_parts(value)
+  enqueue(prefix, sites, site, score, data)
+  redis.call('zrem', site_slots(prefix, site), lease)
+  redis.call('hdel', leases, lease)
+  return 1
+end
+"""
+"""Lua shared by every script that touches the per-site queues: the Redis clock as `now`, the key names, and
+`enqueue` (a request onto its site's queue, the site onto the heap if absent) and `give_back` (a leased request,
+stored as `site|score|request`, back onto its site's queue, its slot freed)."""
+
+POP = """
+local prefix, sites, leases = ARGV[3], KEYS[1], KEYS[2]
+local concurrency, default_delay, slot_seconds = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local popped = {}
+local n = 7
+while n <= #ARGV do
+  local held = redis.call('hget', leases, ARGV[n])
+  if not held then break end
+  local _, _, data = lease_parts(held)
+  popped[#popped + 1] = data
+  n = n + 1
+end
+while n <= #ARGV do
+  local ready = redis.call('zrangebyscore', sites, '-inf', now, 'LIMIT', 0, #ARGV - n + 1)
+  if #ready == 0 then break end
+  local progress = false
+  for _, site in ipairs(ready) do
+    if n > #ARGV then break end
+    local queue, slots = site_queue(prefix, site), site_slots(prefix, site)
+    local delay = tonumber(redis.call('hget', KEYS[5], site) or default_delay)
+    local last = tonumber(redis.call('hget', KEYS[4], site) or 0)
+    local busy = 0
+    if concurrency > 0 then
+      redis.call('zremrangebyscore', slots, '-inf', now)
+      busy = redis.call('zcard', slots)
+    end
+    if concurrency > 0 and busy >= concurrency then
+      redis.call('zadd', sites, redis.call('zrange', slots, 0, 0, 'WITHSCORES')[2], site)
+    elseif delay > 0 and last + delay > now then
+      redis.call('zadd', sites, last + delay, site)
+    else
+      local top = redis.call('zrange', queue, 0, 0, 'WITHSCORES')
+      if #top == 0 then
+        redis.call('zrem', sites, site)
+      else
+        redis.call('zremrangebyrank', queue, 0, 0)
+        redis.call('decr', prefix .. ':queued')
+        redis.call('hset', leases, ARGV[n], site .. '|' .. top[2] .. '|' .. top[1])
+        if concurrency > 0 then
+          redis.call('zadd', slots, now + slot_seconds, ARGV[n])
+          redis.call('pexpire', slots, math.ceil(slot_seconds * 1000) + 1000)
+        end
+        redis.call('hset', KEYS[4], site, string.format('%.6f', now))
+        popped[#popped + 1] = top[1]
+        n = n + 1
+        progress = true
+        if redis.call('zcard', queue) == 0 then
+          redis.call('zrem', sites, site)
+        elseif delay > 0 then
+          redis.call('zadd', sites, now + delay, site)
+        elseif concurrency > 0 and busy + 1 >= concurrency then
+          redis.call('zadd', sites, now + slot_seconds, site)
+        else
+          redis.call('zadd', sites, now, site)
+        end
+      end
+    end
+  end
+  if not progress then break end
+end
+if #popped > 0 then redis.call('zadd', KEYS[3], ARGV[1], ARGV[2]) end
+local first = redis.call('zrange', sites, 0, 0, 'WITHSCORES')
+local wait = -1
+if #first > 0 then wait = math.max(0, tonumber(first[2]) - now) end
+return {popped, tostring(wait)}
+"""
+"""Pop up to #ARGV - 6 requests, leased under the ids ARGV[7..]: ARGV[1] the holder's deadline, ARGV[2] the
+holder, ARGV[3] the key prefix, ARGV[4..6] concurrency (0: none), default delay and slot seconds; KEYS are the
+heap, the lease hash, the holders, the sites' last request times and their delays. Idempotent per lease id: a
+retried call returns what it leased. Replies the requests and the seconds until the next site may be ready (-1:
+no site queued)."""
+
+RELEASE_SLOT = """
+local function release_slot(prefix, sites, last_key, delay_key, site, lease, default_delay)
+  if redis.call('zrem', site_slots(prefix, site), lease) == 0 then return end
+  local delay = tonumber(redis.call('hget', delay_key, site) or default_delay)
+  local ready = now
+  if delay > 0 then ready = math.max(now, tonumber(redis.call('hget', last_key, site) or 0) + delay) end
+  redis.call('zadd', sites, 'XX', 'LT', ready, site)
+end
+"""
+"""Lua: free the slot `lease` holds on `site`, and bring the site forward in the heap to when it may be ready."""
+
+_RELEASE = "release_slot(ARGV[1], KEYS[1], KEYS[2], KEYS[3], ARGV[2], ARGV[3], ARGV[4])"
+
+_CHECK_IN = """
+local site = ARGV[1]
+local delay = tonumber(redis.call('hget', KEYS[2], site) or ARGV[2])
+if delay <= 0 then return 0 end
+local last = tonumber(redis.call('hget', KEYS[1], site) or 0)
+if last + delay > now then return math.ceil((last + delay - now) * 1000) end
+redis.call('hset', KEYS[1], site, string.format('%.6f', now))
+return 0
+"""
+
+
+class SiteClock:
+    """What the downloader tells the frontier about a site: a slot freed, a request starting late, a Crawl-delay."""
+
+    def __init__(self, server: Any, prefix: str, sites_key: str, last_key: str, delay_key: str, delay: float) -> None:
+        self.server = server
+        self.prefix = prefix
+        self.keys = (sites_key, last_key, delay_key)
+        self.delay = delay
+        self._release = server.register_script(SITE_LUA + RELEASE_SLOT + _RELEASE)
+        self._check_in = server.register_script(SITE_LUA + _CHECK_IN)
+
+    def release(self, site: str, lease: str) -> None:
+        """A download of `site` is over: its slot is free, and the site may be ready sooner."""
+        self._release(keys=self.keys, args=[self.prefix, site, lease, self.delay])
+
+    def check_in(self, site: str) -> float:
+        """A request to `site` starts now unless the site's delay forbids it: 0, or seconds to wait first.
+
+        Called for requests that did not start right after their pop (one
+        that waited for its site's robots.txt) and for requests the frontier
+        never handed out (robots.txt itself), so the delay holds between all
+        requests a site sees.
+        """
+        return int(self._check_in(keys=self.keys[1:], args=[site, self.delay])) / 1000
+
+    def set_delay(self, site: str, delay: float) -> None:
+        """Record a site's own delay (its robots.txt Crawl-delay, at least `POLITENESS_DELAY`) for every worker."""
+        self.server.hset(self.keys[2], site, delay)
+
+
+@dataclass(frozen=True)
+class Politeness:
+    """How hard the crawl may press one site, from all workers together.
+
+    Settings read here:
+
+    - `POLITENESS_ENABLED` (bool, default True): off, pops still rotate over
+      sites but hold none back.
+    - `POLITENESS_CONCURRENCY` (default 2): requests in flight to one site.
+    - `POLITENESS_DELAY` (seconds, default 0): the least time between the
+      starts of two requests to one site.
+    - `POLITENESS_BY` (`host` or `domain`, default `host`): what a site is;
+      `domain` counts `a.example.com` and `b.example.com` as one.
+    - `ROBOTSTXT_CRAWL_DELAY` (bool, default True) and `POLITENESS_MAX_DELAY`
+      (default 30 s): a robots.txt Crawl-delay raises its site's delay; a
+      site asking for more than the maximum is not crawled past its
+      robots.txt (see `linkcrawler.downloader.politeness`).
+    - `POLITENESS_SLOT_SECONDS` (default `DOWNLOAD_TIMEOUT` + 30): how long a
+      slot outlives a worker that died holding it.
+    """
+
+    concurrency: int
+    delay: float
+    by_domain: bool
+    crawl_delay: bool
+    max_delay: float
+    slot_seconds: float
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Politeness:
+        by = config.get(settings, "POLITENESS_BY")
+        if by not in ("host", "domain"):
+            raise UserError(f"POLITENESS_BY: {by!r} is neither 'host' nor 'domain'")
+        concurrency = config.get(settings, "POLITENESS_CONCURRENCY")
+        if concurrency < 1:
+            raise UserError(f"POLITENESS_CONCURRENCY: {concurrency} must be at least 1")
+        enabled = config.get(settings, "POLITENESS_ENABLED")
+        return cls(
+            concurrency=concurrency if enabled else 0,
+            delay=config.get(settings, "POLITENESS_DELAY") if enabled else 0.0,
+            by_domain=by == "domain",
+            crawl_delay=enabled and config.get(settings, "ROBOTSTXT_CRAWL_DELAY"),
+            max_delay=config.get(settings, "POLITENESS_MAX_DELAY"),
+            slot_seconds=config.get(settings, "POLITENESS_SLOT_SECONDS")
+            or config.get(settings, "DOWNLOAD_TIMEOUT") + 30,
+        )
+
+    def site_of(self, url: str) -> str:
+        host, domain = split_host(url)
+        return domain if self.by_domain else host
+
+    def pop_arguments(self) -> tuple[int, float, float]:
+        return self.concurrency, self.delay, self.slot_seconds
+
+
+_CARRY_OVER = """
+local prefix, sites, legacy, leases = ARGV[1], KEYS[1], KEYS[2], KEYS[3]
+local moved = 0
+for i = 2, #ARGV, 4 do
+  if ARGV[i] == 'queued' then
+    if redis.call('zrem', legacy, ARGV[i + 1]) == 1 then
+      enqueue(prefix, sites, ARGV[i + 3], ARGV[i + 2], ARGV[i + 1])
+      moved = moved + 1
+    end
+  elseif redis.call('hget', leases, ARGV[i + 1]) == ARGV[i + 2] then
+    redis.call('hset', leases, ARGV[i + 1], ARGV[i + 3] .. '|' .. ARGV[i + 2])
+  end
+end
+return moved
+"""
+"""Per entry ('queued', request, score, site) moves a request of the old single queue onto its site's queue;
+('leased', lease id, old value, site) gives a lease the old version wrote its site. Each only if unchanged."""
+
+
+def carry_over(server: Any, legacy_key: str, prefix: str, site_of: Callable[[str], str], leases_key: str) -> int:
+    """Move the frontier linkcrawler 0.1 left (one sorted set of every request, leases without their site) into
+    per-site queues; how many queued requests moved.
+
+    Batches of 500 move atomically, so a worker killed midway loses
+    nothing and the next one carries on. Workers of the old version must be
+    stopped first: their pops would find their queue emptied.
+    """
+    script = server.register_script(SITE_LUA + _CARRY_OVER)
+    sites_key = keys.spider_key(keys.SITES_KEY, prefix)
+    moved = 0
+    old_leases = [
+        (lease, value) for lease, value in server.hscan_iter(leases_key) if _is_number(value.split(b"|", 1)[0])
+    ]
+    for start in range(0, len(old_leases), 500):
+        args: list[Any] = [prefix]
+        for lease, value in old_leases[start : start + 500]:
+            args += ["leased", lease, value, site_of(_request_url(value.split(b"|", 1)[1]))]
+        script(keys=[sites_key, legacy_key, leases_key], args=args)
+    while batch := server.zrange(legacy_key, 0, 499, withscores=True):
+        args = [prefix]
+        for data, score in batch:
+            args += ["queued", data, score, site_of(_request_url(data))]
+        moved += int(script(keys=[sites_key, legacy_key, leases_key], args=args))
+    return moved
+
+
+def _request_url(data: bytes) -> str:
+    return json.loads(data)["url"]
+
+
+def _is_number(text: bytes) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
