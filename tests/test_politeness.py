@@ -16,6 +16,7 @@ from twisted.internet.defer import Deferred
 from linkcrawler.downloader.politeness import CRAWL_DELAY_META, PolitenessMiddleware
 from linkcrawler.downloader.robots import RobotsTxtMiddleware
 from linkcrawler.errors import UserError
+from linkcrawler.frontier import serializer
 from linkcrawler.frontier.leases import LEASE_META
 from linkcrawler.frontier.sites import SLOT_META
 from tests.test_frontier import open_scheduler, queued
@@ -146,3 +147,20 @@ def test_a_late_request_waits_for_its_sites_delay(redis_client, redis_url):
 def test_bad_settings_stop_the_worker_in_one_line(redis_client, redis_url):
     with pytest.raises(UserError, match="POLITENESS_BY: 'site' is neither"):
         PolitenessMiddleware.from_crawler(get_crawler(Probe, {"REDIS_URL": redis_url, "POLITENESS_BY": "site"}))
+
+
+def test_a_frontier_left_by_the_previous_version_is_carried_over(redis_client, redis_url):
+    """linkcrawler 0.1 kept one sorted set of every request, and leases without their site."""
+    old = [Request(f"http://{site}/{n}", priority=-n) for site in ("a.com", "b.com") for n in range(3)]
+    encoded = {serializer.dumps(request.to_dict()): -request.priority for request in old}
+    redis_client.zadd("probe:requests", encoded)
+    leased = serializer.dumps(Request("http://c.com/leased").to_dict())
+    redis_client.hset("probe:leases", "dead-worker/1#1", b"0|" + leased)
+    redis_client.zadd("probe:lease_holders", {"dead-worker/1": 0})
+
+    scheduler = open_scheduler(redis_url, FRONTIER_PREFETCH=8, POLITENESS_CONCURRENCY=8)
+    assert not redis_client.exists("probe:requests")
+    assert len(scheduler) == 7  # the dead worker's lease, given its site, went back at the first heartbeat
+    popped = pop_all(scheduler)
+    assert sorted(urls(popped)) == sorted([*urls(old), "http://c.com/leased"])
+    assert [u for u in urls(popped) if "a.com" in u] == ["http://a.com/0", "http://a.com/1", "http://a.com/2"]
