@@ -200,4 +200,4 @@ def measure(regimes: dict[str, Regime], mongo_uri: str | None = None) -> dict[st
 
 
 if __name__ == "__main__":
-    run_measure(lambda quick: measure(QUICK if quick else FULL), __doc__, "smaller webs (about two minutes)")
+    run_measure(lambda quick: measure(QUICK if quick else FULL), __doc__, "smaller webs (about three minutes)")

@@ -53,8 +53,8 @@ CONTROL_HOST = "127.0.0.1"
 CONTROL_PREFIX = "/__synthweb__/"
 MAX_HEAD = 64 * 1024
 BIND_ATTEMPTS = 50
-MAX_LOGGED = 1_000_000
-"""Requests kept in the arrival log between resets (about 100 MB): a long demo must not grow without bound."""
+MAX_LOGGED = 200_000
+"""Requests kept in the arrival log between resets (some 50 MB): a server left running must not grow without bound."""
 
 Behaviour = Callable[[bytes, str], Awaitable[bytes | None]]
 """Given the normal response bytes and the request target, what to send instead (None: close without answering)."""
