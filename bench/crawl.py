@@ -117,13 +117,15 @@ def read_meter(path: Path) -> tuple[list[float], dict[str, int] | None]:
 class CrawlBench:
     """A synthetic web, an embedded Redis and a work directory for the runs; a context manager."""
 
-    def __init__(self, plan: Plan, mongo_uri: str | None = None) -> None:
+    def __init__(self, plan: Plan, mongo_uri: str | None = None, *, latency: float = 0.0, uneven: bool = False) -> None:
+        """`latency` (seconds per response) and `uneven` (site sizes) shape the web for `bench.regimes`."""
         self.plan = plan
         self.mongo_uri = mongo_uri
         self.database = f"linkcrawler_bench_{uuid.uuid4().hex[:8]}"
         self._tmp = tempfile.TemporaryDirectory(prefix="linkcrawler-bench-")
         self.workdir = Path(self._tmp.name)
-        self._web = WebServer(generate_web(seed=1, sites=plan.sites, pages_per_site=plan.pages_per_site))
+        web = generate_web(seed=1, sites=plan.sites, pages_per_site=plan.pages_per_site, uneven=uneven)
+        self._web = WebServer(web, delay=latency)
         self._redis = EmbeddedRedis()
         self._runs = 0
 
@@ -144,8 +146,13 @@ class CrawlBench:
             get_database(self.mongo_uri, self.database).client.drop_database(self.database)
         self._tmp.cleanup()
 
-    def run(self, side: str) -> Run:
-        """Crawl from the seeds with a fresh frontier until the page count, and time it."""
+    def run(self, side: str, settings: dict[str, Any] | None = None, to_the_end: bool = False) -> Run:
+        """Crawl from the seeds with a fresh frontier until the page count, and time it.
+
+        `settings` are added to the side's; `to_the_end` lets the crawl run
+        until every process has closed by itself (within `plan.timeout`),
+        for runs measured as a whole (`bench.regimes`).
+        """
         self._runs += 1
         rundir = self.workdir / f"{self._runs}-{side}"
         rundir.mkdir()
@@ -153,10 +160,12 @@ class CrawlBench:
         workers = 2 if side == "ours_x2" else 1
         journal = None if self.mongo_uri else rundir / "journal"
         env, options, spider = self._side(side, journal)
+        options.update(settings or {})
         options["EXTENSIONS"] = json.dumps({"bench.meter.PageMeter": 0})
-        # Only a bound for a run nobody stops: generous, because a second worker joins up to one engine idle
-        # poll (5 s) after the first, which must not have stopped by then.
-        options["BENCH_STOP_AFTER"] = 10 * (self.plan.warmup + self.plan.pages)
+        if not to_the_end:
+            # Only a bound for a run nobody stops: generous, because a second worker joins up to one engine idle
+            # poll (5 s) after the first, which must not have stopped by then.
+            options["BENCH_STOP_AFTER"] = 10 * (self.plan.warmup + self.plan.pages)
         meters = [rundir / f"meter-{n}.txt" for n in range(workers)]
         processes = [
             WorkerProcess(env, {**options, "BENCH_METER_FILE": meter}, rundir / f"worker-{n}.log", spider=spider)
@@ -167,7 +176,7 @@ class CrawlBench:
         for process in processes:
             process.start()
         try:
-            rate, pages = self._follow(processes, meters)
+            rate, pages = self._wait(processes, meters) if to_the_end else self._follow(processes, meters)
         finally:
             codes = [process.stop() for process in processes]
         if any(code not in STOPPED for code in codes):
@@ -191,6 +200,19 @@ class CrawlBench:
             time.sleep(0.1)
         logs = "\n".join(p.log_tail() for p in processes)
         raise RuntimeError(f"a benchmark crawl ended or timed out before {self.plan.pages} pages; logs:\n{logs}")
+
+    def _wait(self, processes: list[WorkerProcess], meters: list[Path]) -> tuple[float, int]:
+        """Wait for every process to close by itself; pages per second from the first page to the last."""
+        deadline = time.monotonic() + self.plan.timeout
+        while any(p.running() for p in processes):
+            if time.monotonic() > deadline:
+                logs = "\n".join(p.log_tail() for p in processes)
+                raise RuntimeError(f"a benchmark crawl did not end within {self.plan.timeout:.0f} s; logs:\n{logs}")
+            time.sleep(0.1)
+        times = sorted(t for meter in meters for t in read_meter(meter)[0])
+        if len(times) < 2:
+            raise RuntimeError(f"a benchmark crawl ended after {len(times)} pages")
+        return (len(times) - 1) / (times[-1] - times[0]), len(times)
 
     def _side(self, side: str, journal: Path | None) -> tuple[dict[str, str], dict[str, Any], str]:
         mongo_uri = self.mongo_uri or f"journal://{journal}"

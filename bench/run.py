@@ -10,13 +10,20 @@ Serves a synthetic web on loopback, starts an embedded Redis, and measures
 - `bench.store`: mongo_round_trips_per_1000_links, and the store stage on
   its own when no MongoDB is given (`MONGO_URI=mongodb://...` puts a real
   one inside the worker's measurement instead);
+- `bench.regimes`: latency_bound_efficiency, politeness_bound_efficiency,
+  latency_bound_vs_bare, politeness_bound_vs_bare,
+  latency_bound_two_workers_vs_one (whole crawls of a web served with 500 ms
+  latency or a 1 s per-site delay, timed at the server against the least
+  time any crawler needs), and bare Scrapy's own efficiency;
 - the modules in `SECTIONS`, each a `measure(quick) -> dict`:
   `bench.extract` gives extract_vs_lxml_parse.
 
 Only ratios are comparable: every number in one output comes from the same
 run on the same machine, never compare them across runs. `--quick` (one
-round of small crawls) takes under a minute on an idle 2-core machine; the
-full run, three rounds of bigger crawls, a few minutes.
+round of small crawls) takes about five minutes on a 2-core machine, three
+of them in the regimes; the full run, three rounds of bigger crawls and
+bigger regime webs, about twenty, most of it in the regimes while our
+worker is still far from their bound (issue 15).
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import crawl, store
+from bench import crawl, regimes, store
 from linkcrawler.errors import UserError, mask_uri
 from linkcrawler.store.mongo import get_database
 
@@ -40,6 +47,8 @@ KEYS = (
     "worker_vs_bare_scrapy", "worker_vs_stock_scrapy_redis", "extract_vs_lxml_parse", "two_workers_vs_one",
     "bloom_bytes_per_url", "bloom_false_positive_rate", "fingerprint_set_bytes_per_url", "bloom_queueing_vs_set",
     "mongo_round_trips_per_1000_links",
+    "latency_bound_efficiency", "politeness_bound_efficiency", "latency_bound_vs_bare", "politeness_bound_vs_bare",
+    "latency_bound_two_workers_vs_one", "latency_bound_bare_efficiency", "politeness_bound_bare_efficiency",
 )  # fmt: skip
 """The headline numbers, at the top level of the result; everything else a section reports goes in `details`."""
 
@@ -72,14 +81,17 @@ def real_mongo_uri() -> str | None:
     return uri
 
 
-def measure(quick: bool = False, plan: crawl.Plan | None = None) -> dict[str, Any]:
-    """Every benchmark, as one flat dict (`plan` overrides the crawl size, for tests)."""
+def measure(
+    quick: bool = False, plan: crawl.Plan | None = None, regime_plans: dict[str, regimes.Regime] | None = None
+) -> dict[str, Any]:
+    """Every benchmark, as one flat dict (`plan` and `regime_plans` override the crawl sizes, for tests)."""
     mongo_uri = real_mongo_uri()
     sections: dict[str, dict[str, Any]] = {}
     with crawl.CrawlBench(plan or (crawl.QUICK if quick else crawl.FULL), mongo_uri) as bench:
         rounds = crawl.measure_rounds(bench)
         sections["crawl"] = crawl.summarize(rounds)
         sections["store"] = store.measure(rounds[0]["ours"], mongo_uri)
+    sections["regimes"] = regimes.measure(regime_plans or (regimes.QUICK if quick else regimes.FULL), mongo_uri)
     for name in SECTIONS:
         sections[name.rpartition(".")[2]] = importlib.import_module(name).measure(quick)
     result: dict[str, Any] = dict.fromkeys(KEYS)

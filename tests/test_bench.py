@@ -9,17 +9,23 @@ from pathlib import Path
 
 import pytest
 
-from bench import crawl, run
+from bench import crawl, regimes, run
+from linkcrawler.synthweb import generate_web
 
 pytestmark = pytest.mark.slow
 
 # Big enough that two workers overlap: the second can join a few seconds after the first.
 TINY = crawl.Plan(sites=30, pages_per_site=30, warmup=10, pages=60, rounds=1)
+# Whole crawls of small webs, with limits small enough to keep the test short but still felt.
+TINY_REGIMES = {
+    "latency_bound": regimes.Regime(sites=10, pages_per_site=4, latency=0.1, concurrency=2, delay=0.0, timeout=120),
+    "politeness_bound": regimes.Regime(sites=10, pages_per_site=4, latency=0.0, concurrency=1, delay=0.2, timeout=120),
+}
 
 
 def test_the_suite_reports_every_headline_number_as_a_positive_number(monkeypatch):
     monkeypatch.delenv("MONGO_URI", raising=False)
-    result = run.measure(quick=True, plan=TINY)
+    result = run.measure(quick=True, plan=TINY, regime_plans=TINY_REGIMES)
 
     assert set(run.KEYS) <= set(result)
     for key in run.KEYS:
@@ -27,6 +33,11 @@ def test_the_suite_reports_every_headline_number_as_a_positive_number(monkeypatc
     assert result["store_stage"].startswith("measured separately")
     crawled = result["details"]["crawl"]
     assert all(crawled[f"{side}_pages_per_second"] > 0 for side in crawl.SIDES)
+    for name in TINY_REGIMES:
+        measured = result["details"]["regimes"][name]
+        assert measured["bound"]["bound"] > 0
+        for side in regimes.SIDES:  # every side crawled the whole web, as the server saw it
+            assert measured[side]["requests"] >= measured["expected_requests"] and measured[side]["span"] > 0
     json.dumps(result)
 
 
@@ -38,3 +49,13 @@ def test_a_dead_mongodb_fails_in_one_line_before_any_crawl(monkeypatch):
     assert done.returncode == 2
     assert done.stderr.startswith("bench/run.py: error: cannot reach MongoDB at mongodb://127.0.0.1:1/")
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_the_regime_bound_is_the_largest_of_its_lower_bounds():
+    web = generate_web(seed=1, sites=10, pages_per_site=8, uneven=True)
+    per_host = regimes.expected_requests(web)
+    polite = regimes.bound(web, regimes.Regime(10, 8, latency=0.0, concurrency=1, delay=1.0))
+    assert polite["bound"] == polite["site"] == max(per_host.values()) - 1
+    slow = regimes.bound(web, regimes.Regime(10, 8, latency=0.5, concurrency=2, delay=0.0))
+    assert slow["depth"] == (max(regimes.depths(web).values()) + 1) * 0.5
+    assert slow["bound"] == max(slow["site"], slow["depth"], slow["concurrency"])

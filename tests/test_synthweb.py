@@ -314,8 +314,21 @@ def test_server_counts_hits_per_url_and_measures_each_host(server):
     assert hits == {server.url(site.host, "/"): 3, server.url(site.host, "/?utm_source=x"): 1}
     stats = server.host_stats()[site.host]
     assert stats["requests"] == 4 and stats["max_concurrent"] == 1 and stats["min_gap"] > 0
+    assert [target for _, target, _ in server.requests()] == ["/"] * 3 + ["/?utm_source=x"]
     server.reset_stats()
-    assert server.hits() == {} and server.host_stats()[site.host]["min_gap"] is None
+    assert server.hits() == {} and server.host_stats()[site.host]["min_gap"] is None and server.requests() == []
+
+
+def test_an_uneven_web_has_big_and_small_sites_and_is_served_as_generated():
+    even, uneven = generate_web(**SMALL), generate_web(**SMALL, uneven=True)
+    sizes = Counter(uneven.pages[url].host for url in fetchable_pages(uneven))
+    assert max(sizes.values()) > 2 * min(sizes.values())
+    assert uneven.at_port(9999) == generate_web(**SMALL, port=9999, uneven=True) and even != uneven
+    with WebServer(uneven) as running:
+        served = running.web
+        url = next(url for url in sorted(fetchable_pages(served)) if served.pages[url].kind == "html"
+                   and url not in even.at_port(running.port).pages)  # fmt: skip
+        assert get(running, served.pages[url].host, served.pages[url].path)[0] == 200
 
 
 def test_server_switches_to_version_two_on_the_same_port(server):
@@ -342,6 +355,9 @@ def test_server_measures_concurrency_and_applies_behaviours():
             thread.join()
         stats = server.host_stats()[host]
         assert stats["requests"] == 3 and stats["max_concurrent"] == 3 and stats["max_connections"] == 3
+        assert [(h, target) for h, target, _ in server.requests()] == [(host, "/")] * 3
+        arrivals = [arrival for *_, arrival in server.requests()]
+        assert arrivals == sorted(arrivals) and arrivals[-1] - arrivals[0] < 0.3  # served side by side
         server.set_behaviour(server.url(host, "/robots.txt"), "slow", seconds=0.5)
         started = time.monotonic()
         get(server, host, "/robots.txt")

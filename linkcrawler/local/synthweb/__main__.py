@@ -47,8 +47,9 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--sites", type=int, default=30)
         command.add_argument("--pages", type=int, default=20, help="regular pages per site")
         command.add_argument("--version", type=int, default=1, choices=(1, 2))
+        command.add_argument("--uneven", action="store_true", help="sites of unequal size (generate.UNEVEN_SIZES)")
     serve_cmd.add_argument("--port", type=int, default=0, help="0 (default): any port free on every address")
-    serve_cmd.add_argument("--delay", type=float, default=0.0, help="seconds before each response")
+    serve_cmd.add_argument("--delay", type=float, default=0.0, help="seconds before each response (latency)")
     serve_cmd.add_argument("--seconds", type=float, default=None, help="stop after this long")
     serve_cmd.add_argument("--json", action="store_true", help="print one JSON line instead of a table")
     serve_cmd.add_argument("--parent-pid", type=int, default=None, help="exit when this process is gone")
@@ -73,13 +74,13 @@ def _serve(args: argparse.Namespace) -> int:
 
     asyncio.run(
         serve(args.seed, args.sites, args.pages, version=args.version, port=args.port, delay=args.delay,
-              seconds=args.seconds, parent_pid=args.parent_pid, ready=ready)
+              seconds=args.seconds, parent_pid=args.parent_pid, ready=ready, uneven=args.uneven)
     )  # fmt: skip
     return 0
 
 
 def _truth(args: argparse.Namespace) -> int:
-    web = generate_web(args.seed, args.sites, args.pages, args.port, args.version)
+    web = generate_web(args.seed, args.sites, args.pages, args.port, args.version, args.uneven)
     if args.what == "links":
         records = ground_truth(web)
     elif args.what == "pages":
@@ -87,8 +88,8 @@ def _truth(args: argparse.Namespace) -> int:
     elif args.what == "broken":
         records = broken_links(web)
     else:
-        old = generate_web(args.seed, args.sites, args.pages, args.port, 1)
-        new = generate_web(args.seed, args.sites, args.pages, args.port, 2)
+        old = generate_web(args.seed, args.sites, args.pages, args.port, 1, args.uneven)
+        new = generate_web(args.seed, args.sites, args.pages, args.port, 2, args.uneven)
         records = [{"change": kind, **link} for kind, links in link_changes(old, new).items() for link in links]
     for record in records:
         print(json.dumps(record, ensure_ascii=False))

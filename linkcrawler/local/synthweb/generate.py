@@ -51,12 +51,20 @@ REL_WEIGHTS = (70, 8, 3, 3, 4, 2, 8, 1)
 ANCHOR_STYLES = ("brand", "title", "naked", "generic", "nested", "padded", "image", "empty")
 ANCHOR_WEIGHTS = (25, 25, 8, 12, 8, 6, 12, 4)
 EXTERNAL_COUNTS = (0, 1, 1, 2, 2, 3, 3, 4, 5, 8)
+UNEVEN_SIZES = (3.0, 2.0, 1.5, 1.0, 1.0, 0.75, 0.5, 0.5, 0.25, 0.25)
+"""With `uneven=True`, site k has `pages_per_site * UNEVEN_SIZES[k % 10]` regular pages (at least 4).
+
+A few big sites and many small ones (mean 1.075 x `pages_per_site`): a crawl
+bound by per-site politeness then waits on its biggest sites, as real crawls do.
+"""
 TRACKING = ("utm_source={src}&utm_medium=referral", "utm_campaign=spring&utm_source={src}",
             "gclid=Cj0KCQ{src}", "fbclid=IwAR{src}")  # fmt: skip
 
 
-def generate_web(seed: int = 1, sites: int = 30, pages_per_site: int = 20, port: int = 8080, version: int = 1) -> Web:
-    """A reproducible web of `sites` hosts with `pages_per_site` regular pages each.
+def generate_web(
+    seed: int = 1, sites: int = 30, pages_per_site: int = 20, port: int = 8080, version: int = 1, uneven: bool = False
+) -> Web:
+    """A reproducible web of `sites` hosts with `pages_per_site` regular pages each (`uneven`: see `UNEVEN_SIZES`).
 
     Regular pages are the home page, section pages, articles and, on sites
     whose robots.txt disallows `/private/`, pages there; special URLs (404,
@@ -69,7 +77,7 @@ def generate_web(seed: int = 1, sites: int = 30, pages_per_site: int = 20, port:
         raise ValueError("a synthetic web needs at least 3 sites of at least 4 pages each")
     if not 0 < port < 65536 or version not in (1, 2):
         raise ValueError(f"bad port {port} or version {version} (1 or 2)")
-    web = _Builder(random.Random(seed), sites, pages_per_site, port).build(seed)
+    web = _Builder(random.Random(seed), sites, pages_per_site, port, uneven).build(seed)
     if version == 2:
         from linkcrawler.local.synthweb.mutate import mutate
 
@@ -109,10 +117,11 @@ class _Draft:
 class _Builder:
     """Builds one web; `build` calls the steps in a fixed order."""
 
-    def __init__(self, rng: random.Random, site_count: int, pages_per_site: int, port: int) -> None:
+    def __init__(self, rng: random.Random, site_count: int, pages_per_site: int, port: int, uneven: bool) -> None:
         self.rng = rng
         self.site_count = site_count
         self.pages_per_site = pages_per_site
+        self.uneven = uneven
         self.port = port
         self.sites: list[Site] = []
         self.site_of: dict[str, Site] = {}
@@ -137,7 +146,7 @@ class _Builder:
         self.add_canonicals_and_frames()
         self.add_special_pages()
         pages = {url: self.freeze(draft, seed) for url, draft in sorted(self.drafts.items())}
-        return Web(seed, self.pages_per_site, self.port, 1, tuple(self.sites), pages)
+        return Web(seed, self.pages_per_site, self.port, 1, tuple(self.sites), pages, self.uneven)
 
     # sites and pages --------------------------------------------------------------
 
@@ -203,6 +212,8 @@ class _Builder:
 
     def make_pages(self, site: Site) -> None:
         rng, size = self.rng, self.pages_per_site
+        if self.uneven:
+            size = max(4, round(size * UNEVEN_SIZES[self.sites.index(site) % len(UNEVEN_SIZES)]))
         sections = rng.sample(SECTIONS, 1 if size < 6 else 2 if size < 12 else 3 if size < 40 else 4)
         private = 0 if "/private/" not in site.disallow else 1 if size < 10 else 2
         topic = site.topic

@@ -7,14 +7,18 @@ start, and dispatches by Host header. A request whose Host does not belong
 to the address it reached gets 421 and counts as misdirected: a crawler's
 DNS override must send each host to its own IP.
 
-It measures what politeness tests need: hits per URL as requested
-(`http://host:port/target`, robots.txt included) and, per host, requests,
-the most requests in flight at once, the most open connections and the
-shortest gap between two arrivals. Concurrency is only observable when
-responses take time, hence `delay` (seconds before every response).
+It measures what politeness tests and benchmarks need: hits per URL as
+requested (`http://host:port/target`, robots.txt included); per host,
+requests, the most requests in flight at once, the most open connections
+and the shortest gap between two arrivals; and every request in arrival
+order (host, target, `time.monotonic()`; up to `MAX_LOGGED`), from which a
+benchmark takes a crawl's span and hosts served over time. Concurrency is
+only observable when responses take time, hence `delay`: a fixed latency
+(seconds before every response), slept per connection without blocking
+the others.
 
 Control endpoint, `http://127.0.0.1:<port>/__synthweb__/`: GET stats,
-POST reset, POST version {"version": 2}, POST behaviour {"host", "path",
+GET requests, POST reset, POST version {"version": 2}, POST behaviour {"host", "path",
 "name", "params"}. Behaviours are the hook for fault tests: `BEHAVIOURS`
 maps a name to a factory of async functions that get the normal response
 bytes and the request target and return what to send instead (None: close
@@ -49,6 +53,8 @@ CONTROL_HOST = "127.0.0.1"
 CONTROL_PREFIX = "/__synthweb__/"
 MAX_HEAD = 64 * 1024
 BIND_ATTEMPTS = 50
+MAX_LOGGED = 200_000
+"""Requests kept in the arrival log between resets (some 50 MB): a server left running must not grow without bound."""
 
 Behaviour = Callable[[bytes, str], Awaitable[bytes | None]]
 """Given the normal response bytes and the request target, what to send instead (None: close without answering)."""
@@ -228,8 +234,11 @@ def _parse(buffer: bytearray) -> _Request | None:
 class _State:
     """Everything the child serves and measures; one per process."""
 
-    def __init__(self, seed: int, sites: int, pages: int, port: int, version: int, delay: float) -> None:
+    def __init__(
+        self, seed: int, sites: int, pages: int, port: int, version: int, delay: float, uneven: bool = False
+    ) -> None:
         self.params = (seed, sites, pages)
+        self.uneven = uneven
         self.port = port
         self.delay = delay
         self.tables: dict[int, dict[tuple[str, str], _Prepared]] = {}
@@ -241,7 +250,7 @@ class _State:
         self.reset()
 
     def load(self, version: int) -> Web:
-        web = generate_web(*self.params, port=self.port, version=version)
+        web = generate_web(*self.params, port=self.port, version=version, uneven=self.uneven)
         if version not in self.tables:
             self.tables[version] = {key: _Prepared(r) for key, r in responses(web).items()}
             self.not_found = {site.host: _Prepared(render_not_found(site)) for site in web.sites}
@@ -251,6 +260,7 @@ class _State:
         """Forget all measurements; connections open now stay counted as open."""
         old = getattr(self, "stats", {})
         self.hits: Counter[str] = Counter()
+        self.logged: list[tuple[str, str, float]] = []
         self.stats = {host: _HostStats() for host in self.ip_host.values()}
         for host, stats in old.items():
             self.stats[host].connections = self.stats[host].max_connections = stats.connections
@@ -278,6 +288,8 @@ class _State:
         if (method, command) == ("GET", "stats"):
             hosts = {host: stats.as_dict() for host, stats in self.stats.items()}
             return {"hits": dict(self.hits), "hosts": hosts, "misdirected": self.misdirected, "version": self.version}
+        if (method, command) == ("GET", "requests"):
+            return {"requests": self.logged}
         if (method, command) == ("POST", "reset"):
             self.reset()
             return {}
@@ -348,7 +360,10 @@ class _Protocol(asyncio.Protocol):
                 return
             self.state.hits[f"http://{host}:{self.state.port}{request.target}"] += 1
             stats = self.state.stats[host]
-            stats.arrive(time.monotonic())
+            now = time.monotonic()
+            stats.arrive(now)
+            if len(self.state.logged) < MAX_LOGGED:
+                self.state.logged.append((host, request.target, now))
             response = self.state.site_response(request, host)
             path = request.target.split("?", 1)[0]
             behaviour = self.state.behaviours.get((host, path))
@@ -419,13 +434,14 @@ def bind_all(ips: list[str], port: int = 0) -> tuple[int, list[socket.socket]]:
 async def serve(
     seed: int, sites: int, pages: int, *, version: int = 1, port: int = 0, delay: float = 0.0,
     seconds: float | None = None, parent_pid: int | None = None, ready: Callable[[Web], None] = lambda web: None,
+    uneven: bool = False,
 ) -> None:  # fmt: skip
     """Serve until SIGINT/SIGTERM, `seconds` elapse or `parent_pid` is no longer our parent."""
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    ips = [CONTROL_HOST] + [site.ip for site in generate_web(seed, sites, pages, version=version).sites]
+    ips = [CONTROL_HOST] + [site.ip for site in generate_web(seed, sites, pages, version=version, uneven=uneven).sites]
     port, sockets = bind_all(ips, port)
-    state = _State(seed, sites, pages, port, version, delay)
+    state = _State(seed, sites, pages, port, version, delay, uneven)
     loop = asyncio.get_running_loop()
     servers = []
     for ip, sock in zip(ips, sockets, strict=True):

@@ -166,6 +166,7 @@ class Web:
     version: int
     sites: tuple[Site, ...]
     pages: dict[str, Page] = field(repr=False)
+    uneven: bool = False
 
     @cached_property
     def sites_by_host(self) -> dict[str, Site]:
@@ -194,4 +195,4 @@ class Web:
 
         if port == self.port:
             return self
-        return generate_web(self.seed, len(self.sites), self.pages_per_site, port, self.version)
+        return generate_web(self.seed, len(self.sites), self.pages_per_site, port, self.version, self.uneven)

@@ -59,7 +59,7 @@ class WebServer:
             sys.executable, "-m", "linkcrawler.local.synthweb", "serve", "--json",
             "--seed", str(web.seed), "--sites", str(len(web.sites)), "--pages", str(web.pages_per_site),
             "--version", str(web.version), "--port", str(self.port), "--delay", str(self.delay),
-            "--parent-pid", str(os.getpid()),
+            "--parent-pid", str(os.getpid()), *(["--uneven"] if web.uneven else []),
         ]  # fmt: skip
         root = str(Path(__file__).resolve().parents[2])
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (root, os.environ.get("PYTHONPATH"))))}
@@ -103,7 +103,7 @@ class WebServer:
         """The served web: the current version, on the served port."""
         if self._version not in self._webs:
             base = self._web
-            web = generate_web(base.seed, len(base.sites), base.pages_per_site, self.port, self._version)
+            web = generate_web(base.seed, len(base.sites), base.pages_per_site, self.port, self._version, base.uneven)
             self._webs[self._version] = web
         return self._webs[self._version]
 
@@ -125,6 +125,15 @@ class WebServer:
     def host_stats(self) -> dict[str, dict[str, Any]]:
         """Per host: requests, max_concurrent, max_connections, min_gap (seconds or None)."""
         return self._control("GET", "stats")["hosts"]
+
+    def requests(self) -> list[tuple[str, str, float]]:
+        """Every site request since the last reset as the server saw it: (host, target, arrival).
+
+        Arrivals are the server's `time.monotonic()` (one clock for every
+        process on the machine): spans and per-host gaps measured here are
+        what a site would see, whatever the crawler believes it sent.
+        """
+        return [tuple(entry) for entry in self._control("GET", "requests")["requests"]]
 
     def misdirected(self) -> int:
         """Requests whose Host header named a site other than the address they reached."""
