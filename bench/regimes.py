@@ -37,8 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import crawl
 from bench.cli import run_measure
-from linkcrawler.synthweb import Web, fetchable_pages
-from settings.base import CONCURRENT_REQUESTS
+from linkcrawler import config
+from linkcrawler.local.synthweb import Web, fetchable_pages
 
 SIDES = ("bare", "ours", "ours_x2")
 BARE_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
@@ -116,7 +116,7 @@ def bound(web: Web, regime: Regime, processes: int = 1) -> dict[str, float]:
     )
     depth = (max(depths(web).values()) + 1) * regime.latency
     total = sum(per_host.values())
-    concurrency = (math.ceil(total / (CONCURRENT_REQUESTS * processes)) - 1) * regime.latency
+    concurrency = (math.ceil(total / (config.default("CONCURRENT_REQUESTS") * processes)) - 1) * regime.latency
     return {"bound": max(site, depth, concurrency), "site": site, "depth": depth, "concurrency": concurrency}
 
 

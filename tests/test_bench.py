@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bench import crawl, regimes, run
-from linkcrawler.synthweb import generate_web
+from linkcrawler.local.synthweb import generate_web
 
 pytestmark = pytest.mark.slow
 
