@@ -170,6 +170,7 @@ class Scheduler(RedisScheduler):
         crawler.signals.connect(scheduler.item_done, signal=signals.item_error)
         crawler.signals.connect(scheduler.response_failed, signal=signals.spider_error)
         crawler.signals.connect(scheduler.requeue_orphans, signal=signals.spider_idle)
+        crawler.signals.connect(scheduler.look_again, signal=signals.request_left_downloader)
         return scheduler
 
     def open(self, spider: Any) -> None:
@@ -321,6 +322,10 @@ class Scheduler(RedisScheduler):
         lease = response.meta.get(LEASE_META) if response is not None else None
         if lease:
             self.ack([lease])
+
+    def look_again(self, **_: Any) -> None:
+        """A request left the downloader: its site's slot is free, so the next pop need not wait for a wake."""
+        self._not_before = 0.0
 
     def requeue_orphans(self) -> None:
         """When this worker is idle, leases it never received go back (see `Leases.requeue_orphans`)."""
