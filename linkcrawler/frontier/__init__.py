@@ -1,6 +1,7 @@
 """The shared crawl frontier in Redis: what every worker pops, acknowledges and queues.
 
-`scheduler` is the Scrapy scheduler workers run; `leases` keeps popped
+`scheduler` is the Scrapy scheduler workers run; `sites` keeps requests in
+per-site queues and hands out only those whose site is ready; `leases` keeps popped
 requests safe from a worker that dies, `queueing` and `bloom` put a page's
 new links on the frontier through the seen-set, `serializer` stores requests
 as JSON, `seeds` puts start URLs on it, `scope` decides which links are

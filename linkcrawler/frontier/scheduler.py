@@ -79,8 +79,8 @@ class Scheduler(RedisScheduler):
       its leases return to the frontier. Renewed every
       `WORKER_HEARTBEAT_SECONDS`, so a slow download never loses its lease;
       it only bounds how long a dead worker's requests wait.
-    - `SCHEDULER_QUEUE_CLASS` (default scrapy-redis's priority queue, the only
-      one leases support) and `DUPEFILTER_CLASS`: a subclass of
+    - `SCHEDULER_QUEUE_CLASS` (scrapy-redis's priority queue, the only one
+      whose encoding the frontier's scripts store) and `DUPEFILTER_CLASS`: a subclass of
       scrapy-redis's `RFPDupeFilter`, built as `cls(server, key, debug)`; any
       other class (such as Scrapy's in-memory default) is replaced by
       scrapy-redis's, since a seen-set that is not shared would let workers
