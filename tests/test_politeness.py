@@ -164,3 +164,16 @@ def test_a_frontier_left_by_the_previous_version_is_carried_over(redis_client, r
     popped = pop_all(scheduler)
     assert sorted(urls(popped)) == sorted([*urls(old), "http://c.com/leased"])
     assert [u for u in urls(popped) if "a.com" in u] == ["http://a.com/0", "http://a.com/1", "http://a.com/2"]
+
+
+def test_a_dead_workers_requests_and_slots_come_back_at_once(redis_client, redis_url):
+    """Its site was full (rescored to when the slot would expire): giving the lease back makes it due now."""
+    dead = open_scheduler(redis_url, POLITENESS_CONCURRENCY=1, LEASE_SECONDS=0.01)
+    alive = open_scheduler(redis_url, POLITENESS_CONCURRENCY=1)
+    assert queued(dead, Request("http://a.com/1"), Request("http://a.com/2")) == 2
+    assert dead.next_request() is not None
+    assert alive.next_request() is None
+    time.sleep(0.02)
+    assert alive.leases.requeue_expired() == 1
+    alive._not_before = 0.0
+    assert sorted(urls(pop_all(alive))) == ["http://a.com/1"]

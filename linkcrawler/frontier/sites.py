@@ -67,13 +67,15 @@ local function give_back(prefix, sites, leases, lease)
   local site, score, data = lease_parts(value)
   enqueue(prefix, sites, site, score, data)
   redis.call('zrem', site_slots(prefix, site), lease)
+  redis.call('zadd', sites, 'LT', now, site)
   redis.call('hdel', leases, lease)
   return 1
 end
 """
 """Lua shared by every script that touches the per-site queues: the Redis clock as `now`, the key names, and
 `enqueue` (a request onto its site's queue, the site onto the heap if absent) and `give_back` (a leased request,
-stored as `site|score|request`, back onto its site's queue, its slot freed). `head_start` puts a site that is
+stored as `site|score|request`, back onto its site's queue, its slot freed and its site due now: the pop checks
+the site's delay again). `head_start` puts a site that is
 ready again ahead of the others by 10 ms per queued request (at most 2 s): the sites with the most
 work left go first, so the biggest do not finish last (the longest-queue-first rule for a short makespan)."""
 
