@@ -81,9 +81,20 @@ class Run:
     pages: int
     stats: dict[str, int] = field(default_factory=dict)
     journal: Path | None = None
+    cpu_ms_per_page: float | None = None
 
 
-def steady_window(timelines: list[list[float]], warmup: int, pages: int) -> tuple[float, int] | None:
+@dataclass(frozen=True)
+class Window:
+    """The timed stretch of a run: its rate, its pages, and when it opened and closed (monotonic seconds)."""
+
+    pages_per_second: float
+    pages: int
+    start: float
+    end: float
+
+
+def steady_window(timelines: list[list[float]], warmup: int, pages: int) -> Window | None:
     """Pages per second of processes crawling together, once `pages` pages follow the warm-up; None until then.
 
     The window opens once `warmup` pages are done in all and every process is
@@ -100,18 +111,32 @@ def steady_window(timelines: list[list[float]], warmup: int, pages: int) -> tupl
     after = [t for t in merged if t > start]
     if len(after) < pages:
         return None
-    return pages / (after[pages - 1] - start), pages
+    return Window(pages / (after[pages - 1] - start), pages, start, after[pages - 1])
 
 
-def read_meter(path: Path) -> tuple[list[float], dict[str, int] | None]:
-    """Page timestamps written so far by `bench.meter`, and its stats once the crawl has closed."""
+def cpu_per_page(meters: list[tuple[list[float], list[float]]], window: Window) -> float:
+    """Milliseconds of CPU per page over the window, all processes together: each one's CPU time from its last page
+    at or before the window opened to its last page before it closed."""
+    used = 0.0
+    for times, cpu in meters:
+        before = [c for t, c in zip(times, cpu, strict=True) if t <= window.start]
+        within = [c for t, c in zip(times, cpu, strict=True) if t <= window.end]
+        if before and within:
+            used += within[-1] - before[-1]
+    return 1000 * used / window.pages
+
+
+def read_meter(path: Path) -> tuple[list[float], dict[str, int] | None, list[float]]:
+    """Page timestamps written so far by `bench.meter`, its stats once the crawl has closed, and the process's CPU
+    seconds at each page."""
     try:
         text = path.read_text()
     except FileNotFoundError:
-        return [], None
+        return [], None, []
     lines = text.splitlines() if text.endswith("\n") else text.splitlines()[:-1]
     stats = json.loads(lines.pop()) if lines and lines[-1].startswith("{") else None
-    return [float(line) for line in lines], stats
+    pairs = [line.split() for line in lines]
+    return [float(p[0]) for p in pairs], stats, [float(p[1]) for p in pairs]
 
 
 class CrawlBench:
@@ -175,8 +200,14 @@ class CrawlBench:
             push_seeds(self.redis, self.server.seeds)
         for process in processes:
             process.start()
+        cpu = None
         try:
-            rate, pages = self._wait(processes, meters) if to_the_end else self._follow(processes, meters)
+            if to_the_end:
+                rate, pages = self._wait(processes, meters)
+            else:
+                window = self._follow(processes, meters)
+                rate, pages = window.pages_per_second, window.pages
+                cpu = cpu_per_page([(times, cpus) for times, _, cpus in map(read_meter, meters)], window)
         finally:
             codes = [process.stop() for process in processes]
         if any(code not in STOPPED for code in codes):
@@ -186,9 +217,9 @@ class CrawlBench:
         for meter in meters:
             for key, value in (read_meter(meter)[1] or {}).items():
                 stats[key] = stats.get(key, 0) + value
-        return Run(side, rate, pages, stats, journal)
+        return Run(side, rate, pages, stats, journal, cpu)
 
-    def _follow(self, processes: list[WorkerProcess], meters: list[Path]) -> tuple[float, int]:
+    def _follow(self, processes: list[WorkerProcess], meters: list[Path]) -> Window:
         """Watch the meters until the window is complete; the caller then stops the workers (as Ctrl-C would)."""
         deadline = time.monotonic() + self.plan.timeout
         while time.monotonic() < deadline:
@@ -234,6 +265,7 @@ def ratios(runs: dict[str, Run]) -> dict[str, float]:
     ours = runs["ours"].pages_per_second
     return {
         "worker_vs_bare_scrapy": ours / runs["bare"].pages_per_second,
+        "worker_vs_bare_scrapy_cpu": runs["bare"].cpu_ms_per_page / runs["ours"].cpu_ms_per_page,
         "worker_vs_stock_scrapy_redis": ours / runs["stock"].pages_per_second,
         "two_workers_vs_one": runs["ours_x2"].pages_per_second / ours,
     }
@@ -254,5 +286,6 @@ def summarize(rounds: list[dict[str, Run]]) -> dict[str, Any]:
     result: dict[str, Any] = {key: round(statistics.median(r[key] for r in per_round), 3) for key in per_round[0]}
     for side in SIDES:
         result[f"{side}_pages_per_second"] = round(statistics.median(r[side].pages_per_second for r in rounds), 1)
+        result[f"{side}_cpu_ms_per_page"] = round(statistics.median(r[side].cpu_ms_per_page for r in rounds), 2)
     result["pages_per_run"] = round(statistics.median(r["ours"].pages for r in rounds))
     return result

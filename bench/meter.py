@@ -9,7 +9,10 @@ them, so the arrival rate is the crawl rate, whatever the bottleneck.
 robots.txt downloads are not pages and are not counted.
 
 Timestamps are `time.monotonic()`, one clock for every process on the
-machine, so the timestamps of two workers can be merged. Each one is
+machine, so the timestamps of two workers can be merged; each comes with
+the process's CPU time (`time.process_time()`), so a window's CPU per page
+can be told apart from the machine's other load, which moves pages per
+second from one run to the next but not the CPU a page costs. Each line is
 appended to `BENCH_METER_FILE` as it happens (one line per page), so
 `bench.crawl` can follow a run live and stop it once it has counted enough
 pages after a warm-up; at close the crawl's `linkcrawler/*` stats follow
@@ -57,7 +60,7 @@ class PageMeter:
     def downloaded(self, response: Any, request: Any, **_: Any) -> None:
         if request.url.endswith(ROBOTS_PATH):
             return
-        self._file.write(f"{time.monotonic()}\n")
+        self._file.write(f"{time.monotonic()} {time.process_time()}\n")
         self._file.flush()
         self.pages += 1
         if self.pages == self.stop_after:
