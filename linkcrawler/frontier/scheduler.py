@@ -88,7 +88,7 @@ class Scheduler(RedisScheduler):
       `from_frontier(server, key, settings)` constructor (such as
       `linkcrawler.frontier.bloom.BloomDupeFilter`) is built by it, to read its own
       settings. A class that overrides `request_seen` queues through its
-      `queueing(queue_key, budget_key)` (see `linkcrawler.frontier.queueing`), as the
+      `queueing(prefix, budget_key)` (see `linkcrawler.frontier.queueing`), as the
       Bloom filter does. Without one it is asked per request, then the
       request is queued: a worker killed between the two Redis calls loses
       that one URL.
@@ -379,9 +379,14 @@ class Scheduler(RedisScheduler):
 
     def _entry(self, fingerprint: str, request: Request) -> Entry:
         host, domain = split_host(request.url)
-        site = domain if self.politeness.by_domain else host
         budget = domain if self.pages_per_domain else ""
-        return fingerprint, -request.priority, encode_request(self.queue, request), budget, site
+        return (
+            fingerprint,
+            -request.priority,
+            encode_request(self.queue, request),
+            budget,
+            self.politeness.site(host, domain),
+        )
 
     def _push_checked(self, request: Request) -> None:
         """A third-party seen-set without `queueing`: asked first, then the request queued unfiltered."""

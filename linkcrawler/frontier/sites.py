@@ -253,7 +253,9 @@ class Politeness:
         )
 
     def site_of(self, url: str) -> str:
-        host, domain = split_host(url)
+        return self.site(*split_host(url))
+
+    def site(self, host: str, domain: str) -> str:
         return domain if self.by_domain else host
 
     def pop_arguments(self) -> tuple[int, float, float]:
