@@ -105,6 +105,7 @@ SETTINGS: dict[str, Setting] = {
         Setting("USER_AGENT", "linkcrawler/0.1 (+https://github.com/linkcrawler/linkcrawler)", str),
         Setting("ROBOTSTXT_OBEY", True, bool),
         Setting("ROBOTSTXT_CRAWL_DELAY", True, bool),
+        Setting("ROBOTSTXT_SHARE_SECONDS", 86_400, int),
         Setting("POLITENESS_ENABLED", True, bool),
         Setting("POLITENESS_CONCURRENCY", 2, int),
         Setting("POLITENESS_DELAY", 0.0, float),

@@ -50,6 +50,7 @@ DOWNLOADER_MIDDLEWARES = {
     "linkcrawler.downloader.resolver.AddressPolicyMiddleware": 50,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "linkcrawler.downloader.robots.RobotsTxtMiddleware": 100,
+    "linkcrawler.downloader.robots.RobotsTxtShare": 105,
     "linkcrawler.downloader.politeness.PolitenessMiddleware": 110,
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "linkcrawler.downloader.compression.HttpCompressionMiddleware": 590,

@@ -74,7 +74,8 @@ def test_a_worker_never_holds_more_than_its_concurrent_requests_plus_prefetch(re
 def test_sites_are_interleaved_and_each_keeps_its_delay_across_two_workers(redis_client, redis_url):
     """Injects: a 0.5 s delay per site and one request at a time per site, two workers. Proves: the server
     never sees two requests to one site closer than the delay (less a send's latency), while the workers keep
-    most sites busy at once instead of queueing behind a few."""
+    most sites busy at once instead of queueing behind a few; and each site's robots.txt is fetched once, by
+    one worker, for both."""
     delay = 0.5
     web = generate_web(seed=12, sites=12, pages_per_site=6)
     settings = {"POLITENESS_DELAY": delay, "POLITENESS_CONCURRENCY": 1, "CONCURRENT_REQUESTS": 8}
@@ -83,8 +84,10 @@ def test_sites_are_interleaved_and_each_keeps_its_delay_across_two_workers(redis
             result = crawl.crawl(server.seeds, server.hosts, workers=2, timeout=240, settings=settings)
         stats = server.host_stats()
         hits = page_hits(server.hits())
+        robots = Counter(host for host, path, _ in server.requests() if path == "/robots.txt")
     assert result.worker_exit_codes == [0, 0], result.logs
     assert set(hits) == fetchable_pages(server.web)
+    assert len(robots) >= 10 and set(robots.values()) == {1}, robots
     busy = {host: s for host, s in stats.items() if s["requests"] > 1}
     assert len(busy) >= 10
     assert min(s["min_gap"] for s in busy.values()) >= delay - 0.1

@@ -7,14 +7,15 @@ import time
 
 import pytest
 from scrapy import Request, Spider
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import Response
 from scrapy.robotstxt import ProtegoRobotParser
 from scrapy.utils.test import get_crawler
 from twisted.internet import task
 from twisted.internet.defer import Deferred
 
 from linkcrawler.downloader.politeness import CRAWL_DELAY_META, PolitenessMiddleware
-from linkcrawler.downloader.robots import RobotsTxtMiddleware
+from linkcrawler.downloader.robots import RobotsTxtMiddleware, RobotsTxtShare
 from linkcrawler.errors import UserError
 from linkcrawler.frontier import serializer
 from linkcrawler.frontier.leases import LEASE_META
@@ -177,3 +178,33 @@ def test_a_dead_workers_requests_and_slots_come_back_at_once(redis_client, redis
     assert alive.leases.requeue_expired() == 1
     alive._not_before = 0.0
     assert sorted(urls(pop_all(alive))) == ["http://a.com/1"]
+
+
+def test_a_robots_txt_one_worker_fetched_answers_the_others_but_a_server_error_does_not(redis_client, redis_url):
+    """What a second worker reads instead of fetching: the status and rules of the first's answer, for the
+    same URL only; a 5xx is not kept (each worker tries again), nor anything for ordinary pages."""
+    settings = {"REDIS_URL": redis_url, "ROBOTSTXT_OBEY": True}
+    first, second = (RobotsTxtShare.from_crawler(get_crawler(Probe, settings)) for _ in range(2))
+
+    def robots(url: str) -> Request:
+        return Request(url, meta={"dont_obey_robotstxt": True})
+
+    rules = b"User-agent: *\nDisallow: /private/\n"
+    first.process_response(robots("http://a.com/robots.txt"), Response("http://a.com/robots.txt", body=rules))
+    first.process_response(robots("http://b.com/robots.txt"), Response("http://b.com/robots.txt", status=503))
+    first.process_response(Request("http://a.com/page"), Response("http://a.com/page", body=b"<html>"))
+    answer = second.process_request(robots("http://a.com/robots.txt"))
+    assert (answer.status, answer.body) == (200, rules)
+    assert not ProtegoRobotParser(answer.body, None).allowed("http://a.com/private/x", "linkcrawler")
+    assert second.process_request(robots("https://a.com/robots.txt")) is None
+    assert second.process_request(robots("http://b.com/robots.txt")) is None
+    assert second.process_request(Request("http://a.com/page")) is None
+    missing = Response("http://c.com/robots.txt", status=404, body=b"not here")
+    first.process_response(robots("http://c.com/robots.txt"), missing)
+    assert second.process_request(robots("http://c.com/robots.txt")).status == 404
+
+
+def test_robots_txt_sharing_can_be_turned_off(redis_url):
+    settings = {"REDIS_URL": redis_url, "ROBOTSTXT_OBEY": True, "ROBOTSTXT_SHARE_SECONDS": 0}
+    with pytest.raises(NotConfigured):
+        RobotsTxtShare.from_crawler(get_crawler(Probe, settings))

@@ -10,6 +10,10 @@ Deferred that hands the parser on.
 
 It also passes the site's Crawl-delay on to the shared politeness slots
 (`linkcrawler.downloader.politeness`), which apply it across all workers.
+
+`RobotsTxtShare` keeps each robots.txt in Redis for the other workers:
+Scrapy keeps it per process, so every worker fetched every site's
+robots.txt, one more request under the site's delay per worker.
 """
 
 from __future__ import annotations
@@ -17,11 +21,16 @@ from __future__ import annotations
 from typing import Any
 
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as ScrapyRobotsTxtMiddleware
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
+from linkcrawler import config
 from linkcrawler.downloader.politeness import CRAWL_DELAY_META
+from linkcrawler.frontier import keys
+from linkcrawler.frontier.connection import redis_from_settings
 from linkcrawler.internals.scrapy_private import pending_robots_parser, robots_user_agent
 
 
@@ -47,3 +56,63 @@ class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
             delay = rp.crawl_delay(robots_user_agent(self, request))
             if delay:
                 request.meta[CRAWL_DELAY_META] = delay
+
+
+SHARED_FLAG = "robots.txt shared"
+"""`Response.flags` entry of a robots.txt read from Redis rather than downloaded."""
+MAX_SHARED_BYTES = 512 * 1024
+"""A longer robots.txt is not shared (each worker fetches it): Google reads no more than 500 KiB of one."""
+
+
+class RobotsTxtShare:
+    """Downloader middleware between robots.txt (100) and politeness (110): one robots.txt fetch per site, shared.
+
+    A robots.txt request (the one Scrapy's middleware sends, marked
+    `dont_obey_robotstxt`) is answered from Redis when another worker
+    fetched that URL less than `ROBOTSTXT_SHARE_SECONDS` ago (default one
+    day, as long as Google caches one); it then costs the site no request
+    and waits on no delay. A downloaded answer below 500 (a 404 means "no
+    rules" to every worker alike) is stored for the others; a 5xx or an
+    error is not, so each worker tries again. Two workers that ask for the
+    same robots.txt at the same moment both fetch it. 0 turns sharing off.
+    """
+
+    def __init__(self, server: Any, prefix: str, seconds: int) -> None:
+        self.server = server
+        self.prefix = prefix
+        self.seconds = seconds
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> RobotsTxtShare:
+        settings = crawler.settings
+        seconds = config.get(settings, "ROBOTSTXT_SHARE_SECONDS")
+        if not config.get(settings, "ROBOTSTXT_OBEY") or seconds <= 0:
+            raise NotConfigured
+        prefix = keys.spider_key(keys.ROBOTS_PREFIX, crawler.spidercls.name)
+        return cls(redis_from_settings(settings), prefix, seconds)
+
+    def process_request(self, request: Any) -> Response | None:
+        if not _is_robots_request(request):
+            return None
+        stored = self.server.get(self._key(request.url))
+        if stored is None:
+            return None
+        status, _, body = stored.partition(b"\n")
+        return Response(request.url, status=int(status), body=body, request=request, flags=[SHARED_FLAG])
+
+    def process_response(self, request: Any, response: Response) -> Response:
+        if (
+            _is_robots_request(request)
+            and SHARED_FLAG not in response.flags
+            and response.status < 500
+            and len(response.body) <= MAX_SHARED_BYTES
+        ):
+            self.server.set(self._key(request.url), b"%d\n" % response.status + response.body, ex=self.seconds)
+        return response
+
+    def _key(self, url: str) -> str:
+        return f"{self.prefix}:{url}"
+
+
+def _is_robots_request(request: Any) -> bool:
+    return bool(request.meta.get("dont_obey_robotstxt")) and urlparse_cached(request).path == "/robots.txt"

@@ -27,6 +27,8 @@ LEASES_KEY = "%(spider)s:leases"
 LEASE_HOLDERS_KEY = "%(spider)s:lease_holders"
 SEEDS_TAKEN_KEY = "%(spider)s:seeds_taken"
 PAGES_PER_MINUTE_KEY = "%(spider)s:pages_per_minute"
+ROBOTS_PREFIX = "%(spider)s:robots"
+"""`{prefix}:{robots.txt URL}`: a robots.txt fetched by one worker, for the others (`linkcrawler.downloader.robots`)."""
 
 
 def spider_key(pattern: str, spider_name: str) -> str:
