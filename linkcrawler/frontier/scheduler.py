@@ -248,8 +248,14 @@ class Scheduler(RedisScheduler):
 
     def next_request(self) -> Request | None:
         self.flush()
-        if not self._prefetched and time.monotonic() >= self._not_before:
-            self._prefetch()
+        if not self._prefetched:
+            wait = self._not_before - time.monotonic()
+            if wait <= 0:
+                self._prefetch()
+            else:
+                # A timer may fire a little early (asyncio runs what is due within its clock's resolution):
+                # without a new one, the engine slept until its own 5 s poll.
+                self._wake_engine_in(wait)
         request = self._prefetched.popleft() if self._prefetched else None
         if request is not None:
             self.stats.inc_value("scheduler/dequeued/redis")
