@@ -71,7 +71,7 @@ class Plan:
 # more if the first has queued nothing yet: the web must outlast that, or the two-worker window
 # never opens (a 900-page web did not, when idle workers waited for Scrapy's 5 s poll).
 QUICK = Plan(sites=40, pages_per_site=40, warmup=50, pages=200, rounds=1)
-FULL = Plan(sites=60, pages_per_site=60, warmup=300, pages=1500, rounds=3)
+FULL = Plan(sites=60, pages_per_site=60, warmup=300, pages=1500, rounds=5)
 
 
 @dataclass

@@ -22,9 +22,9 @@ Serves a synthetic web on loopback, starts an embedded Redis, and measures
 Only ratios are comparable: every number in one output comes from the same
 run on the same machine, never compare them across runs. `--quick` (one
 round of small crawls) takes about five minutes on a 2-core machine, three
-of them in the regimes; the full run, three rounds of bigger crawls and
-bigger regime webs, about twenty, most of it in the regimes while our
-worker is still far from their bound (issue 15).
+of them in the regimes; the full run, five rounds of bigger crawls (the
+CPU-bound ratios move by 0.1-0.3 from round to round on a shared machine,
+so the median needs more than three) and bigger regime webs, about twenty.
 """
 
 from __future__ import annotations
