@@ -125,6 +125,11 @@ SETTINGS: dict[str, Setting] = {
         Setting("CRAWL_NETWORKS", [], list),
         Setting("CRAWL_HOSTS", {}, dict),
         Setting("CRAWL_HOSTS_ONLY", False, bool),
+        # Seeds from sitemaps (`linkcrawler seed --sitemaps`), per site: the sitemaps protocol's own limits
+        # (50,000 URLs and 50 MB a file) for one file, and no more than that many index entries fetched.
+        Setting("SITEMAP_MAX_FILES", 50, int),
+        Setting("SITEMAP_MAX_BYTES", 50 * 1024 * 1024, int),
+        Setting("SITEMAP_MAX_URLS", 50_000, int),
         # Extraction and what is stored of it.
         Setting("TRACKING_PARAMS", list(TRACKING_PARAMS), list),
         Setting("MAX_URL_LENGTH", 2048, int),

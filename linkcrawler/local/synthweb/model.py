@@ -69,6 +69,8 @@ class Site:
     topic: str
     disallow: tuple[str, ...] = ()
     has_robots: bool = True
+    sitemaps: tuple[str, ...] = ()
+    """Absolute URLs of the sitemaps its robots.txt names (`Sitemap:` lines)."""
 
     @property
     def subnet(self) -> str:
@@ -156,6 +158,16 @@ class Page:
         return "nofollow" in tokens
 
 
+@dataclass(frozen=True, slots=True)
+class Sitemap:
+    """One sitemap file: a `urlset` of page URLs or a `sitemapindex` of sitemap URLs, gzip-compressed or not."""
+
+    url: str
+    kind: str
+    locs: tuple[str, ...]
+    gzip: bool = False
+
+
 @dataclass(frozen=True)
 class Web:
     """A generated web at one port and version. Build it with `generate_web`."""
@@ -167,6 +179,8 @@ class Web:
     sites: tuple[Site, ...]
     pages: dict[str, Page] = field(repr=False)
     uneven: bool = False
+    sitemaps: dict[str, Sitemap] = field(default_factory=dict, repr=False)
+    """url -> Sitemap: every sitemap file the server answers (see `sitemaps.add_sitemaps`)."""
 
     @cached_property
     def sites_by_host(self) -> dict[str, Site]:
