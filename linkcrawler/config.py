@@ -146,6 +146,16 @@ SETTINGS: dict[str, Setting] = {
         Setting("STORE_BUFFER_SIZE", 10_000, int),
         Setting("STORE_SPILL_DIR", "linkcrawler-spill", str),
         Setting("STORE_WRITE_TIMEOUT", 10.0, float),
+        # Alerts after `summarize` (linkcrawler.profile.webhooks): a receiver down or hanging costs the run at most
+        # NOTIFY_MAX_SECONDS (plus one timeout); what is not delivered waits in the spool for the next run.
+        Setting("NOTIFY_URLS", [], list),
+        Setting("NOTIFY_MIN_AUTHORITY", 0.0, float),
+        Setting("NOTIFY_LINKS", 10, int),
+        Setting("NOTIFY_TIMEOUT", 10.0, float),
+        Setting("NOTIFY_RETRIES", 3, int),
+        Setting("NOTIFY_BACKOFF", 1.0, float),
+        Setting("NOTIFY_MAX_SECONDS", 60.0, float),
+        Setting("NOTIFY_SPOOL_DIR", "linkcrawler-alerts", str),
         Setting("LOG_LEVEL", "INFO", str),
     )
 }

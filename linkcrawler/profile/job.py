@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,6 +45,8 @@ class SummaryResult:
     links: int
     data_as_of: datetime
     seconds: float
+    authority: dict[str, float] = field(default_factory=dict)
+    """Every domain's authority in this run (alerts filter referring domains by it)."""
 
 
 def summarize(
@@ -62,14 +64,16 @@ def summarize(
         scratch.create_index([("target_domain", ASCENDING), ("first_seen", ASCENDING)], name="domain_first_seen")
         scratch.create_index([("target_domain", ASCENDING), ("lost_at", ASCENDING)], name="domain_lost_at")
         chosen = None if domains is None else sorted(set(domains))
-        profiles = _profiles(database, scratch, chosen, limits, computed_at, data_as_of)
+        authority = authority_scores(metrics.domain_edges(scratch))
+        profiles = _profiles(database, scratch, chosen, limits, computed_at, data_as_of, authority)
         if profiles:
             database[PROFILES].bulk_write([_write(p) for p in profiles], ordered=False)
             database[history.HISTORY].bulk_write([history.entry(p) for p in profiles], ordered=False)
         links = scratch.count_documents({})
     finally:
         scratch.drop()
-    return SummaryResult(len(profiles), links, data_as_of, (datetime.now(UTC) - started).total_seconds())
+    seconds = (datetime.now(UTC) - started).total_seconds()
+    return SummaryResult(len(profiles), links, data_as_of, seconds, authority)
 
 
 def _write(profile: dict[str, Any]) -> UpdateOne:
@@ -100,7 +104,13 @@ def _data_as_of(database: Any, fallback: datetime) -> datetime:
 
 
 def _profiles(
-    database: Any, scratch: Any, domains: list[str] | None, limits: Limits, computed_at: datetime, data_as_of: datetime
+    database: Any,
+    scratch: Any,
+    domains: list[str] | None,
+    limits: Limits,
+    computed_at: datetime,
+    data_as_of: datetime,
+    authority: dict[str, float],
 ) -> list[dict[str, Any]]:
     """Profiles of `domains` (None: every target domain, and the pipelines need no `$match`)."""
     counts = metrics.link_counts(scratch, domains)
@@ -113,7 +123,6 @@ def _profiles(
     top_pages = metrics.top_pages(scratch, domains, limits.top_pages)
     anchors = metrics.anchor_rows(scratch, domains)
     broken = metrics.changed_links(scratch, domains, "target_status", None, limits.changes, live=True, broken=True)
-    authority = authority_scores(metrics.domain_edges(scratch))
     since = {domain: history.baseline(database, domain, data_as_of) for domain in chosen}
     new, lost = _changes(scratch, since, limits.changes)
     no_change = {"count": 0, "links": []}
