@@ -146,6 +146,13 @@ SETTINGS: dict[str, Setting] = {
         Setting("STORE_BUFFER_SIZE", 10_000, int),
         Setting("STORE_SPILL_DIR", "linkcrawler-spill", str),
         Setting("STORE_WRITE_TIMEOUT", 10.0, float),
+        # Link risk flags in profiles (linkcrawler.profile.risk; the README says why these values).
+        Setting("RISK_SITEWIDE_SHARE", 0.5, float),
+        Setting("RISK_SITEWIDE_MIN_PAGES", 10, int),
+        Setting("RISK_FARM_LINKS", 100, int),
+        Setting("RISK_ANCHOR_SHARE", 0.2, float),
+        Setting("RISK_ANCHOR_MIN_LINKS", 10, int),
+        Setting("RISK_SUBNET_DOMAINS", 5, int),
         # Alerts after `summarize` (linkcrawler.profile.webhooks): a receiver down or hanging costs the run at most
         # NOTIFY_MAX_SECONDS (plus one timeout); what is not delivered waits in the spool for the next run.
         Setting("NOTIFY_URLS", [], list),

@@ -13,6 +13,7 @@ from linkcrawler.errors import UserError
 from linkcrawler.profile.alerts import AlertFilter, alert_bodies, previous_profiles
 from linkcrawler.profile.job import summarize as run_summarize
 from linkcrawler.profile.names import domain_of
+from linkcrawler.profile.risk import RiskThresholds
 from linkcrawler.profile.webhooks import DeliveryPolicy, Notifier, check_webhook_urls
 from linkcrawler.store.mongo import get_database
 
@@ -52,7 +53,7 @@ def summarize(
     wanted = AlertFilter(frozenset(domain_of(d) for d in notify_domain) if notify_domain else None, minimum)
     db = database_from(mongo_uri, database)
     previous = previous_profiles(db) if urls else {}
-    result = run_summarize(db, domains)
+    result = run_summarize(db, domains, thresholds=RiskThresholds.from_settings(settings))
     typer.echo(
         f"summarized {result.domains} domain(s) from {result.links:,} stored links "
         f"(data as of {result.data_as_of:%Y-%m-%d %H:%M:%S}) in {result.seconds:.1f} s"

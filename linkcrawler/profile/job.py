@@ -24,6 +24,7 @@ from pymongo import ASCENDING, UpdateOne
 from linkcrawler.profile import history, metrics
 from linkcrawler.profile.anchors import ANCHOR_CLASSES, classify_anchor, fold
 from linkcrawler.profile.authority import authority_scores
+from linkcrawler.profile.risk import RiskThresholds, no_risk, risk_sections
 from linkcrawler.profile.state import SCRATCH_PREFIX, link_state_pipeline
 
 PROFILES = "domain_profiles"
@@ -37,6 +38,7 @@ class Limits:
     top_referring_domains: int = 50
     anchors: int = 50
     changes: int = 100
+    risk: int = 10_000
 
 
 @dataclass
@@ -50,9 +52,13 @@ class SummaryResult:
 
 
 def summarize(
-    database: Any, domains: list[str] | None = None, limits: Limits = Limits(), now: datetime | None = None
+    database: Any,
+    domains: list[str] | None = None,
+    limits: Limits = Limits(),
+    now: datetime | None = None,
+    thresholds: RiskThresholds | None = None,
 ) -> SummaryResult:
-    """Compute and store the profiles of `domains` (every target domain when None)."""
+    """Compute and store the profiles of `domains` (every target domain when None); risk flags by `thresholds`."""
     started = datetime.now(UTC)
     computed_at = now or started
     history.ensure_indexes(database)
@@ -65,7 +71,8 @@ def summarize(
         scratch.create_index([("target_domain", ASCENDING), ("lost_at", ASCENDING)], name="domain_lost_at")
         chosen = None if domains is None else sorted(set(domains))
         authority = authority_scores(metrics.domain_edges(scratch))
-        profiles = _profiles(database, scratch, chosen, limits, computed_at, data_as_of, authority)
+        risk = thresholds or RiskThresholds.from_settings()
+        profiles = _profiles(database, scratch, chosen, limits, computed_at, data_as_of, authority, risk)
         if profiles:
             database[PROFILES].bulk_write([_write(p) for p in profiles], ordered=False)
             database[history.HISTORY].bulk_write([history.entry(p) for p in profiles], ordered=False)
@@ -111,6 +118,7 @@ def _profiles(
     computed_at: datetime,
     data_as_of: datetime,
     authority: dict[str, float],
+    thresholds: RiskThresholds,
 ) -> list[dict[str, Any]]:
     """Profiles of `domains` (None: every target domain, and the pipelines need no `$match`)."""
     counts = metrics.link_counts(scratch, domains)
@@ -125,6 +133,8 @@ def _profiles(
     broken = metrics.changed_links(scratch, domains, "target_status", None, limits.changes, live=True, broken=True)
     since = {domain: history.baseline(database, domain, data_as_of) for domain in chosen}
     new, lost = _changes(scratch, since, limits.changes)
+    live = {domain: row["live"] for domain, row in counts.items()}
+    risk = risk_sections(database, scratch, domains, anchors, live, thresholds, limits.risk)
     no_change = {"count": 0, "links": []}
     profiles = []
     for domain in chosen:
@@ -153,6 +163,7 @@ def _profiles(
                 "new": new.get(domain, no_change),
                 "lost": lost.get(domain, no_change),
                 "broken": broken.get(domain, no_change),
+                "risk": risk.get(domain) or no_risk(thresholds),
             }
         )
     return profiles

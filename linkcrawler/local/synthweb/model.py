@@ -54,6 +54,9 @@ PARSED_KINDS = frozenset({"html", "refresh"})
 SUBNET_PREFIX = 77
 """Site addresses are 127.77.{subnet}.{n} (127.78... past 250 /24s): inside 127/8, away from 127.0.0.1."""
 
+PLANTED_TOPIC = "link network"
+"""The topic of the sites `risks.plant_risks` adds, which marks them."""
+
 LOGO_PATH = "/static/logo.png"
 """Every site serves a logo; pages use it as `<img src>`, which is not a link."""
 
@@ -179,6 +182,7 @@ class Web:
     sites: tuple[Site, ...]
     pages: dict[str, Page] = field(repr=False)
     uneven: bool = False
+    planted: bool = False
     sitemaps: dict[str, Sitemap] = field(default_factory=dict, repr=False)
     """url -> Sitemap: every sitemap file the server answers (see `sitemaps.add_sitemaps`)."""
 
@@ -209,4 +213,10 @@ class Web:
 
         if port == self.port:
             return self
-        return generate_web(self.seed, len(self.sites), self.pages_per_site, port, self.version, self.uneven)
+        sites = len(self.sites) - self.planted_sites
+        return generate_web(self.seed, sites, self.pages_per_site, port, self.version, self.uneven, self.planted)
+
+    @property
+    def planted_sites(self) -> int:
+        """Sites `risks.plant_risks` added (not counted in the generator's `sites`)."""
+        return sum(1 for site in self.sites if site.topic == PLANTED_TOPIC)
