@@ -69,5 +69,5 @@ def _sitemap_urls(settings: object, seeds: list[str]) -> list[str]:
         one_per_site.setdefault(urlsplit(seed).netloc, seed)
     urls: list[str] = []
     for seed in one_per_site.values():
-        urls += reader.read(seed, lambda line: typer.echo(f"linkcrawler: {line}", err=True)).urls
+        urls += reader.read(seed, lambda line: typer.echo(f"linkcrawler: {line}", err=True))
     return urls

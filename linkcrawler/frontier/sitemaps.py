@@ -17,7 +17,7 @@ the rest of the site's sitemaps still count.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -51,55 +51,46 @@ class SitemapLimits:
         return cls(*(config.get(settings, name) for name in names))
 
 
-@dataclass
-class SiteSitemaps:
-    """What one site's sitemaps gave: URLs to queue, and one line per sitemap skipped or bound reached."""
-
-    site: str
-    urls: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-
-
 class SitemapReader:
     """Reads sites' sitemaps under the crawl's settings (see the module docstring)."""
 
-    def __init__(self, settings: Any, fetcher: PolicyFetcher | None = None) -> None:
+    def __init__(self, settings: Any) -> None:
         self.limits = SitemapLimits.from_settings(settings)
-        self.fetcher = fetcher or PolicyFetcher.from_settings(settings, self.limits.bytes)
+        self.fetcher = PolicyFetcher.from_settings(settings, self.limits.bytes)
         self.obey_robots = config.get(settings, "ROBOTSTXT_OBEY")
         self.user_agent = config.get(settings, "USER_AGENT")
         self.domains = DomainFilter(config.get(settings, "ALLOWED_DOMAINS"), config.get(settings, "DENIED_DOMAINS"))
         self.budget = config.get(settings, "PAGES_PER_DOMAIN")
         self.per_domain: dict[str, int] = {}
 
-    def read(self, seed: str, report: Callable[[str], None]) -> SiteSitemaps:
+    def read(self, seed: str, report: Callable[[str], None]) -> list[str]:
         """The URLs the sitemaps of `seed`'s site list that a worker would crawl; `report` gets each problem line."""
         parts = urlsplit(seed)
         root = f"{parts.scheme}://{parts.netloc}"
-        result = SiteSitemaps(root)
+        urls: list[str] = []
         host = parts.hostname or ""
         if not self.domains.allows(host):
-            return result
+            return urls
         robots = self._robots(root)
         named = list(sitemap_urls_from_robots(robots.encode(), base_url=f"{root}/robots.txt")) if robots else []
         rules = Protego.parse(robots) if robots and self.obey_robots else None
         guess = f"{root}/sitemap.xml"
         if not named and rules is not None and not rules.can_fetch(guess, self.user_agent):
-            return result
+            return urls
         seen: set[str] = set()
-        for url in self._listed(named or [guess], result, report, guessed=not named):
+        for url in self._listed(named or [guess], report, guessed=not named):
             clean = normalize_seed(url)
             if clean is None or clean in seen or urlsplit(clean).hostname != host:
                 continue
             if rules is not None and not rules.can_fetch(clean, self.user_agent):
                 continue
-            bound = "SITEMAP_MAX_URLS" if len(result.urls) >= self.limits.urls else self._over_budget(host)
+            bound = "SITEMAP_MAX_URLS" if len(urls) >= self.limits.urls else self._over_budget(host)
             if bound:
-                self._problem(result, report, f"{root}: stopped at {len(result.urls):,} sitemap URLs ({bound})")
+                report(f"{root}: stopped at {len(urls):,} sitemap URLs ({bound})")
                 break
             seen.add(clean)
-            result.urls.append(clean)
-        return result
+            urls.append(clean)
+        return urls
 
     def _robots(self, root: str) -> str:
         """robots.txt's text; "" when there is none or it cannot be read (everything allowed, as Scrapy has it)."""
@@ -109,9 +100,7 @@ class SitemapReader:
             return ""
         return fetched.body.decode("utf-8", "replace") if fetched.status == 200 else ""
 
-    def _listed(
-        self, roots: list[str], result: SiteSitemaps, report: Callable[[str], None], guessed: bool
-    ) -> Iterator[str]:
+    def _listed(self, roots: list[str], report: Callable[[str], None], guessed: bool) -> Iterator[str]:
         """Page URLs of the sitemaps at `roots` and of the indexes among them, breadth first, bounded in files.
 
         A `guessed` root (`/sitemap.xml`, named nowhere) that does not exist is no problem worth a line.
@@ -122,17 +111,17 @@ class SitemapReader:
             if url in fetched:
                 continue
             if len(fetched) >= self.limits.files:
-                self._problem(result, report, f"sitemap {url} skipped: over {self.limits.files} sitemaps for the site")
+                report(f"sitemap {url} skipped: over {self.limits.files} sitemaps for the site")
                 return
             fetched.add(url)
             try:
                 kind, locs = self._sitemap(url)
             except NotFound:
                 if not (guessed and url in roots):
-                    self._problem(result, report, f"sitemap {url} skipped: not found")
+                    report(f"sitemap {url} skipped: not found")
                 continue
             except FetchError as exc:
-                self._problem(result, report, f"sitemap {url} skipped: {exc}")
+                report(f"sitemap {url} skipped: {exc}")
                 continue
             if kind == "sitemapindex":
                 pending += locs
@@ -163,7 +152,7 @@ class SitemapReader:
             raise FetchError("not well-formed XML") from None
 
     def _over_budget(self, host: str) -> str:
-        """ "PAGES_PER_DOMAIN" when `host`'s registered domain has its budget of sitemap URLs, else take one."""
+        """The bound stopping `host`'s next sitemap URL ("PAGES_PER_DOMAIN"), or "" after counting the URL."""
         if self.budget <= 0:
             return ""
         domain = registered_domain(host)
@@ -171,8 +160,3 @@ class SitemapReader:
             return "PAGES_PER_DOMAIN"
         self.per_domain[domain] = self.per_domain.get(domain, 0) + 1
         return ""
-
-    @staticmethod
-    def _problem(result: SiteSitemaps, report: Callable[[str], None], line: str) -> None:
-        result.problems.append(line)
-        report(line)

@@ -7,7 +7,8 @@ it up for long, and must not lose an alert. So:
   `NOTIFY_RETRIES` times after `NOTIFY_BACKOFF` seconds, doubled each time;
 - all deliveries of a run share one budget, `NOTIFY_MAX_SECONDS`: once it is
   spent, what is left is not tried (a hanging receiver costs the run at most
-  the budget plus one timeout);
+  the budget plus one timeout), and a URL that failed all its retries once is
+  not tried again in the run;
 - an alert not delivered is written to `NOTIFY_SPOOL_DIR` (one JSON file:
   the URL and the body) and sent, oldest first, before the next run's own
   alerts; its file is removed once delivered.
@@ -25,7 +26,6 @@ import os
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,14 +83,16 @@ def receiver(url: str) -> str:
 class Notifier:
     """Sends bodies to URLs under a `DeliveryPolicy`, spooled ones first."""
 
-    def __init__(self, policy: DeliveryPolicy, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, policy: DeliveryPolicy) -> None:
         self.policy = policy
-        self.clock = clock
+        self.given_up: set[str] = set()
         self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
     def deliver(self, urls: list[str], bodies: list[dict[str, Any]]) -> DeliveryReport:
+        """Kept alerts first (oldest first), then each body to every URL; a failure is reported, not raised."""
         report = DeliveryReport()
-        deadline = self.clock() + self.policy.max_seconds
+        deadline = time.monotonic() + self.policy.max_seconds
+        self.given_up.clear()
         for path in sorted(self.policy.spool.glob(f"*{SPOOL_SUFFIX}")):
             try:
                 kept = json.loads(path.read_text(encoding="utf-8"))
@@ -114,13 +116,18 @@ class Notifier:
         return report
 
     def _send(self, url: str, data: str, deadline: float, report: DeliveryReport) -> bool:
-        """POST with retries until `deadline`; False (and the last reason in `report`) when not delivered."""
+        """POST with retries until `deadline`; False (and the last reason in `report`) when not delivered.
+
+        A URL that failed every retry once is not tried again in this run: its other alerts go to the spool at once.
+        """
+        if url in self.given_up:
+            return False
         delay, reason = self.policy.backoff, ""
         for attempt in range(self.policy.retries + 1):
             if attempt:
-                time.sleep(max(0.0, min(delay, deadline - self.clock())))
+                time.sleep(max(0.0, min(delay, deadline - time.monotonic())))
                 delay *= 2
-            remaining = deadline - self.clock()
+            remaining = deadline - time.monotonic()
             if remaining <= 0:
                 reason = reason or f"out of time (NOTIFY_MAX_SECONDS {self.policy.max_seconds:g})"
                 break
@@ -128,6 +135,7 @@ class Notifier:
             if not reason:
                 return True
         report.problems[receiver(url)] = reason
+        self.given_up.add(url)
         return False
 
     def _post(self, url: str, data: str, timeout: float) -> str | None:
