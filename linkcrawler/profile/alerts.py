@@ -15,9 +15,10 @@ run by `previous_profiles`):
 - a domain is alerted when any of the three lists is non-empty after the
   filters. The authority change (previous, current) rides along.
 
-Counts are of the links the profile lists (its latest `Limits.changes`,
-100 by default, per kind) that pass the filters; `links` holds the first
-`NOTIFY_LINKS` of them. The body's schema is `SCHEMA`, documented in the
+Counts of new and lost links are the profile's, complete; with
+`min_authority`, and for newly broken links always, they count the links the
+profile lists (its latest `Limits.changes`, 100 by default, per kind) that
+pass. `links` holds the first `NOTIFY_LINKS` of them. The body's schema is `SCHEMA`, documented in the
 README ("Alerts").
 """
 
@@ -67,13 +68,16 @@ def alert_bodies(
             "broken": [link for link in profile["broken"]["links"] if _identity(link) not in was_broken],
         }
         kept = {kind: _strong(found, authority, wanted.min_authority) for kind, found in changes.items()}
-        if any(kept.values()):
-            bodies.append(_body(profile, before, kept, authority, links))
+        counts = {kind: len(found) for kind, found in kept.items()}
+        if wanted.min_authority <= 0:
+            counts |= {kind: profile[kind]["count"] for kind in ("new", "lost")}
+        if any(counts.values()):
+            bodies.append(_body(profile, before, kept, counts, authority, links))
     return bodies
 
 
 def _body(profile: dict[str, Any], before: dict[str, Any] | None, kept: dict[str, list[dict[str, Any]]],
-          authority: dict[str, float], links: int) -> dict[str, Any]:  # fmt: skip
+          counts: dict[str, int], authority: dict[str, float], links: int) -> dict[str, Any]:  # fmt: skip
     previous = before["authority"] if before is not None else None
     current = profile["authority"]
     body: dict[str, Any] = {
@@ -81,21 +85,21 @@ def _body(profile: dict[str, Any], before: dict[str, Any] | None, kept: dict[str
         "domain": profile["domain"],
         "data_as_of": profile["data_as_of"],
         "since": profile["since"],
-        "text": _summary(profile["domain"], kept, previous, current),
+        "text": _summary(profile["domain"], counts, previous, current),
     }
     for kind in KINDS:
         listed = [_link(link, kind, authority) for link in kept[kind][:links]]
-        body[kind] = {"count": len(kept[kind]), "links": listed}
+        body[kind] = {"count": counts[kind], "links": listed}
     change = None if previous is None else round(current - previous, 1)
     body["authority"] = {"previous": previous, "current": current, "change": change}
     return body
 
 
-def _summary(domain: str, kept: dict[str, list[dict[str, Any]]], previous: float | None, current: float) -> str:
+def _summary(domain: str, counts: dict[str, int], previous: float | None, current: float) -> str:
     """One human line: what Slack and similar webhooks show (they read the `text` field)."""
-    counts = f"{len(kept['new'])} new, {len(kept['lost'])} lost, {len(kept['broken'])} newly broken backlinks"
+    changes = f"{counts['new']:,} new, {counts['lost']:,} lost, {counts['broken']:,} newly broken backlinks"
     trend = "" if previous is None else f" ({current - previous:+.1f})"
-    return f"{domain}: {counts}; authority {current:.1f}{trend}"
+    return f"{domain}: {changes}; authority {current:.1f}{trend}"
 
 
 def _strong(links: Iterable[dict[str, Any]], authority: dict[str, float], minimum: float) -> list[dict[str, Any]]:
