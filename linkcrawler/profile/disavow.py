@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from linkcrawler.frontier.scope import DomainFilter
+from linkcrawler.profile.risk import describe_flags
 
 MAX_LINES = 100_000
 MAX_BYTES = 2_000_000
@@ -57,14 +58,5 @@ def disavow_file(profile: dict[str, Any], min_flags: int, allowed: list[str]) ->
 
 
 def _comment(row: dict[str, Any]) -> str:
-    """`# domain: flag (key=value, ...); flag (...)` on one line."""
-    flags = "; ".join(
-        f"{name} ({', '.join(f'{key}={_value(value)}' for key, value in evidence.items())})"
-        for name, evidence in row["flags"].items()
-    )
-    return f"# {row['domain']}: {row['links']} link(s); {flags}"
-
-
-def _value(value: Any) -> str:
-    text = f'"{value}"' if isinstance(value, str) and " " in value else str(value)
-    return " ".join(text.split())
+    """`# domain: N link(s); flag (key=value, ...); flag (...)` on one line."""
+    return f"# {row['domain']}: {row['links']} link(s); {describe_flags(row['flags'])}"

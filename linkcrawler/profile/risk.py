@@ -93,6 +93,19 @@ def risk_sections(
     return result
 
 
+def describe_flags(flags: dict[str, dict[str, Any]]) -> str:
+    """Flags and evidence on one line for people: `sitewide (linking_pages=12, crawled_pages=12, share=1.0); ...`."""
+    return "; ".join(
+        f"{name} ({', '.join(f'{key}={_shown(value)}' for key, value in evidence.items())})"
+        for name, evidence in flags.items()
+    )
+
+
+def _shown(value: Any) -> str:
+    text = f'"{value}"' if isinstance(value, str) and " " in value else str(value)
+    return " ".join(text.split())
+
+
 def no_risk(thresholds: RiskThresholds) -> dict[str, Any]:
     """The risk section of a domain without flagged referring domains."""
     return {"flagged": 0, "referring_domains": [], "thresholds": asdict(thresholds)}
