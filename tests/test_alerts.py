@@ -164,6 +164,15 @@ def test_a_hanging_receiver_costs_the_job_a_bounded_time(db, receiver, tmp_path,
     assert len(spooled(tmp_path)) == 4  # two domains, two receivers: nothing lost
 
 
+def test_an_unwritable_spool_is_one_line_and_nothing_is_summarized(db, receiver, tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("NOTIFY_SPOOL_DIR", str(blocker / "spool"))
+    result = summarize("--notify", receiver.url)
+    assert str(result.exception).startswith(f"NOTIFY_SPOOL_DIR {blocker / 'spool'} is not a writable directory")
+    assert db.domain_profiles.count_documents({}) == 0 and receiver.bodies == []
+
+
 def test_a_bad_notify_url_is_one_line_and_nothing_is_summarized(db, monkeypatch, capsys):
     from linkcrawler.cli.main import main
 

@@ -51,6 +51,9 @@ def summarize(
     urls = check_webhook_urls(notify or config.get(settings, "NOTIFY_URLS"))
     minimum = config.get(settings, "NOTIFY_MIN_AUTHORITY") if notify_min_authority is None else notify_min_authority
     wanted = AlertFilter(frozenset(domain_of(d) for d in notify_domain) if notify_domain else None, minimum)
+    policy = DeliveryPolicy.from_settings(settings)
+    if urls:
+        policy.check_spool()
     db = database_from(mongo_uri, database)
     previous = previous_profiles(db) if urls else {}
     result = run_summarize(db, domains, thresholds=RiskThresholds.from_settings(settings))
@@ -60,7 +63,7 @@ def summarize(
     )
     if urls:
         bodies = alert_bodies(db, previous, result.authority, wanted, config.get(settings, "NOTIFY_LINKS"))
-        _notify(DeliveryPolicy.from_settings(settings), urls, bodies)
+        _notify(policy, urls, bodies)
 
 
 def _notify(policy: DeliveryPolicy, urls: list[str], bodies: list[dict]) -> None:

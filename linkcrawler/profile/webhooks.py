@@ -64,6 +64,19 @@ class DeliveryPolicy:
             Path(config.get(settings, "NOTIFY_SPOOL_DIR")),
         )
 
+    def check_spool(self) -> None:
+        """Make sure undelivered alerts can be kept, before the job runs: else `UserError`, and nothing is done."""
+        try:
+            self.spool.mkdir(parents=True, exist_ok=True)
+            probe = self.spool / ".writable"
+            probe.write_text("")
+            probe.unlink()
+        except OSError as exc:
+            raise UserError(
+                f"NOTIFY_SPOOL_DIR {self.spool} is not a writable directory ({exc.strerror or exc}); "
+                "nothing was summarized"
+            ) from None
+
 
 def check_webhook_urls(urls: list[str]) -> list[str]:
     """The URLs, or one `UserError` naming the first that is not an absolute http(s) URL."""
