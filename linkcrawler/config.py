@@ -125,6 +125,11 @@ SETTINGS: dict[str, Setting] = {
         Setting("CRAWL_NETWORKS", [], list),
         Setting("CRAWL_HOSTS", {}, dict),
         Setting("CRAWL_HOSTS_ONLY", False, bool),
+        # Seeds from sitemaps (`linkcrawler seed --sitemaps`), per site: the sitemaps protocol's own limits
+        # (50,000 URLs and 50 MB a file) for one file, and no more than that many index entries fetched.
+        Setting("SITEMAP_MAX_FILES", 50, int),
+        Setting("SITEMAP_MAX_BYTES", 50 * 1024 * 1024, int),
+        Setting("SITEMAP_MAX_URLS", 50_000, int),
         # Extraction and what is stored of it.
         Setting("TRACKING_PARAMS", list(TRACKING_PARAMS), list),
         Setting("MAX_URL_LENGTH", 2048, int),
@@ -141,6 +146,23 @@ SETTINGS: dict[str, Setting] = {
         Setting("STORE_BUFFER_SIZE", 10_000, int),
         Setting("STORE_SPILL_DIR", "linkcrawler-spill", str),
         Setting("STORE_WRITE_TIMEOUT", 10.0, float),
+        # Link risk flags in profiles (linkcrawler.profile.risk; the README says why these values).
+        Setting("RISK_SITEWIDE_SHARE", 0.5, float),
+        Setting("RISK_SITEWIDE_MIN_PAGES", 10, int),
+        Setting("RISK_FARM_LINKS", 100, int),
+        Setting("RISK_ANCHOR_SHARE", 0.2, float),
+        Setting("RISK_ANCHOR_MIN_LINKS", 10, int),
+        Setting("RISK_SUBNET_DOMAINS", 5, int),
+        # Alerts after `summarize` (linkcrawler.profile.webhooks): a receiver down or hanging costs the run at most
+        # NOTIFY_MAX_SECONDS (plus one timeout); what is not delivered waits in the spool for the next run.
+        Setting("NOTIFY_URLS", [], list),
+        Setting("NOTIFY_MIN_AUTHORITY", 0.0, float),
+        Setting("NOTIFY_LINKS", 10, int),
+        Setting("NOTIFY_TIMEOUT", 10.0, float),
+        Setting("NOTIFY_RETRIES", 3, int),
+        Setting("NOTIFY_BACKOFF", 1.0, float),
+        Setting("NOTIFY_MAX_SECONDS", 60.0, float),
+        Setting("NOTIFY_SPOOL_DIR", "linkcrawler-alerts", str),
         Setting("LOG_LEVEL", "INFO", str),
     )
 }

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 import sys
 
-from linkcrawler.cli import demo, extract, profile, replay, seed, stats, summarize  # noqa: F401  (each registers its command)
+from linkcrawler.cli import (  # noqa: F401  (each registers its command)
+    demo,
+    disavow,
+    extract,
+    profile,
+    replay,
+    seed,
+    stats,
+    summarize,
+)
 from linkcrawler.cli.app import app
 from linkcrawler.errors import UserError, mask_uri
 

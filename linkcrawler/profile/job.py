@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +24,7 @@ from pymongo import ASCENDING, UpdateOne
 from linkcrawler.profile import history, metrics
 from linkcrawler.profile.anchors import ANCHOR_CLASSES, classify_anchor, fold
 from linkcrawler.profile.authority import authority_scores
+from linkcrawler.profile.risk import RiskThresholds, no_risk, risk_sections
 from linkcrawler.profile.state import SCRATCH_PREFIX, link_state_pipeline
 
 PROFILES = "domain_profiles"
@@ -37,6 +38,7 @@ class Limits:
     top_referring_domains: int = 50
     anchors: int = 50
     changes: int = 100
+    risk: int = 10_000
 
 
 @dataclass
@@ -45,12 +47,18 @@ class SummaryResult:
     links: int
     data_as_of: datetime
     seconds: float
+    authority: dict[str, float] = field(default_factory=dict)
+    """Every domain's authority in this run (alerts filter referring domains by it)."""
 
 
 def summarize(
-    database: Any, domains: list[str] | None = None, limits: Limits = Limits(), now: datetime | None = None
+    database: Any,
+    domains: list[str] | None = None,
+    limits: Limits = Limits(),
+    now: datetime | None = None,
+    thresholds: RiskThresholds | None = None,
 ) -> SummaryResult:
-    """Compute and store the profiles of `domains` (every target domain when None)."""
+    """Compute and store the profiles of `domains` (every target domain when None); risk flags by `thresholds`."""
     started = datetime.now(UTC)
     computed_at = now or started
     history.ensure_indexes(database)
@@ -62,14 +70,17 @@ def summarize(
         scratch.create_index([("target_domain", ASCENDING), ("first_seen", ASCENDING)], name="domain_first_seen")
         scratch.create_index([("target_domain", ASCENDING), ("lost_at", ASCENDING)], name="domain_lost_at")
         chosen = None if domains is None else sorted(set(domains))
-        profiles = _profiles(database, scratch, chosen, limits, computed_at, data_as_of)
+        authority = authority_scores(metrics.domain_edges(scratch))
+        risk = thresholds or RiskThresholds.from_settings()
+        profiles = _profiles(database, scratch, chosen, limits, computed_at, data_as_of, authority, risk)
         if profiles:
             database[PROFILES].bulk_write([_write(p) for p in profiles], ordered=False)
             database[history.HISTORY].bulk_write([history.entry(p) for p in profiles], ordered=False)
         links = scratch.count_documents({})
     finally:
         scratch.drop()
-    return SummaryResult(len(profiles), links, data_as_of, (datetime.now(UTC) - started).total_seconds())
+    seconds = (datetime.now(UTC) - started).total_seconds()
+    return SummaryResult(len(profiles), links, data_as_of, seconds, authority)
 
 
 def _write(profile: dict[str, Any]) -> UpdateOne:
@@ -100,7 +111,14 @@ def _data_as_of(database: Any, fallback: datetime) -> datetime:
 
 
 def _profiles(
-    database: Any, scratch: Any, domains: list[str] | None, limits: Limits, computed_at: datetime, data_as_of: datetime
+    database: Any,
+    scratch: Any,
+    domains: list[str] | None,
+    limits: Limits,
+    computed_at: datetime,
+    data_as_of: datetime,
+    authority: dict[str, float],
+    thresholds: RiskThresholds,
 ) -> list[dict[str, Any]]:
     """Profiles of `domains` (None: every target domain, and the pipelines need no `$match`)."""
     counts = metrics.link_counts(scratch, domains)
@@ -113,9 +131,10 @@ def _profiles(
     top_pages = metrics.top_pages(scratch, domains, limits.top_pages)
     anchors = metrics.anchor_rows(scratch, domains)
     broken = metrics.changed_links(scratch, domains, "target_status", None, limits.changes, live=True, broken=True)
-    authority = authority_scores(metrics.domain_edges(scratch))
     since = {domain: history.baseline(database, domain, data_as_of) for domain in chosen}
     new, lost = _changes(scratch, since, limits.changes)
+    live = {domain: row["live"] for domain, row in counts.items()}
+    risk = risk_sections(database, scratch, domains, anchors, live, thresholds, limits.risk)
     no_change = {"count": 0, "links": []}
     profiles = []
     for domain in chosen:
@@ -144,6 +163,7 @@ def _profiles(
                 "new": new.get(domain, no_change),
                 "lost": lost.get(domain, no_change),
                 "broken": broken.get(domain, no_change),
+                "risk": risk.get(domain) or no_risk(thresholds),
             }
         )
     return profiles

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
+from linkcrawler.profile.risk import describe_flags
+
 ROWS = 20
 """Rows per table: the report is a summary; `--json` and linkcrawler.query give everything."""
 COLOURS = ("#2563eb", "#f97316", "#16a34a", "#9333ea", "#64748b", "#dc2626")
@@ -78,6 +80,8 @@ def _tables(profile: dict[str, Any]) -> list[str]:
     new = [(x["source_url"], x["target_url"], x["anchor"], _day(x["first_seen"])) for x in profile["new"]["links"]]
     lost = [(x["source_url"], x["target_url"], x["reason"], _day(x["lost_at"])) for x in profile["lost"]["links"]]
     broken = [(x["source_url"], x["target_url"], x["target_status"]) for x in profile["broken"]["links"]]
+    flagged = profile.get("risk", {}).get("referring_domains", [])  # none in profiles from before risk flags
+    risk = [(r["domain"], describe_flags(r["flags"]), r["links"]) for r in flagged]
     return [
         _table("Top anchors", ("anchor", "class", "links", "referring domains"), anchors[:ROWS]),
         _table("Top referring domains", ("domain", "authority", "links", "dofollow"), referrers[:ROWS]),
@@ -90,6 +94,7 @@ def _tables(profile: dict[str, Any]) -> list[str]:
         _table("New links", ("from", "to", "anchor", "first seen"), new[:ROWS]),
         _table("Lost links", ("from", "to", "reason", "lost"), lost[:ROWS]),
         _table("Broken backlinks", ("from", "to", "status"), broken[:ROWS]),
+        _table("Link risk (most flags first)", ("referring domain", "flags and evidence", "links"), risk[:ROWS]),
     ]
 
 

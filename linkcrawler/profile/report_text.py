@@ -51,7 +51,12 @@ def tables(profile: dict[str, Any]) -> list[Table]:
     kinds = _pairs("Link types", sorted(profile["link_types"].items()))
     positions = _pairs("Positions", sorted(profile["positions"].items()))
     tlds = _pairs("Referrer TLDs", [(t["tld"], t["referring_domains"]) for t in profile["tlds"]])
-    return [headline, classes, anchors, referrers, pages, kinds, positions, tlds]
+    flagged = profile.get("risk", {"flagged": 0, "referring_domains": []})  # none in profiles from before risk flags
+    risk = _rows(
+        f"Link risk: {flagged['flagged']:,} flagged referring domains (evidence: --json)", ("domain", "flags", "links"),
+        [(r["domain"], ", ".join(r["flags"]), r["links"]) for r in flagged["referring_domains"]],
+    )  # fmt: skip
+    return [headline, classes, anchors, referrers, pages, kinds, positions, tlds, risk]
 
 
 def _pairs(title: str, rows: list[tuple[str, Any]]) -> Table:

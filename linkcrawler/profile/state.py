@@ -20,7 +20,7 @@ SCRATCH_PREFIX = "profile_scratch_"
 
 
 def link_state_pipeline(scratch: str) -> list[dict[str, Any]]:
-    """Links -> scratch: identity fields plus live, lost_at, reason, broken, target_status."""
+    """Links -> scratch: identity fields plus live, lost_at, reason, broken, target_status, source_outlinks."""
     return [{"$match": {"internal": {"$ne": True}}}, *link_state_stages(), {"$out": scratch}]
 
 
@@ -70,6 +70,7 @@ def link_state_stages() -> list[dict[str, Any]]:
                     ]
                 },
                 "target_status": {"$ifNull": ["$tgt.status", None]},
+                "source_outlinks": {"$ifNull": ["$src.external_outlinks", 0]},
                 "broken": {"$cond": [{"$gte": [{"$ifNull": ["$tgt.status", 0]}, 400]}, True, False]},
             }
         },

@@ -7,7 +7,8 @@
         expected = ground_truth(server.web)
 
 Modules: `model` (the data), `generate` (the seeded generator), `mutate`
-(version 2: links added, removed, broken), `render` (HTML, robots.txt),
+(version 2: links added, removed, broken), `sitemaps` (sitemaps naming
+orphan pages), `render` (HTML, robots.txt, sitemaps),
 `truth` (expected crawl results from the model), `httpd` (the HTTP server
 process and its measurements), `server` (`WebServer`, which runs it).
 """
@@ -24,6 +25,8 @@ from linkcrawler.local.synthweb.truth import (
     ground_truth,
     identity,
     link_changes,
+    orphan_pages,
+    sitemap_seeds,
     status_of,
 )
 
@@ -42,5 +45,7 @@ __all__ = [
     "identity",
     "link_changes",
     "mutate",
+    "orphan_pages",
+    "sitemap_seeds",
     "status_of",
 ]

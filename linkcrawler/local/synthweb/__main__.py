@@ -48,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--pages", type=int, default=20, help="regular pages per site")
         command.add_argument("--version", type=int, default=1, choices=(1, 2))
         command.add_argument("--uneven", action="store_true", help="sites of unequal size (generate.UNEVEN_SIZES)")
+        command.add_argument("--planted", action="store_true", help="add link-risk patterns (risks.plant_risks)")
     serve_cmd.add_argument("--port", type=int, default=0, help="0 (default): any port free on every address")
     serve_cmd.add_argument("--delay", type=float, default=0.0, help="seconds before each response (latency)")
     serve_cmd.add_argument("--seconds", type=float, default=None, help="stop after this long")
@@ -74,13 +75,14 @@ def _serve(args: argparse.Namespace) -> int:
 
     asyncio.run(
         serve(args.seed, args.sites, args.pages, version=args.version, port=args.port, delay=args.delay,
-              seconds=args.seconds, parent_pid=args.parent_pid, ready=ready, uneven=args.uneven)
+              seconds=args.seconds, parent_pid=args.parent_pid, ready=ready, uneven=args.uneven,
+              planted=args.planted)
     )  # fmt: skip
     return 0
 
 
 def _truth(args: argparse.Namespace) -> int:
-    web = generate_web(args.seed, args.sites, args.pages, args.port, args.version, args.uneven)
+    web = generate_web(args.seed, args.sites, args.pages, args.port, args.version, args.uneven, args.planted)
     if args.what == "links":
         records = ground_truth(web)
     elif args.what == "pages":
@@ -88,8 +90,8 @@ def _truth(args: argparse.Namespace) -> int:
     elif args.what == "broken":
         records = broken_links(web)
     else:
-        old = generate_web(args.seed, args.sites, args.pages, args.port, 1, args.uneven)
-        new = generate_web(args.seed, args.sites, args.pages, args.port, 2, args.uneven)
+        old = generate_web(args.seed, args.sites, args.pages, args.port, 1, args.uneven, args.planted)
+        new = generate_web(args.seed, args.sites, args.pages, args.port, 2, args.uneven, args.planted)
         records = [{"change": kind, **link} for kind, links in link_changes(old, new).items() for link in links]
     for record in records:
         print(json.dumps(record, ensure_ascii=False))

@@ -15,6 +15,8 @@ from html import escape
 from itertools import accumulate
 
 from linkcrawler.local.synthweb.model import LOGO_PATH, SUBNET_PREFIX, ModelLink, Page, Site, Web
+from linkcrawler.local.synthweb.risks import plant_risks
+from linkcrawler.local.synthweb.sitemaps import add_sitemaps
 
 PUBLIC_SUFFIXES = ("com",) * 10 + ("org",) * 3 + ("net",) * 3 + ("co.uk",) * 3 + (
     "de", "de", "io", "io", "com.au", "fr", "nl",
@@ -62,27 +64,35 @@ TRACKING = ("utm_source={src}&utm_medium=referral", "utm_campaign=spring&utm_sou
 
 
 def generate_web(
-    seed: int = 1, sites: int = 30, pages_per_site: int = 20, port: int = 8080, version: int = 1, uneven: bool = False
+    seed: int = 1,
+    sites: int = 30,
+    pages_per_site: int = 20,
+    port: int = 8080,
+    version: int = 1,
+    uneven: bool = False,
+    planted: bool = False,
 ) -> Web:
     """A reproducible web of `sites` hosts with `pages_per_site` regular pages each (`uneven`: see `UNEVEN_SIZES`).
 
-    Regular pages are the home page, section pages, articles and, on sites
-    whose robots.txt disallows `/private/`, pages there; special URLs (404,
-    500, redirects, a meta-refresh page, a PDF, PNGs) come on top. `version=2`
-    is the same web after `mutate`: same hosts, addresses and seeds, with
-    links added, removed and broken. `port` is baked into every URL;
-    `Web.at_port` regenerates the same web on another port.
+        Regular pages are the home page, section pages, articles and, on sites
+        whose robots.txt disallows `/private/`, pages there; special URLs (404,
+        500, redirects, a meta-refresh page, a PDF, PNGs) come on top, and three
+        sites serve sitemaps naming an orphan page (`sitemaps`). `version=2`
+        is the same web after `mutate`: same hosts, addresses and seeds, with
+        links added, removed and broken. `planted` adds a link network and a link
+    farm around one domain (`risks`). `port` is baked into every URL;
+        `Web.at_port` regenerates the same web on another port.
     """
     if sites < 3 or pages_per_site < 4:
         raise ValueError("a synthetic web needs at least 3 sites of at least 4 pages each")
     if not 0 < port < 65536 or version not in (1, 2):
         raise ValueError(f"bad port {port} or version {version} (1 or 2)")
-    web = _Builder(random.Random(seed), sites, pages_per_site, port, uneven).build(seed)
+    web = add_sitemaps(_Builder(random.Random(seed), sites, pages_per_site, port, uneven).build(seed))
     if version == 2:
         from linkcrawler.local.synthweb.mutate import mutate
 
         web = mutate(web)
-    return web
+    return plant_risks(web) if planted else web
 
 
 @dataclass

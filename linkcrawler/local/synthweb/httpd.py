@@ -235,10 +235,12 @@ class _State:
     """Everything the child serves and measures; one per process."""
 
     def __init__(
-        self, seed: int, sites: int, pages: int, port: int, version: int, delay: float, uneven: bool = False
-    ) -> None:
+        self, seed: int, sites: int, pages: int, port: int, version: int, delay: float, uneven: bool = False,
+        planted: bool = False,
+    ) -> None:  # fmt: skip
         self.params = (seed, sites, pages)
         self.uneven = uneven
+        self.planted = planted
         self.port = port
         self.delay = delay
         self.tables: dict[int, dict[tuple[str, str], _Prepared]] = {}
@@ -250,7 +252,7 @@ class _State:
         self.reset()
 
     def load(self, version: int) -> Web:
-        web = generate_web(*self.params, port=self.port, version=version, uneven=self.uneven)
+        web = generate_web(*self.params, port=self.port, version=version, uneven=self.uneven, planted=self.planted)
         if version not in self.tables:
             self.tables[version] = {key: _Prepared(r) for key, r in responses(web).items()}
             self.not_found = {site.host: _Prepared(render_not_found(site)) for site in web.sites}
@@ -435,13 +437,15 @@ async def serve(
     seed: int, sites: int, pages: int, *, version: int = 1, port: int = 0, delay: float = 0.0,
     seconds: float | None = None, parent_pid: int | None = None, ready: Callable[[Web], None] = lambda web: None,
     uneven: bool = False,
+    planted: bool = False,
 ) -> None:  # fmt: skip
     """Serve until SIGINT/SIGTERM, `seconds` elapse or `parent_pid` is no longer our parent."""
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    ips = [CONTROL_HOST] + [site.ip for site in generate_web(seed, sites, pages, version=version, uneven=uneven).sites]
+    web = generate_web(seed, sites, pages, version=version, uneven=uneven, planted=planted)
+    ips = [CONTROL_HOST] + [site.ip for site in web.sites]
     port, sockets = bind_all(ips, port)
-    state = _State(seed, sites, pages, port, version, delay, uneven)
+    state = _State(seed, sites, pages, port, version, delay, uneven, planted)
     loop = asyncio.get_running_loop()
     servers = []
     for ip, sock in zip(ips, sockets, strict=True):

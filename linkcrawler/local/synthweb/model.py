@@ -54,6 +54,9 @@ PARSED_KINDS = frozenset({"html", "refresh"})
 SUBNET_PREFIX = 77
 """Site addresses are 127.77.{subnet}.{n} (127.78... past 250 /24s): inside 127/8, away from 127.0.0.1."""
 
+PLANTED_TOPIC = "link network"
+"""The topic of the sites `risks.plant_risks` adds, which marks them."""
+
 LOGO_PATH = "/static/logo.png"
 """Every site serves a logo; pages use it as `<img src>`, which is not a link."""
 
@@ -69,6 +72,8 @@ class Site:
     topic: str
     disallow: tuple[str, ...] = ()
     has_robots: bool = True
+    sitemaps: tuple[str, ...] = ()
+    """Absolute URLs of the sitemaps its robots.txt names (`Sitemap:` lines)."""
 
     @property
     def subnet(self) -> str:
@@ -156,6 +161,16 @@ class Page:
         return "nofollow" in tokens
 
 
+@dataclass(frozen=True, slots=True)
+class Sitemap:
+    """One sitemap file: a `urlset` of page URLs or a `sitemapindex` of sitemap URLs, gzip-compressed or not."""
+
+    url: str
+    kind: str
+    locs: tuple[str, ...]
+    gzip: bool = False
+
+
 @dataclass(frozen=True)
 class Web:
     """A generated web at one port and version. Build it with `generate_web`."""
@@ -167,6 +182,9 @@ class Web:
     sites: tuple[Site, ...]
     pages: dict[str, Page] = field(repr=False)
     uneven: bool = False
+    planted: bool = False
+    sitemaps: dict[str, Sitemap] = field(default_factory=dict, repr=False)
+    """url -> Sitemap: every sitemap file the server answers (see `sitemaps.add_sitemaps`)."""
 
     @cached_property
     def sites_by_host(self) -> dict[str, Site]:
@@ -195,4 +213,10 @@ class Web:
 
         if port == self.port:
             return self
-        return generate_web(self.seed, len(self.sites), self.pages_per_site, port, self.version, self.uneven)
+        sites = len(self.sites) - self.planted_sites
+        return generate_web(self.seed, sites, self.pages_per_site, port, self.version, self.uneven, self.planted)
+
+    @property
+    def planted_sites(self) -> int:
+        """Sites `risks.plant_risks` added (not counted in the generator's `sites`)."""
+        return sum(1 for site in self.sites if site.topic == PLANTED_TOPIC)

@@ -10,11 +10,13 @@ linked; that is the generator's job.
 from __future__ import annotations
 
 import base64
+import gzip
 import random
 from dataclasses import dataclass
 from html import escape
+from urllib.parse import urlsplit
 
-from linkcrawler.local.synthweb.model import LOGO_PATH, ModelLink, Page, Site, Web
+from linkcrawler.local.synthweb.model import LOGO_PATH, ModelLink, Page, Site, Sitemap, Web
 
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4P5MBAAQzAZncH4SNAAAAAElFTkSuQmCC")
 PDF = (
@@ -44,10 +46,13 @@ class Response:
 
 
 def responses(web: Web) -> dict[tuple[str, str], Response]:
-    """(host, path) -> response for every page and robots.txt of the web."""
+    """(host, path) -> response for every page, sitemap and robots.txt of the web."""
     table = {(page.host, page.path): render_page(web, page) for page in web.pages.values()}
     for site in web.sites:
         table[(site.host, "/robots.txt")] = render_robots(site)
+    for sitemap in web.sitemaps.values():
+        parts = urlsplit(sitemap.url)
+        table[(parts.hostname or "", parts.path)] = render_sitemap(sitemap)
     return table
 
 
@@ -78,9 +83,23 @@ def render_not_found(site: Site) -> Response:
 
 
 def robots_txt(site: Site) -> str:
-    """The site's robots.txt: `Disallow` prefixes for every agent, plus a group for another bot."""
+    """The site's robots.txt: `Disallow` prefixes for every agent, a group for another bot, its `Sitemap:` lines."""
     rules = "".join(f"Disallow: {prefix}\n" for prefix in site.disallow) or "Disallow:\n"
-    return f"# robots.txt for {site.host}\nUser-agent: ExampleBot\nDisallow: /\n\nUser-agent: *\n{rules}"
+    sitemaps = "".join(f"\nSitemap: {url}" for url in site.sitemaps)
+    return f"# robots.txt for {site.host}\nUser-agent: ExampleBot\nDisallow: /\n\nUser-agent: *\n{rules}{sitemaps}"
+
+
+def render_sitemap(sitemap: Sitemap) -> Response:
+    """A sitemap or sitemap index in the sitemaps.org XML format; a gzip file when `sitemap.gzip`."""
+    entry = "url" if sitemap.kind == "urlset" else "sitemap"
+    entries = "".join(f"<{entry}><loc>{escape(loc)}</loc></{entry}>\n" for loc in sitemap.locs)
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<{sitemap.kind} xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{entries}</{sitemap.kind}>\n'
+    ).encode()
+    if sitemap.gzip:
+        return Response(200, "application/gzip", gzip.compress(xml, mtime=0))
+    return Response(200, "application/xml", xml)
 
 
 def render_robots(site: Site) -> Response:

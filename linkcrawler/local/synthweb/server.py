@@ -57,9 +57,11 @@ class WebServer:
         web = self._web
         command = [
             sys.executable, "-m", "linkcrawler.local.synthweb", "serve", "--json",
-            "--seed", str(web.seed), "--sites", str(len(web.sites)), "--pages", str(web.pages_per_site),
+            "--seed", str(web.seed), "--sites", str(len(web.sites) - web.planted_sites),
+            "--pages", str(web.pages_per_site),
             "--version", str(web.version), "--port", str(self.port), "--delay", str(self.delay),
             "--parent-pid", str(os.getpid()), *(["--uneven"] if web.uneven else []),
+            *(["--planted"] if web.planted else []),
         ]  # fmt: skip
         root = str(Path(__file__).resolve().parents[2])
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (root, os.environ.get("PYTHONPATH"))))}
@@ -103,7 +105,10 @@ class WebServer:
         """The served web: the current version, on the served port."""
         if self._version not in self._webs:
             base = self._web
-            web = generate_web(base.seed, len(base.sites), base.pages_per_site, self.port, self._version, base.uneven)
+            sites = len(base.sites) - base.planted_sites
+            web = generate_web(
+                base.seed, sites, base.pages_per_site, self.port, self._version, base.uneven, base.planted
+            )
             self._webs[self._version] = web
         return self._webs[self._version]
 

@@ -103,6 +103,29 @@ def ground_truth(web: Web) -> list[dict[str, Any]]:
     return [records[key] for key in sorted(records)]
 
 
+def sitemap_seeds(web: Web) -> list[str]:
+    """What `linkcrawler seed --sitemaps` queues for every site of `web`: sitemap URLs that robots.txt allows.
+
+    Each site's sitemaps are the ones its robots.txt names, else its
+    `/sitemap.xml` if it has one; indexes are followed.
+    """
+    found: set[str] = set()
+    for site in web.sites:
+        pending = list(site.sitemaps if site.has_robots and site.sitemaps else [web.url(site.host, "/sitemap.xml")])
+        while pending:
+            sitemap = web.sitemaps.get(pending.pop())
+            if sitemap is not None and sitemap.kind == "sitemapindex":
+                pending += sitemap.locs
+            elif sitemap is not None:
+                found.update(url for url in sitemap.locs if _allowed(web, url))
+    return sorted(found)
+
+
+def orphan_pages(web: Web) -> list[str]:
+    """Pages no link reaches, named only in sitemaps: a link-following crawl never fetches them."""
+    return sorted(url for url, page in web.pages.items() if page.role == "orphan")
+
+
 def status_of(web: Web, url: str) -> int | None:
     """The HTTP status a fetch of `url` gets, None when robots.txt forbids fetching it."""
     if not _allowed(web, url):
