@@ -7,7 +7,7 @@
         expected = ground_truth(server.web)
 
 Modules: `model` (the data), `generate` (the seeded generator), `mutate`
-(version 2: links added, removed, broken), `render` (HTML, robots.txt),
+(version 2: links added, removed, broken, pages unindexed), `render` (HTML, robots.txt),
 `truth` (expected crawl results from the model), `httpd` (the HTTP server
 process and its measurements), `server` (`WebServer`, which runs it).
 """
@@ -23,6 +23,7 @@ from linkcrawler.local.synthweb.truth import (
     fetchable_pages,
     ground_truth,
     identity,
+    indexable,
     link_changes,
     status_of,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "generate_web",
     "ground_truth",
     "identity",
+    "indexable",
     "link_changes",
     "mutate",
     "status_of",
