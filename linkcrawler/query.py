@@ -22,6 +22,7 @@ documents. The README shows the same queries in mongosh and pymongo.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -174,17 +175,18 @@ def intersect(
     db: Any,
     competitors: list[str],
     *,
-    exclude: list[str] = (),
+    exclude: Sequence[str] = (),
     min_count: int | None = None,
     follow: bool | None = None,
-    limit: int = 100,
+    limit: int | None = 100,
 ) -> list[dict[str, Any]]:
     """Referring domains with live links to at least `min_count` competitors (default: all) and none to `exclude`.
 
     Ranked by how many competitors they link to, then by authority, then by
     name. Each row: `domain`, `count`, `authority`, `links` (to the
     competitors), and `competitors`: for each competitor it links to, the
-    number of links and the first linking URL. One aggregation: links to all
+    number of links and the first linking URL (in URL order). `limit` None
+    returns every row. One aggregation: links to all
     the domains are grouped by (referring domain, target), then by referring
     domain, so no group holds more entries than there are domains asked about.
     """
@@ -212,7 +214,7 @@ def intersect(
         {"$match": {"count": {"$gte": wanted}}},
         *authority_stages(),
         {"$sort": {"count": -1, "authority": -1, "_id": 1}},
-        {"$limit": limit},
+        *([] if limit is None else [{"$limit": limit}]),
     ]  # fmt: skip
     return [
         {"domain": row["_id"], "count": row["count"], "authority": row["authority"], "links": row["links"],

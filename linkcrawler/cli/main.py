@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from linkcrawler.cli import demo, export, extract, profile, replay, seed, stats, summarize  # noqa: F401  (each registers its command)
+from linkcrawler.cli import demo, export, extract, intersect, profile, replay, seed, stats, summarize  # noqa: F401  (each registers its command)
 from linkcrawler.cli.app import app
 from linkcrawler.errors import UserError, mask_uri
 
