@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, TextIO
 
 import typer
+from pymongo.errors import PyMongoError
 
 from linkcrawler.cli.app import app
 from linkcrawler.cli.summarize import database_from
@@ -85,6 +86,10 @@ def export(
     def write(stream: TextIO) -> int:
         return writer(kinds.rows(db, stages), columns, stream)
 
-    count = write_rows(write, output, bom=output_format == "csv")
+    try:
+        count = write_rows(write, output, bom=output_format == "csv")
+    except PyMongoError as exc:
+        kept = f"; {output} was not written" if output is not None else ""
+        raise UserError(f"the export stopped: {str(exc).splitlines()[0]}{kept}") from None
     if output is not None:
         typer.echo(f"wrote {count:,} {kind} row(s) to {output}", err=True)
