@@ -43,13 +43,14 @@ def save(database: Any, directory: Path) -> dict[str, int]:
 
 
 def load(directory: Path, database: Any) -> None:
-    """Insert every collection file of `directory` into `database`, in batches."""
+    """Replace the collections of `database` with the files of `directory`, inserted in batches."""
     if not (directory / "links.jsonl").is_file():
         raise UserError(
             f"no linkcrawler data in {directory}: name the data folder `linkcrawler demo --keep DIR` leaves (DIR/data)"
         )
     for name in COLLECTIONS:
         path = directory / f"{name}.jsonl"
+        database.drop_collection(name)
         if not path.is_file():
             continue
         with path.open(encoding="utf-8") as lines:
