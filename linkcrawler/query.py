@@ -30,7 +30,7 @@ from typing import Any
 from linkcrawler.errors import UserError
 from linkcrawler.extract.links import LINK_TYPES, POSITIONS
 from linkcrawler.extract.urls import normalize_seed
-from linkcrawler.profile.job import PROFILES
+from linkcrawler.profile.history import PROFILES
 from linkcrawler.profile.names import domain_of
 from linkcrawler.profile.state import link_state_stages
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from linkcrawler.errors import UserError
-from linkcrawler.profile.job import PROFILES
+from linkcrawler.profile.history import PROFILES
 from linkcrawler.query import LinkFilters, authority_stages, live_link_stages, target_filter
 
 LINK_COLUMNS = (
