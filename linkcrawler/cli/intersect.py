@@ -61,7 +61,8 @@ def _csv(rows: list[dict[str, Any]], rivals: list[str]) -> None:
 def _table(rows: list[dict[str, Any]]) -> None:
     table = Table(title=f"{len(rows)} referring domain(s)", title_justify="left")
     for name in ("domain", "competitors", "authority", "links", "links to (first linking URL)"):
-        table.add_column(name, justify="right" if name in ("competitors", "authority", "links") else "left")
+        numeric = name in ("competitors", "authority", "links")
+        table.add_column(name, justify="right" if numeric else "left", overflow="fold")
     for row in rows:
         reach = "\n".join(f"{r['domain']} ({r['links']}): {r['url']}" for r in row["competitors"])
         table.add_row(row["domain"], str(row["count"]), f"{row['authority']:.1f}", f"{row['links']:,}", reach)
