@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TextIO
@@ -35,7 +36,7 @@ def parse_date(text: str | None, option: str) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def write_rows(write: Any, output: Path | None, bom: bool) -> int:
+def write_rows(write: Callable[[TextIO], int], output: Path | None, bom: bool) -> int:
     """Run `write(stream)` into stdout, or into `output` through a temporary file moved into place at the end."""
     if output is None:
         return write(sys.stdout)

@@ -26,7 +26,17 @@ LINK_COLUMNS = (
 REFERRING_COLUMNS = ("domain", "links", "dofollow", "authority", "first_seen", "last_seen")
 ANCHOR_COLUMNS = ("anchor", "links", "dofollow", "referring_domains", "first_seen", "last_seen")
 
-KINDS = ("backlinks", "referring-domains", "anchors", "new", "lost", "broken", "outlinks")
+LIVE = {"live": True}
+KINDS: dict[str, dict[str, Any]] = {
+    "backlinks": LIVE,
+    "referring-domains": LIVE,
+    "anchors": LIVE,
+    "new": {},
+    "lost": {"lost_at": {"$ne": None}},
+    "broken": {**LIVE, "broken": True},
+    "outlinks": LIVE,
+}
+"""Each kind and the state its links are in (see `linkcrawler.profile.state`): live, any, lost, broken."""
 
 BATCH_SIZE = 1000
 """Rows per cursor batch: what an export holds in memory at a time."""
@@ -61,15 +71,10 @@ def pipeline(
         raise UserError("--source-domain does not apply to outlinks: their source is the domain itself")
     chosen = _source_filter(target) if kind == "outlinks" else target_filter(target)
     stages = live_link_stages({**chosen, **filters.match()})
-    dated = "lost_at" if kind == "lost" else "first_seen"
-    window = _default_window(db, kind, target, window)
-    state: dict[str, Any] = {"lost_at": {"$ne": None}} if kind == "lost" else {"live": True}
-    if kind == "new":
-        state = {}
-    if kind == "broken":
-        state["broken"] = True
-    if window.condition() is not None:
-        state[dated] = window.condition()
+    state = dict(KINDS[kind])
+    dates = _default_window(db, kind, target, window).condition()
+    if dates is not None:
+        state["lost_at" if kind == "lost" else "first_seen"] = dates
     if state:
         stages.append({"$match": state})
     if kind == "referring-domains":
