@@ -186,9 +186,9 @@ def intersect(
     name. Each row: `domain`, `count`, `authority`, `links` (to the
     competitors), and `competitors`: for each competitor it links to, the
     number of links and the first linking URL (in URL order). `limit` None
-    returns every row. One aggregation: links to all
-    the domains are grouped by (referring domain, target), then by referring
-    domain, so no group holds more entries than there are domains asked about.
+    returns every row. One aggregation: live links to all the domains are
+    grouped by (referring domain, target), then by referring domain, so no
+    group holds more entries than there are domains asked about.
     """
     rivals = sorted({domain_of(name) for name in competitors})
     mine = sorted({domain_of(name) for name in exclude})
