@@ -10,11 +10,11 @@ still there but no longer counts for search engines (noindex is the rule
 of `linkcrawler.extract.directives.is_noindex`, written as an expression).
 `lost_at` is that later fetch. Reasons, first that applies: source_failed,
 source_redirected, source_noindex, source_canonicalized, link_removed. A
-link is *broken* when its target URL was fetched and answered 4xx/5xx. Both come from
-`$lookup`s of the `pages` collection, so links never travel to Python: the
-pipeline writes one small document per link to a scratch collection with
-`$out` (emulated by mongomock, unlike `$merge`) that the metric pipelines
-then group.
+link is *broken* when its target URL was fetched and answered 4xx/5xx.
+Both come from `$lookup`s of the `pages` collection, so links never travel
+to Python: the pipeline writes one small document per link to a scratch
+collection with `$out` (emulated by mongomock, unlike `$merge`) that the
+metric pipelines then group.
 """
 
 from __future__ import annotations
