@@ -9,6 +9,7 @@
     query.anchors(db, "example.com")
     query.new_links(db, "example.com", since=datetime(2024, 5, 1, tzinfo=UTC))
     query.lost_links(db, "example.com", since=..., until=...)
+    query.intersect(db, ["rival-a.com", "rival-b.com"], exclude=["mine.com"])
 
 A target is a URL (with a scheme) or a domain or host in any case; hosts
 count for their registered domain. User input is only ever compared with
@@ -20,11 +21,16 @@ documents. The README shows the same queries in mongosh and pymongo.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from linkcrawler.errors import UserError
+from linkcrawler.extract.links import LINK_TYPES, POSITIONS
 from linkcrawler.extract.urls import normalize_seed
+from linkcrawler.profile.history import PROFILES
 from linkcrawler.profile.names import domain_of
 from linkcrawler.profile.state import link_state_stages
 
@@ -53,6 +59,42 @@ def _domain(text: str) -> str:
         return text
 
 
+@dataclass(frozen=True)
+class LinkFilters:
+    """Which links of a domain a question is about; None means any.
+
+    `anchor_contains` is a case-insensitive substring, matched as literal
+    text (escaped, never a pattern). `link_type` and `position` must be known
+    values, so a typo is an error rather than an empty answer.
+    """
+
+    follow: bool | None = None
+    link_type: str | None = None
+    position: str | None = None
+    anchor_contains: str | None = None
+    source_domain: str | None = None
+
+    def __post_init__(self) -> None:
+        for name, value, known in (("link type", self.link_type, LINK_TYPES), ("position", self.position, POSITIONS)):
+            if value is not None and value not in known:
+                raise UserError(f"unknown {name} {value!r}: use one of {', '.join(known)}")
+
+    def match(self) -> dict[str, Any]:
+        """The `$match` conditions on `links` fields."""
+        query: dict[str, Any] = {}
+        if self.follow is not None:
+            query["follow"] = {"$eq": bool(self.follow)}
+        if self.link_type is not None:
+            query["link_type"] = {"$eq": self.link_type}
+        if self.position is not None:
+            query["position"] = {"$eq": self.position}
+        if self.anchor_contains:
+            query["anchor"] = {"$regex": re.escape(self.anchor_contains), "$options": "i"}
+        if self.source_domain is not None:
+            query["source_domain"] = {"$eq": _domain(str(self.source_domain))}
+        return query
+
+
 def backlinks(
     db: Any,
     target: str,
@@ -63,13 +105,8 @@ def backlinks(
     limit: int = 100,
 ) -> list[dict[str, Any]]:
     """Stored backlinks of a domain or URL, newest first, optionally only (no)follow, one type, one source."""
-    query = target_filter(target)
-    if follow is not None:
-        query["follow"] = {"$eq": bool(follow)}
-    if link_type is not None:
-        query["link_type"] = {"$eq": str(link_type)}
-    if source_domain is not None:
-        query["source_domain"] = {"$eq": _domain(str(source_domain))}
+    filters = LinkFilters(follow=follow, link_type=link_type, source_domain=source_domain)
+    query = {**target_filter(target), **filters.match()}
     cursor = db["links"].find(query, LINK_FIELDS, sort=[("first_seen", -1), ("source_url", 1)], limit=limit)
     return list(cursor)
 
@@ -118,3 +155,69 @@ def lost_links(
         {"$project": {"_id": 0, "live": 0, "broken": 0}},
     ]
     return list(db["links"].aggregate(pipeline, allowDiskUse=True))
+
+
+def live_link_stages(query: dict[str, Any]) -> list[dict[str, Any]]:
+    """Stages choosing the external links matching `query` and giving each its state (`live`, `lost_at`, ...)."""
+    return [{"$match": {**query, "internal": {"$ne": True}}}, *link_state_stages()]
+
+
+def authority_stages() -> list[dict[str, Any]]:
+    """Stages adding `authority` to grouped rows whose `_id` is a domain: its profile's, 0 without one."""
+    return [
+        {"$lookup": {"from": PROFILES, "localField": "_id", "foreignField": "_id", "as": "profile"}},
+        {"$addFields": {"authority": {"$ifNull": [{"$arrayElemAt": ["$profile.authority", 0]}, 0.0]}}},
+        {"$project": {"profile": 0}},
+    ]
+
+
+def intersect(
+    db: Any,
+    competitors: list[str],
+    *,
+    exclude: Sequence[str] = (),
+    min_count: int | None = None,
+    follow: bool | None = None,
+    limit: int | None = 100,
+) -> list[dict[str, Any]]:
+    """Referring domains with live links to at least `min_count` competitors (default: all) and none to `exclude`.
+
+    Ranked by how many competitors they link to, then by authority, then by
+    name. Each row: `domain`, `count`, `authority`, `links` (to the
+    competitors), and `competitors`: for each competitor it links to, the
+    number of links and the first linking URL (in URL order). `limit` None
+    returns every row. One aggregation: live links to all the domains are
+    grouped by (referring domain, target), then by referring domain, so no
+    group holds more entries than there are domains asked about.
+    """
+    rivals = sorted({domain_of(name) for name in competitors})
+    mine = sorted({domain_of(name) for name in exclude})
+    if not rivals:
+        raise UserError("intersect needs at least one competitor domain")
+    if set(rivals) & set(mine):
+        raise UserError(f"{', '.join(sorted(set(rivals) & set(mine)))} is both a competitor and excluded")
+    wanted = len(rivals) if min_count is None else min_count
+    if not 1 <= wanted <= len(rivals):
+        raise UserError(f"--min must be between 1 and the number of competitors ({len(rivals)}), not {wanted}")
+    query = {"target_domain": {"$in": rivals + mine}, "source_domain": {"$nin": mine}}
+    query.update(LinkFilters(follow=follow).match())
+    pipeline = [
+        *live_link_stages(query),
+        {"$match": {"live": True}},
+        {"$group": {"_id": {"s": "$source_domain", "t": "$target_domain"}, "links": {"$sum": 1},
+                    "url": {"$min": "$source_url"}}},
+        {"$sort": {"_id.t": 1}},
+        {"$group": {"_id": "$_id.s", "links": {"$sum": "$links"},
+                    "competitors": {"$push": {"domain": "$_id.t", "links": "$links", "url": "$url"}}}},
+        {"$match": {"competitors.domain": {"$nin": mine}}},
+        {"$addFields": {"count": {"$size": "$competitors"}}},
+        {"$match": {"count": {"$gte": wanted}}},
+        *authority_stages(),
+        {"$sort": {"count": -1, "authority": -1, "_id": 1}},
+        *([] if limit is None else [{"$limit": limit}]),
+    ]  # fmt: skip
+    return [
+        {"domain": row["_id"], "count": row["count"], "authority": row["authority"], "links": row["links"],
+         "competitors": row["competitors"]}
+        for row in db["links"].aggregate(pipeline, allowDiskUse=True)
+    ]  # fmt: skip

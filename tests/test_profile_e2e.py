@@ -72,7 +72,8 @@ def _profiles(db):
 def test_the_mutation_adds_removes_and_breaks_links(runs):
     changes = link_changes(runs["v1"], runs["v2"])
     assert changes["added"] and changes["broken"]
-    assert {link["reason"] for link in changes["removed"]} == {"link_removed", "source_failed", "source_redirected"}
+    reasons = {"link_removed", "source_failed", "source_redirected", "source_noindex", "source_canonicalized"}
+    assert {link["reason"] for link in changes["removed"]} == reasons
 
 
 def test_every_metric_of_every_domain_after_the_first_run(runs):
@@ -86,10 +87,16 @@ def test_every_metric_after_the_second_run_with_exactly_the_new_lost_and_broken_
     v1, v2 = ground_truth(runs["v1"]), ground_truth(runs["v2"])
     changes = link_changes(runs["v1"], runs["v2"])
     all_time = list({identity(link): link for link in v1 + v2}.values())
+    lost = {identity(link) for link in changes["removed"]}
+    live = [link for link in v2 if identity(link) not in lost]
+    broken = [link for link in broken_links(runs["v2"]) if identity(link) not in lost]
     expected = expected_profiles(
-        live=v2, all_time=all_time, new=changes["added"], lost=changes["removed"], broken=broken_links(runs["v2"])
+        live=live, all_time=all_time, new=changes["added"], lost=changes["removed"], broken=broken
     )
     assert_profiles(runs["second"], expected)
+    stored_reasons = {link["reason"] for p in runs["second"].values() for link in p["lost"]["links"]}
+    assert stored_reasons == {"link_removed", "source_failed", "source_redirected", "source_noindex",
+                              "source_canonicalized"}  # fmt: skip
     newly_broken = {identity(link) for link in changes["broken"]}
     stored_broken = {_key(link) for p in runs["second"].values() for link in p["broken"]["links"]}
     assert newly_broken and newly_broken <= stored_broken

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from linkcrawler import query
@@ -67,3 +70,10 @@ def test_new_and_lost_links_in_a_window(db):
     ]
     assert lost[0]["lost_at"].replace(tzinfo=None) == T2.replace(tzinfo=None)
     assert query.lost_links(db, "b.com", since=T1, until=T2) == []
+
+
+def test_the_query_module_loads_neither_numpy_scipy_nor_rich():
+    """Scripts and notebooks import `linkcrawler.query` alone; the profile job's numerics stay out of it."""
+    code = "import sys, linkcrawler.query; print(sorted({'numpy', 'scipy', 'rich'} & set(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

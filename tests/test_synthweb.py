@@ -35,6 +35,7 @@ from linkcrawler.local.synthweb import (
     generate_web,
     ground_truth,
     identity,
+    indexable,
     link_changes,
     mutate,
     status_of,
@@ -267,11 +268,15 @@ def test_version_two_adds_removes_and_breaks_links_on_the_same_hosts(web):
     assert fetchable_pages(new) == fetchable_pages(web)
     changes = link_changes(web, new)
     assert all(changes.values())
-    assert {link["reason"] for link in changes["removed"]} == {"link_removed", "source_failed", "source_redirected"}
+    reasons = {"link_removed", "source_failed", "source_redirected", "source_noindex", "source_canonicalized"}
+    assert {link["reason"] for link in changes["removed"]} == reasons
     assert all(status_of(new, link["target_url"]) == 404 for link in changes["broken"])
     assert any(link["link_type"] == "redirect" for link in changes["added"])
     after = {identity(link) for link in ground_truth(new)}
-    assert not any(identity(link) in after for link in changes["removed"])
+    still_there = {"source_noindex", "source_canonicalized"}
+    assert all((identity(link) in after) == (link["reason"] in still_there) for link in changes["removed"])
+    unindexed = {link["source_url"] for link in changes["removed"] if link["reason"] in still_there}
+    assert all(indexable(web, url) and not indexable(new, url) for url in unindexed)
 
 
 # server ------------------------------------------------------------------------------

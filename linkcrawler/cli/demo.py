@@ -1,19 +1,29 @@
-"""`linkcrawler demo [--json]`: the whole pipeline, end to end, on a generated web on loopback."""
+"""`linkcrawler demo [--json] [--keep DIR]`: the whole pipeline, end to end, on a generated web on loopback.
+
+It ends with a folder to explore (`linkcrawler.local.keep`): an HTML index
+of the profiled domains, their reports and, without MONGO_URI, the data as
+a snapshot the read commands take with `--mongo-uri mongomock:///DIR/data`.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from linkcrawler.cli.app import app
 from linkcrawler.local.demo import CrawlProgress, LocalCrawl, synthetic_web
+from linkcrawler.local.keep import Kept, keep
 from linkcrawler.profile import jsonout
 from linkcrawler.profile.job import PROFILES, summarize
+
+TOP_DOMAINS = 10
 
 
 @app.command("demo")
@@ -24,6 +34,9 @@ def demo(
     pages: Annotated[int, typer.Option(min=1, max=200, help="Pages per site.")] = 20,
     seed: Annotated[int, typer.Option(help="Seed of the generated web.")] = 1,
     timeout: Annotated[float, typer.Option(help="Give up after this many seconds.")] = 600.0,
+    folder: Annotated[
+        Path, typer.Option("--keep", help="Leave the reports (and, without MONGO_URI, the data) in this folder.")
+    ] = Path("linkcrawler-demo"),
 ) -> None:
     """Generate a web on loopback, crawl it with worker processes on one Redis, store and summarize."""
     console = Console(stderr=True) if as_json else Console()
@@ -52,6 +65,7 @@ def demo(
         summarize(local.store.db)
         domains = sorted({site.domain for site in web.web.sites})
         profiles = list(local.store.db[PROFILES].find({"_id": {"$in": domains}}, sort=[("_id", 1)]))
+        kept = keep(local.store.db, folder, profiles, with_data=local.emulated_mongo)
         summary = {
             **local.counts(),
             "seconds": round(result.seconds, 2),
@@ -60,6 +74,9 @@ def demo(
             "redis": services["redis"],
             "mongodb": services["mongodb"],
             "profiles": profiles,
+            "folder": str(kept.index.parent),
+            "data": kept.data_uri,
+            "next": kept.commands,
         }
     if as_json:
         sys.stdout.write(jsonout.dumps(summary) + "\n")
@@ -68,3 +85,23 @@ def demo(
         f"crawled [bold]{summary['pages_crawled']}[/] pages, stored [bold]{summary['links_stored']}[/] "
         f"external links in {summary['seconds']} s with {workers} workers; profiled {len(profiles)} domains"
     )
+    _explore(console, profiles, kept)
+
+
+def _explore(console: Console, profiles: list[dict[str, Any]], kept: Kept) -> None:
+    """The top domains, where the folder is, and the commands to try next."""
+    table = Table(title="Top domains by authority", title_justify="left")
+    for name in ("domain", "authority", "backlinks", "referring domains"):
+        table.add_column(name, justify="left" if name == "domain" else "right")
+    for p in sorted(profiles, key=lambda p: (-p["authority"], p["domain"]))[:TOP_DOMAINS]:
+        table.add_row(
+            p["domain"], f"{p['authority']:.1f}", f"{p['backlinks']['live']:,}", f"{p['referring']['domains']:,}"
+        )
+    console.print(table)
+    console.print(f"Open [bold]{kept.index}[/] for every domain's report.")
+    if kept.data_uri:
+        console.print(f"The data is kept too: [bold]--mongo-uri {kept.data_uri}[/] reads it without a server.",
+                      soft_wrap=True)  # fmt: skip
+    console.print("Try next:")
+    for command in kept.commands:
+        console.print(f"  {command}", markup=False, highlight=False, soft_wrap=True)

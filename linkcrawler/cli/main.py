@@ -11,7 +11,9 @@ import sys
 from linkcrawler.cli import (  # noqa: F401  (each registers its command)
     demo,
     disavow,
+    export,
     extract,
+    intersect,
     profile,
     replay,
     seed,

@@ -41,6 +41,11 @@ def robots_directives(content: str, *, header: bool = False) -> list[str]:
     return directives
 
 
+def is_noindex(robots: list[str]) -> bool:
+    """Whether robots directives keep a page out of the index (`noindex`, or `none`: noindex and nofollow)."""
+    return "noindex" in robots or "none" in robots
+
+
 def header_values(headers: Mapping[Any, Any] | None) -> dict[str, Any]:
     """Lower-cased header names to text: X-Robots-Tag as a list of values, others joined."""
     values: dict[str, Any] = {}

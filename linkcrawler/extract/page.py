@@ -75,7 +75,13 @@ from linkcrawler.extract.anchors import (
     element_text,
     normalize_anchor,
 )
-from linkcrawler.extract.directives import ROBOTS_META_NAMES, header_canonicals, header_values, robots_directives
+from linkcrawler.extract.directives import (
+    ROBOTS_META_NAMES,
+    header_canonicals,
+    header_values,
+    is_noindex,
+    robots_directives,
+)
 from linkcrawler.extract.document import LINK_TAGS, Parser
 from linkcrawler.extract.links import SKIP_OVER_LIMIT, Link, PageLinks
 from linkcrawler.extract.regions import TOP, enter
@@ -177,7 +183,7 @@ class Extractor:
         if root is not None:
             scan.run(root)
         page.nofollow = "nofollow" in page.robots or "none" in page.robots
-        page.noindex = "noindex" in page.robots or "none" in page.robots
+        page.noindex = is_noindex(page.robots)
         if page.nofollow:
             for link in page.links:
                 link.follow = False

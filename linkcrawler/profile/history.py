@@ -14,6 +14,8 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, UpdateOne
 
 HISTORY = "profile_history"
+PROFILES = "domain_profiles"
+"""The profiles themselves (one per domain, written by `job`), named here so readers need not import the job."""
 
 
 def ensure_indexes(database: Any) -> None:

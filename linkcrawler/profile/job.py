@@ -24,10 +24,9 @@ from pymongo import ASCENDING, UpdateOne
 from linkcrawler.profile import history, metrics
 from linkcrawler.profile.anchors import ANCHOR_CLASSES, classify_anchor, fold
 from linkcrawler.profile.authority import authority_scores
+from linkcrawler.profile.history import PROFILES
 from linkcrawler.profile.risk import RiskThresholds, no_risk, risk_sections
 from linkcrawler.profile.state import SCRATCH_PREFIX, link_state_pipeline
-
-PROFILES = "domain_profiles"
 
 
 @dataclass(frozen=True)

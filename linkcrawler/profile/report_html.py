@@ -3,12 +3,13 @@
 Everything is in one file (styles inline, charts drawn as SVG elements), so
 it opens offline, can be mailed, and loads nothing from anywhere: URLs from
 the link table appear as text only, never as links or sources. All text is
-escaped.
+escaped. `render_index` is the page listing many profiles, each linking to
+its own report file.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
 from typing import Any
 
@@ -96,6 +97,35 @@ def _tables(profile: dict[str, Any]) -> list[str]:
         _table("Broken backlinks", ("from", "to", "status"), broken[:ROWS]),
         _table("Link risk (most flags first)", ("referring domain", "flags and evidence", "links"), risk[:ROWS]),
     ]
+
+
+def render_index(profiles: Sequence[dict[str, Any]], href: Callable[[str], str]) -> str:
+    """One table of `profiles` by authority, each domain linking to `href(domain)`, its report."""
+    ranked = sorted(profiles, key=lambda p: (-p["authority"], p["domain"]))
+    headers = ("domain", "authority", "backlinks", "referring domains", "dofollow", "new", "lost", "broken")
+    head = "".join(f"<th{'' if i == 0 else ' class=n'}>{escape(h)}</th>" for i, h in enumerate(headers))
+    rows = "".join(
+        f'<tr><td><a href="{escape(href(p["domain"]))}">{escape(p["domain"])}</a></td>'
+        + "".join(f'<td class="n">{_num(v)}</td>' for v in _index_numbers(p))
+        + "</tr>"
+        for p in ranked
+    )
+    as_of = max((p["data_as_of"] for p in profiles), default=None)
+    return "\n".join([
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>Backlink profiles</title><style>{STYLE}</style></head><body>",
+        f"<h1>{len(ranked)} profiled domains</h1>",
+        f'<p class="muted">data as of {_day(as_of)} UTC; by authority; each domain opens its report</p>',
+        f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>",
+        "</body></html>",
+    ])  # fmt: skip
+
+
+def _index_numbers(profile: dict[str, Any]) -> tuple[float, ...]:
+    links = profile["backlinks"]
+    return (profile["authority"], links["live"], profile["referring"]["domains"], links["dofollow"],
+            profile["new"]["count"], profile["lost"]["count"], profile["broken"]["count"])  # fmt: skip
 
 
 def bar_chart(items: Sequence[tuple[str, float]], width: int = 480) -> str:

@@ -3,12 +3,18 @@
 A link is *lost* when its source page was fetched after the link's
 last_seen (the page was crawled again and the link was not on it); that
 covers a page that now fails (4xx/5xx) or redirects elsewhere, which is
-recorded as the reason. `lost_at` is that later fetch. A link is *broken*
-when its target URL was fetched and answered 4xx/5xx. Both come from
-`$lookup`s of the `pages` collection, so links never travel to Python: the
-pipeline writes one small document per link to a scratch collection with
-`$out` (emulated by mongomock, unlike `$merge`) that the metric pipelines
-then group.
+recorded as the reason. It is lost too when the page, indexable when it
+last carried the link (`last_indexable`), is now noindex (meta robots or
+X-Robots-Tag) or declares a canonical URL other than its own: the link is
+still there but no longer counts for search engines (noindex is the rule
+of `linkcrawler.extract.directives.is_noindex`, written as an expression).
+`lost_at` is that later fetch. Reasons, first that applies: source_failed,
+source_redirected, source_noindex, source_canonicalized, link_removed. A
+link is *broken* when its target URL was fetched and answered 4xx/5xx.
+Both come from `$lookup`s of the `pages` collection, so links never travel
+to Python: the pipeline writes one small document per link to a scratch
+collection with `$out` (emulated by mongomock, unlike `$merge`) that the
+metric pipelines then group.
 """
 
 from __future__ import annotations
@@ -28,7 +34,13 @@ def link_state_stages() -> list[dict[str, Any]]:
     """The stages that give each link document its state (see the module docstring)."""
     source_fetched = {"$ifNull": ["$src.fetched_at", "$last_seen"]}
     source_status = {"$ifNull": ["$src.status", 200]}
-    lost = {"$gt": [source_fetched, "$last_seen"]}
+    robots = {"$ifNull": ["$src.robots", []]}
+    noindex = {"$or": [{"$in": ["noindex", robots]}, {"$in": ["none", robots]}]}
+    canonical = {"$ifNull": ["$src.canonical", None]}
+    elsewhere = {"$and": [{"$ne": [canonical, None]}, {"$ne": [canonical, "$source_url"]}]}
+    was_indexable = {"$ne": [{"$ifNull": ["$last_indexable", None]}, None]}
+    unindexed = {"$and": [was_indexable, {"$gt": [source_fetched, "$last_indexable"]}, {"$or": [noindex, elsewhere]}]}
+    lost = {"$or": [{"$gt": [source_fetched, "$last_seen"]}, unindexed]}
     return [
         {"$lookup": {"from": "pages", "localField": "source_url", "foreignField": "_id", "as": "src"}},
         {"$lookup": {"from": "pages", "localField": "target_url", "foreignField": "_id", "as": "tgt"}},
@@ -62,6 +74,8 @@ def link_state_stages() -> list[dict[str, Any]]:
                                 "branches": [
                                     {"case": {"$gte": [source_status, 400]}, "then": "source_failed"},
                                     {"case": {"$gte": [source_status, 300]}, "then": "source_redirected"},
+                                    {"case": {"$and": [unindexed, noindex]}, "then": "source_noindex"},
+                                    {"case": unindexed, "then": "source_canonicalized"},
                                 ],
                                 "default": "link_removed",
                             }

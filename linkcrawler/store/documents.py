@@ -6,6 +6,12 @@ link's identity (source URL, target URL, link type, anchor): the same link
 seen again maps to the same document, and the key spreads evenly when
 `links` is hash-sharded on `_id`. A changed anchor is a new link (and the old
 one is lost), which is how Majestic and Ahrefs report anchor changes.
+
+`last_indexable` is the latest fetch that saw the link on an indexable page
+(no noindex, no canonical naming another URL); None while the link was
+only ever seen on pages that were not. A page that turns noindex or
+canonicalizes elsewhere later loses its links for that reason
+(`linkcrawler.profile.state`), while a page that always was keeps them.
 """
 
 from __future__ import annotations
@@ -13,8 +19,10 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+from linkcrawler.extract.directives import is_noindex
 from linkcrawler.extract.items import PageItem
 from linkcrawler.extract.links import SKIP_OVER_LIMIT, Link
 from linkcrawler.extract.urls import split_host
@@ -47,13 +55,19 @@ def link_documents(item: PageItem, *, store_internal: bool = False) -> list[dict
     the source host.
     """
     host, domain = split_host(item.url)
+    indexable = item.fetched_at if is_indexable(item) else None
     documents = []
     for link in item.links:
         internal = _same_site(host, domain, link)
         if internal and not store_internal:
             continue
-        documents.append(_link_document(item, host, domain, link, internal))
+        documents.append(_link_document(item, host, domain, link, internal, indexable))
     return documents
+
+
+def is_indexable(item: PageItem) -> bool:
+    """A page search engines index: no noindex directive, no canonical naming another URL."""
+    return not is_noindex(item.robots) and item.canonical in (None, item.url)
 
 
 def _same_site(source_host: str, source_domain: str, link: Link) -> bool:
@@ -62,7 +76,9 @@ def _same_site(source_host: str, source_domain: str, link: Link) -> bool:
     return source_host == link.target_host
 
 
-def _link_document(item: PageItem, host: str, domain: str, link: Link, internal: bool) -> dict[str, Any]:
+def _link_document(
+    item: PageItem, host: str, domain: str, link: Link, internal: bool, indexable: datetime | None
+) -> dict[str, Any]:
     return {
         "_id": link_id(item.url, link.target_url, link.link_type, link.anchor),
         "source_url": item.url,
@@ -83,6 +99,7 @@ def _link_document(item: PageItem, host: str, domain: str, link: Link, internal:
         "internal": internal,
         "first_seen": item.fetched_at,
         "last_seen": item.fetched_at,
+        "last_indexable": indexable,
         "seen_count": 1,
     }
 

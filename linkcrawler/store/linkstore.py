@@ -3,7 +3,7 @@
 Every write is an unordered bulk of upserts keyed by a deterministic `_id`, so
 writing the same observation twice never duplicates a document, batches can
 be replayed from a journal in any order (first_seen takes `$min`, last_seen
-`$max`), and two workers racing on one new link end with one document.
+and last_indexable `$max`), and two workers racing on one new link end with one document.
 The schema is documented in the README; users query it directly.
 """
 
@@ -86,21 +86,25 @@ def _merge_repeats(links: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
             continue
         count = seen["seen_count"] + doc["seen_count"]
         first, last = min(seen["first_seen"], doc["first_seen"]), max(seen["last_seen"], doc["last_seen"])
-        seen.update(doc, seen_count=count, first_seen=first, last_seen=last)
+        indexable = max(filter(None, (seen.get("last_indexable"), doc.get("last_indexable"))), default=None)
+        seen.update(doc, seen_count=count, first_seen=first, last_seen=last, last_indexable=indexable)
     return list(merged.values())
 
 
 def _link_upsert(doc: dict[str, Any]) -> UpdateOne:
     identity = {key: doc[key] for key in LINK_IDENTITY}
-    special = {"_id", "first_seen", "last_seen", "seen_count", *LINK_IDENTITY}
+    special = {"_id", "first_seen", "last_seen", "last_indexable", "seen_count", *LINK_IDENTITY}
     mutable = {key: value for key, value in doc.items() if key not in special}
+    latest = {"last_seen": doc["last_seen"]}
+    if doc.get("last_indexable") is not None:
+        latest["last_indexable"] = doc["last_indexable"]
     return UpdateOne(
         {"_id": doc["_id"]},
         {
             "$setOnInsert": identity,
             "$set": mutable,
             "$min": {"first_seen": doc["first_seen"]},
-            "$max": {"last_seen": doc["last_seen"]},
+            "$max": latest,
             "$inc": {"seen_count": doc["seen_count"]},
         },
         upsert=True,

@@ -5,6 +5,8 @@ auth and replica sets through the URI, as pymongo reads it). `mongomock://`
 is the in-process emulation used by tests and by the demo when no MongoDB is
 configured: every `mongomock://` URI names one in-memory server per process,
 so two clients of the same URI see the same data, as they would on a server.
+`mongomock:///DIR` (an absolute path) is such a server loaded from the
+snapshot in DIR (`linkcrawler.store.snapshot`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pymongo.errors import ConfigurationError, InvalidURI, PyMongoError
 
 from linkcrawler.errors import UserError, mask_uri
 from linkcrawler.internals import mongomock_private
+from linkcrawler.store import snapshot
 from linkcrawler.store.journal import Journal
 from linkcrawler.store.linkstore import LinkStore
 
@@ -32,6 +35,8 @@ def get_database(uri: str, database: str, *, check: bool = True, timeout_ms: int
             f"MONGO_URI {mask_uri(uri)!r} has an unsupported scheme; use mongodb://HOST/, "
             "mongodb+srv://HOST/ or mongomock:// (in-process emulation)"
         )
+    if uri.startswith("mongomock:///"):
+        return _snapshot_database(uri, database)
     if uri.startswith("mongomock://"):
         return _mongomock_client(uri)[database]
     try:
@@ -55,6 +60,14 @@ def _mongomock_client(uri: str) -> Any:
 
     mongomock_private.patch()
     return mongomock.MongoClient(tz_aware=True)
+
+
+@functools.cache
+def _snapshot_database(uri: str, database: str) -> Any:
+    """The snapshot directory named by a `mongomock:///DIR` URI, loaded once per process and database."""
+    db = _mongomock_client(uri)[database]
+    snapshot.load(Path(uri.removeprefix("mongomock://")), db)
+    return db
 
 
 def open_sink(uri: str, database: str) -> LinkStore | Journal:

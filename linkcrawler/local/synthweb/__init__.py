@@ -7,8 +7,8 @@
         expected = ground_truth(server.web)
 
 Modules: `model` (the data), `generate` (the seeded generator), `mutate`
-(version 2: links added, removed, broken), `sitemaps` (sitemaps naming
-orphan pages), `render` (HTML, robots.txt, sitemaps),
+(version 2: links added, removed, broken, pages unindexed), `sitemaps`
+(sitemaps naming orphan pages), `render` (HTML, robots.txt, sitemaps),
 `truth` (expected crawl results from the model), `httpd` (the HTTP server
 process and its measurements), `server` (`WebServer`, which runs it).
 """
@@ -24,6 +24,7 @@ from linkcrawler.local.synthweb.truth import (
     fetchable_pages,
     ground_truth,
     identity,
+    indexable,
     link_changes,
     orphan_pages,
     sitemap_seeds,
@@ -43,6 +44,7 @@ __all__ = [
     "generate_web",
     "ground_truth",
     "identity",
+    "indexable",
     "link_changes",
     "mutate",
     "orphan_pages",

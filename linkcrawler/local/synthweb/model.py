@@ -155,10 +155,19 @@ class Page:
         return PAGE_KINDS[self.kind]
 
     @property
+    def robots(self) -> list[str]:
+        """The page's robots directives, meta and header together, lower case."""
+        return f"{self.robots_meta} {self.robots_header}".lower().replace(",", " ").split()
+
+    @property
     def nofollow(self) -> bool:
         """Page-level nofollow: every link on the page has effective follow=False."""
-        tokens = f"{self.robots_meta} {self.robots_header}".lower().replace(",", " ").split()
-        return "nofollow" in tokens
+        return "nofollow" in self.robots
+
+    @property
+    def noindex(self) -> bool:
+        """Page-level noindex (`none` means noindex and nofollow)."""
+        return "noindex" in self.robots or "none" in self.robots
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,8 +2,10 @@
 
 Same hosts, addresses, robots.txt and seeds; on articles a crawler fetches:
 some external links added, some removed, some pages gone (404: their links
-are lost and links to them become broken) and some pages redirecting to
-another domain (their links are lost, a redirect link appears).
+are lost and links to them become broken), some pages redirecting to
+another domain (their links are lost, a redirect link appears), some pages
+turned noindex and some declaring a canonical on another domain (their
+links stay on the page but are lost for search engines).
 `truth.link_changes` reports exactly which links were added, removed and
 broken, and why.
 
@@ -56,6 +58,15 @@ def mutate(web: Web) -> Web:
         link = ModelLink(target.url, site.brand, target.url, markup=escape(site.brand))
         if all((x.target, x.link_type, x.anchor) != (link.target, "text", link.anchor) for x in page.links):
             pages[page.url] = replace(page, links=(*page.links, link))
+    untouched = [p for p in rest if pages[p.url] is p and any(_is_external(web, p, link) for link in p.links)]
+    unindexed = rng.sample(untouched, min(len(untouched), 2 * scale))
+    for page in unindexed[:scale]:
+        pages[page.url] = replace(page, robots_meta="noindex")
+    for page in unindexed[scale:]:
+        target = _elsewhere(rng, web, page, live)
+        canonical = ModelLink(target.url, "", target.url, "canonical")
+        kept = tuple(link for link in page.links if link.link_type != "canonical")
+        pages[page.url] = replace(page, links=(*kept, canonical))
     return replace(web, version=2, pages=pages)
 
 

@@ -22,7 +22,10 @@ Conventions a crawler is checked against (decisions, written down here):
   "redirect" from the redirecting URL (its host, domain and IP) to the
   Location;
 - a link whose target is never fetched (robots-disallowed) is still a link;
-  it is broken only when its target was fetched and failed (4xx/5xx).
+  it is broken only when its target was fetched and failed (4xx/5xx);
+- a page is indexable unless its robots directives say noindex (or none) or
+  its first canonical link names another URL; a link on a page that was
+  indexable and no longer is counts as lost, though it is still on the page.
 """
 
 from __future__ import annotations
@@ -142,24 +145,46 @@ def broken_links(web: Web) -> list[dict[str, Any]]:
 def link_changes(old: Web, new: Web) -> dict[str, list[dict[str, Any]]]:
     """What a crawl of `new` after a crawl of `old` should report, from the two ground truths.
 
-    added: links in new only. removed: links in old only, each with a
-    `reason`: "source_failed" (the page now answers 4xx/5xx),
-    "source_redirected" (it now redirects away) or "link_removed" (the page
-    is fine, the link is gone). broken: links in both whose target was fine
-    and now fails.
+    added: links in new only. removed: links in old only, and links in both
+    whose page was indexable and is not any more, each with a `reason`:
+    "source_failed" (the page now answers 4xx/5xx), "source_redirected" (it
+    now redirects away), "source_noindex" (it is now noindex),
+    "source_canonicalized" (it now names another canonical URL) or
+    "link_removed" (the page is fine, the link is gone). broken: links in
+    both whose target was fine and now fails.
     """
     before = {identity(link): link for link in ground_truth(old)}
     after = {identity(link): link for link in ground_truth(new)}
     removed = []
-    for key in sorted(before.keys() - after.keys()):
-        status = status_of(new, key[0]) or 200
-        reason = "source_failed" if status >= 400 else "source_redirected" if status >= 300 else "link_removed"
-        removed.append({**before[key], "reason": reason})
+    for key in sorted(before.keys()):
+        reason = _lost_reason(old, new, key[0])
+        if key not in after or reason in ("source_noindex", "source_canonicalized"):
+            removed.append({**before[key], "reason": reason})
     broken = [
         after[key] for key in sorted(before.keys() & after.keys())
         if (status_of(new, key[1]) or 0) >= 400 > (status_of(old, key[1]) or 0)
     ]  # fmt: skip
     return {"added": [after[key] for key in sorted(after.keys() - before.keys())], "removed": removed, "broken": broken}
+
+
+def indexable(web: Web, url: str) -> bool:
+    """Whether a search engine indexes the page: no noindex (or none) directive, no canonical naming another URL."""
+    page = web.pages[url]
+    canonicals = [link.target for link in page.links if link.link_type == "canonical"]
+    elsewhere = bool(canonicals) and canonicalize_url(canonicals[0]) != canonicalize_url(url)
+    return not page.noindex and not elsewhere
+
+
+def _lost_reason(old: Web, new: Web, source_url: str) -> str:
+    """Why a link of `source_url` would be lost in `new`: the first reason that applies."""
+    status = status_of(new, source_url) or 200
+    if status >= 400:
+        return "source_failed"
+    if status >= 300:
+        return "source_redirected"
+    if indexable(old, source_url) and not indexable(new, source_url):
+        return "source_noindex" if new.pages[source_url].noindex else "source_canonicalized"
+    return "link_removed"
 
 
 class _Canonical(dict[str, str]):
