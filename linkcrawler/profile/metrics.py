@@ -24,11 +24,12 @@ CHANGE_FIELDS = {"_id": 0} | dict.fromkeys(
 """What a listed new, lost or broken link carries."""
 
 
-def _aggregate(scratch: Any, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def aggregate(scratch: Any, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Run a pipeline over the scratch collection; disk use allowed, as a crawl's links outgrow a stage's memory."""
     return list(scratch.aggregate(pipeline, allowDiskUse=True))
 
 
-def _match(domains: list[str] | None, live_only: bool, **extra: Any) -> list[dict[str, Any]]:
+def match_links(domains: list[str] | None, live_only: bool, **extra: Any) -> list[dict[str, Any]]:
     """The `$match` stage choosing links, or no stage at all when every link counts (one pass less)."""
     query: dict[str, Any] = dict(extra)
     if domains is not None:
@@ -60,16 +61,16 @@ def link_counts(scratch: Any, domains: list[str] | None) -> dict[str, dict[str, 
         "not_followed": _count_if({"$and": [live, {"$ne": ["$follow", True]}]}),
         "broken": live_and("broken"),
     }
-    rows = _aggregate(scratch, [*_match(domains, False), {"$group": group}])
+    rows = aggregate(scratch, [*match_links(domains, False), {"$group": group}])
     return {row.pop("_id"): row for row in rows}
 
 
 def breakdown(scratch: Any, domains: list[str] | None, field: str) -> dict[str, dict[str, int]]:
     """Per domain: live links counted by the value of `field` (link_type, position)."""
-    rows = _aggregate(
+    rows = aggregate(
         scratch,
         [
-            *_match(domains, True),
+            *match_links(domains, True),
             {"$group": {"_id": {"d": "$target_domain", "v": f"${field}"}, "n": {"$sum": 1}}},
         ],
     )
@@ -81,10 +82,10 @@ def breakdown(scratch: Any, domains: list[str] | None, field: str) -> dict[str, 
 
 def referring_pages(scratch: Any, domains: list[str] | None) -> dict[str, int]:
     """Per domain: distinct source URLs of its live backlinks."""
-    rows = _aggregate(
+    rows = aggregate(
         scratch,
         [
-            *_match(domains, True),
+            *match_links(domains, True),
             {"$group": {"_id": {"d": "$target_domain", "v": "$source_url"}}},
             {"$group": {"_id": "$_id.d", "n": {"$sum": 1}}},
         ],
@@ -98,10 +99,10 @@ def referring_hosts(scratch: Any, domains: list[str] | None) -> dict[str, dict[s
     Grouping by (domain, host, IP) first keeps the sets of the second stage
     as small as the number of referring hosts, whatever the number of links.
     """
-    rows = _aggregate(
+    rows = aggregate(
         scratch,
         [
-            *_match(domains, True),
+            *match_links(domains, True),
             {
                 "$group": {
                     "_id": {"d": "$target_domain", "h": "$source_host", "i": "$source_ip"},
@@ -132,8 +133,8 @@ def changed_links(
     """
     when = {"$ne": None} if since is None else {"$gt": since}
     query = {field: when, **extra}
-    rows = _aggregate(
-        scratch, [*_match(domains, False, **query), {"$group": {"_id": "$target_domain", "n": {"$sum": 1}}}]
+    rows = aggregate(
+        scratch, [*match_links(domains, False, **query), {"$group": {"_id": "$target_domain", "n": {"$sum": 1}}}]
     )
     result = {}
     for row in rows:
@@ -152,7 +153,7 @@ def referring_domains(scratch: Any, domains: list[str] | None) -> dict[str, list
     group: dict[str, Any] = {"_id": {"d": "$target_domain", "s": "$source_domain"}, "links": {"$sum": 1}}
     for flag in FLAG_FIELDS:
         group[flag] = _count_if({"$eq": [f"${flag}", True]})
-    rows = _aggregate(scratch, [*_match(domains, True), {"$group": group}, {"$sort": {"_id.d": 1, "_id.s": 1}}])
+    rows = aggregate(scratch, [*match_links(domains, True), {"$group": group}, {"$sort": {"_id.d": 1, "_id.s": 1}}])
     result: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         key = row.pop("_id")
@@ -162,10 +163,10 @@ def referring_domains(scratch: Any, domains: list[str] | None) -> dict[str, list
 
 def top_pages(scratch: Any, domains: list[str] | None, limit: int) -> dict[str, list[dict[str, Any]]]:
     """Per domain: its pages with the most referring domains (then most backlinks, then URL), at most `limit`."""
-    rows = _aggregate(
+    rows = aggregate(
         scratch,
         [
-            *_match(domains, True),
+            *match_links(domains, True),
             {"$group": {"_id": {"d": "$target_domain", "u": "$target_url", "s": "$source_domain"}, "n": {"$sum": 1}}},
             {
                 "$group": {
@@ -195,10 +196,10 @@ def anchor_rows(scratch: Any, domains: list[str] | None) -> dict[str, list[dict[
     Case folding happens in Python (`anchors.fold`): MongoDB's `$toLower`
     folds ASCII only, and anchors are any language.
     """
-    rows = _aggregate(
+    rows = aggregate(
         scratch,
         [
-            *_match(domains, True),
+            *match_links(domains, True),
             {
                 "$group": {
                     "_id": {"d": "$target_domain", "a": "$anchor"},
@@ -217,7 +218,7 @@ def anchor_rows(scratch: Any, domains: list[str] | None) -> dict[str, list[dict[
 
 def domain_edges(scratch: Any) -> list[tuple[str, str]]:
     """Every (source domain, target domain) pair joined by at least one live dofollow link."""
-    rows = _aggregate(
+    rows = aggregate(
         scratch,
         [
             {"$match": {"live": True, "follow": True}},

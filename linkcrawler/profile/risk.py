@@ -30,7 +30,7 @@ from typing import Any
 
 from linkcrawler import config
 from linkcrawler.profile.anchors import classify_anchor, fold
-from linkcrawler.profile.metrics import _aggregate, _match
+from linkcrawler.profile.metrics import aggregate, match_links
 
 FLAGS = ("sitewide", "link_farm", "exact_anchor", "subnet_cluster", "only_sponsored_ugc")
 SETTINGS = {
@@ -114,10 +114,10 @@ def no_risk(thresholds: RiskThresholds) -> dict[str, Any]:
 def _pairs(scratch: Any, domains: list[str] | None) -> dict[Pair, dict[str, int]]:
     """Per (target, referring domain): live links, distinct linking pages, and links that are sponsored or ugc."""
     paid = {"$or": [{"$eq": ["$sponsored", True]}, {"$eq": ["$ugc", True]}]}
-    rows = _aggregate(
+    rows = aggregate(
         scratch,
         [
-            *_match(domains, True),
+            *match_links(domains, True),
             {
                 "$group": {
                     "_id": {"d": "$target_domain", "s": "$source_domain", "u": "$source_url"},
@@ -161,10 +161,10 @@ def _sitewide(database: Any, pairs: dict[Pair, dict[str, int]], t: RiskThreshold
 
 
 def _farm_pages(scratch: Any, domains: list[str] | None, limit: int) -> dict[Pair, dict[str, int]]:
-    rows = _aggregate(
+    rows = aggregate(
         scratch,
         [
-            *_match(domains, True, source_outlinks={"$gt": limit}),
+            *match_links(domains, True, source_outlinks={"$gt": limit}),
             {
                 "$group": {
                     "_id": {"d": "$target_domain", "s": "$source_domain", "u": "$source_url"},
@@ -196,7 +196,7 @@ def _exact_anchors(
     if not dominant:
         return {}
     targets = sorted({target for target, _ in dominant})
-    rows = _aggregate(
+    rows = aggregate(
         scratch,
         [
             {"$match": {"live": True, "target_domain": {"$in": targets}, "anchor": {"$in": sorted(written)}}},
@@ -217,10 +217,10 @@ def _exact_anchors(
 
 
 def _subnet_clusters(scratch: Any, domains: list[str] | None, minimum: int) -> dict[Pair, dict[str, Any]]:
-    rows = _aggregate(
+    rows = aggregate(
         scratch,
         [
-            *_match(domains, True),
+            *match_links(domains, True),
             {"$group": {"_id": {"d": "$target_domain", "n": "$source_subnet", "s": "$source_domain"}}},
             {"$group": {"_id": {"d": "$_id.d", "n": "$_id.n"}, "domains": {"$addToSet": "$_id.s"}}},
         ],
