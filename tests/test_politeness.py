@@ -12,7 +12,7 @@ from scrapy.http import Response
 from scrapy.robotstxt import ProtegoRobotParser
 from scrapy.utils.test import get_crawler
 from twisted.internet import task
-from twisted.internet.defer import Deferred, maybeDeferred
+from twisted.internet.defer import Deferred
 
 from linkcrawler.downloader.politeness import CRAWL_DELAY_META, PolitenessMiddleware
 from linkcrawler.downloader.robots import RobotsTxtMiddleware, RobotsTxtShare
@@ -20,7 +20,6 @@ from linkcrawler.errors import UserError
 from linkcrawler.frontier import serializer
 from linkcrawler.frontier.leases import LEASE_META
 from linkcrawler.frontier.sites import SLOT_META
-from linkcrawler.local.redis_server import EmbeddedRedis
 from tests.test_frontier import open_scheduler, queued
 
 
@@ -56,9 +55,7 @@ def test_a_site_gives_no_more_than_its_concurrency_until_a_slot_is_freed(redis_c
     scheduler._not_before = 0.0  # a worker would look again at its next wake
     assert scheduler.next_request() is None
     a_request = next(r for r in held if "a.com" in r.url)
-    middleware = PolitenessMiddleware.from_crawler(get_crawler(Probe, {"REDIS_URL": redis_url}))
-    middleware.run_in_thread = maybeDeferred
-    middleware.request_left(a_request)
+    PolitenessMiddleware.from_crawler(get_crawler(Probe, {"REDIS_URL": redis_url})).request_left(a_request)
     scheduler._not_before = 0.0
     assert urls(pop_all(scheduler)) == ["http://a.com/2"]
 
@@ -211,14 +208,3 @@ def test_robots_txt_sharing_can_be_turned_off(redis_url):
     settings = {"REDIS_URL": redis_url, "ROBOTSTXT_OBEY": True, "ROBOTSTXT_SHARE_SECONDS": 0}
     with pytest.raises(NotConfigured):
         RobotsTxtShare.from_crawler(get_crawler(Probe, settings))
-
-
-def test_a_slot_redis_cannot_free_is_one_warning_not_an_error(caplog):
-    """Redis gone when a download ends: the worker goes on; the slot expires by itself (POLITENESS_SLOT_SECONDS)."""
-    with EmbeddedRedis() as server:
-        crawler = get_crawler(Probe, {"REDIS_URL": server.url, "REDIS_RETRIES": 0})
-        middleware = PolitenessMiddleware.from_crawler(crawler)
-    middleware.run_in_thread = maybeDeferred
-    middleware.request_left(Request("http://a.com/", meta={SLOT_META: ("probe#1", time.monotonic())}))
-    warnings = [r.getMessage() for r in caplog.records if r.name == "linkcrawler.downloader.politeness"]
-    assert len(warnings) == 1 and warnings[0].startswith("Could not free a slot of a.com in Redis (")

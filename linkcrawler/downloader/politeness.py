@@ -14,10 +14,7 @@ is popped. This middleware covers the rest:
   robots.txt, its requests dropped as a robots.txt refusal would drop them
   (`politeness/crawl_delay_over_max`);
 - a request leaving the downloader (response, error, or a retry to come)
-  frees its site's slot, which brings the site forward in the frontier. The
-  release runs in a thread: it was one of a page's two blocking round trips
-  to Redis, the one a loaded machine made slowest (the Redis process waits
-  for a core), and nothing in this worker needs its answer.
+  frees its site's slot, which brings the site forward in the frontier.
 
 Time comes from the Redis server, so workers whose clocks disagree still
 keep one site's requests apart.
@@ -25,18 +22,14 @@ keep one site's requests apart.
 
 from __future__ import annotations
 
-import logging
 import random
 import time
-from collections.abc import Callable
 from typing import Any
 
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet import reactor, task, threads
-from twisted.internet.defer import Deferred
-from twisted.python.failure import Failure
+from twisted.internet import reactor, task
 
 from linkcrawler import config
 from linkcrawler.frontier import keys
@@ -46,8 +39,6 @@ from linkcrawler.frontier.sites import SLOT_META, Politeness, SiteClock
 CRAWL_DELAY_META = "robots_crawl_delay"
 """`request.meta` key: the Crawl-delay robots.txt sets for the request's site (`linkcrawler.downloader.robots`)."""
 
-logger = logging.getLogger(__name__)
-
 LATE_SECONDS = 0.05
 """A popped request reaching the downloader later than this after its pop checks its site's delay again."""
 
@@ -55,20 +46,11 @@ LATE_SECONDS = 0.05
 class PolitenessMiddleware:
     """Downloader middleware, after robots.txt (so a refused request never counts). Settings: see `Politeness`."""
 
-    def __init__(
-        self,
-        clock: SiteClock,
-        politeness: Politeness,
-        stats: Any,
-        timer: Any = reactor,
-        run_in_thread: Callable[..., Deferred[Any]] = threads.deferToThread,
-    ) -> None:
-        """`timer` and `run_in_thread` are the reactor and its thread pool; tests pass a clock and a runner."""
+    def __init__(self, clock: SiteClock, politeness: Politeness, stats: Any, timer: Any = reactor) -> None:
         self.clock = clock
         self.politeness = politeness
         self.stats = stats
         self.timer = timer
-        self.run_in_thread = run_in_thread
         self._delays: dict[str, float] = {}
 
     @classmethod
@@ -106,8 +88,7 @@ class PolitenessMiddleware:
         """Handler of `request_left_downloader`: sent for every outcome, retries included."""
         slot = request.meta.pop(SLOT_META, None)
         if slot is not None and self.politeness.concurrency:
-            site = self.politeness.site_of(request.url)
-            self.run_in_thread(self.clock.release, site, slot[0]).addErrback(_release_failed, site)
+            self.clock.release(self.politeness.site_of(request.url), slot[0])
 
     def _record_crawl_delay(self, site: str, crawl_delay: float) -> None:
         if crawl_delay > self.politeness.max_delay:
@@ -120,11 +101,3 @@ class PolitenessMiddleware:
         if self._delays.get(site) != delay:
             self.clock.set_delay(site, delay)
             self._delays[site] = delay
-
-
-def _release_failed(failure: Failure, site: str) -> None:
-    logger.warning(
-        "Could not free a slot of %s in Redis (%s): it frees itself after POLITENESS_SLOT_SECONDS",
-        site,
-        failure.getErrorMessage(),
-    )
