@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -22,6 +22,7 @@ import pytest
 from linkcrawler.frontier.connection import connect_redis
 from linkcrawler.local.demo import LocalCrawl
 from linkcrawler.local.redis_server import EmbeddedRedis
+from linkcrawler.local.synthweb import Web, WebServer
 from linkcrawler.store.mongo import get_database
 
 REAL_MONGO_URI = os.environ.get("LINKCRAWLER_TEST_MONGO_URI", "").strip() or None
@@ -69,6 +70,28 @@ def local_crawl(redis_url: str, prefix: str) -> Iterator[LocalCrawl]:
             yield crawl
         finally:
             crawl.store.db.client.drop_database(database)
+
+
+@contextmanager
+def two_crawl_runs(
+    redis_url: str, prefix: str, web: Web, after_run: Callable[[LocalCrawl], Any]
+) -> Iterator[tuple[LocalCrawl, list[tuple[Any, Web]]]]:
+    """`web` crawled by two workers, then its version 2 (links added, removed, broken; pages unindexed) as a new
+    run: what users see between two scheduled crawls. `after_run(crawl)` runs after each crawl; yields the crawl
+    (its database still there) and, per run, what `after_run` returned with the web served."""
+    redis = connect_redis(redis_url)
+    redis.flushdb()
+    with WebServer(web) as server, local_crawl(redis_url, prefix) as crawl:
+        try:
+            runs = []
+            for version in (1, 2):
+                if version == 2:
+                    server.set_version(2)
+                crawl.crawl(server.seeds, server.hosts, workers=2, timeout=300, new_run=version == 2)
+                runs.append((after_run(crawl), server.web))
+            yield crawl, runs
+        finally:
+            redis.flushdb()
 
 
 def command_calls(redis_client, *commands: str) -> int:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import uuid
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
 
@@ -19,12 +18,11 @@ import pytest
 from typer.testing import CliRunner
 
 from linkcrawler.cli.main import app
-from linkcrawler.frontier.connection import connect_redis
-from linkcrawler.local.demo import EMULATED_MONGO_URI, LocalCrawl
-from linkcrawler.local.synthweb import WebServer, broken_links, generate_web, ground_truth, identity, link_changes
+from linkcrawler.local.demo import EMULATED_MONGO_URI
+from linkcrawler.local.synthweb import broken_links, generate_web, ground_truth, identity, link_changes
 from linkcrawler.profile.authority import authority_scores
 from linkcrawler.profile.job import summarize
-from tests.conftest import REAL_MONGO_URI
+from tests.conftest import REAL_MONGO_URI, two_crawl_runs
 
 pytestmark = pytest.mark.slow
 
@@ -34,28 +32,16 @@ KEY = ("source_url", "target_url", "link_type", "anchor")
 @pytest.fixture(scope="module")
 def crawled(redis_url):
     """The database after two crawl runs, the CLI options naming it, and the truth of what it should hold."""
-    redis = connect_redis(redis_url)
-    redis.flushdb()
-    name = f"linkcrawler_export_{uuid.uuid4().hex[:8]}"
-    with (
-        WebServer(generate_web(seed=8, sites=16, pages_per_site=8)) as server,
-        LocalCrawl(redis_url, REAL_MONGO_URI, database=name) as local,
-    ):
-        db = local.store.db
-        try:
-            local.crawl(server.seeds, server.hosts, workers=2, timeout=300)
-            summarize(db)
-            v1 = server.web
-            between = datetime.now(UTC)
-            server.set_version(2)
-            local.crawl(server.seeds, server.hosts, workers=2, timeout=300, new_run=True)
-            summarize(db)
-            v2 = server.web
-            yield {"db": db, "options": ["--mongo-uri", REAL_MONGO_URI or EMULATED_MONGO_URI, "--database", name],
-                   "between": between, **truth(v1, v2)}  # fmt: skip
-        finally:
-            db.client.drop_database(name)
-            redis.flushdb()
+
+    def summarized(crawl):
+        summarize(crawl.store.db)
+        return datetime.now(UTC)
+
+    web = generate_web(seed=8, sites=16, pages_per_site=8)
+    with two_crawl_runs(redis_url, "linkcrawler_export", web, summarized) as (crawl, runs):
+        [(between, v1), (_, v2)] = runs
+        options = ["--mongo-uri", REAL_MONGO_URI or EMULATED_MONGO_URI, "--database", crawl.database]
+        yield {"db": crawl.store.db, "options": options, "between": between, **truth(v1, v2)}
 
 
 def truth(v1, v2) -> dict:

@@ -10,18 +10,15 @@ LINKCRAWLER_TEST_MONGO_URI.
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter, defaultdict
 
 import pytest
 
-from linkcrawler.frontier.connection import connect_redis
-from linkcrawler.local.demo import LocalCrawl
-from linkcrawler.local.synthweb import WebServer, broken_links, generate_web, ground_truth, identity, link_changes
+from linkcrawler.local.synthweb import broken_links, generate_web, ground_truth, identity, link_changes
 from linkcrawler.profile.anchors import ANCHOR_CLASSES, classify_anchor, fold
 from linkcrawler.profile.authority import authority_scores
 from linkcrawler.profile.job import Limits, summarize
-from tests.conftest import REAL_MONGO_URI
+from tests.conftest import two_crawl_runs
 
 pytestmark = pytest.mark.slow
 
@@ -31,38 +28,27 @@ EVERYTHING = Limits(top_pages=10_000, top_referring_domains=10_000, anchors=10_0
 @pytest.fixture(scope="module")
 def runs(redis_url):
     """Profiles after run 1 and run 2 (and a rerun over run 2's data), with the two served webs."""
-    redis = connect_redis(redis_url)
-    redis.flushdb()
-    name = f"linkcrawler_profile_{uuid.uuid4().hex[:8]}"
-    with (
-        WebServer(generate_web(seed=8, sites=16, pages_per_site=8)) as server,
-        LocalCrawl(redis_url, REAL_MONGO_URI, database=name) as local,
-    ):
-        db = local.store.db
-        try:
-            local.crawl(server.seeds, server.hosts, workers=2, timeout=300)
-            summarize(db, limits=EVERYTHING)
-            first, v1 = _profiles(db), server.web
-            server.set_version(2)
-            local.crawl(server.seeds, server.hosts, workers=2, timeout=300, new_run=True)
-            summarize(db, limits=EVERYTHING)
-            second, v2 = _profiles(db), server.web
-            history_count = db.profile_history.count_documents({})
-            summarize(db, limits=EVERYTHING)
-            rerun = _profiles(db)
-            yield {
-                "first": first,
-                "second": second,
-                "rerun": rerun,
-                "v1": v1,
-                "v2": v2,
-                "history_count": history_count,
-                "history_after_rerun": db.profile_history.count_documents({}),
-                "scratch": [c for c in db.list_collection_names() if c.startswith("profile_scratch_")],
-            }
-        finally:
-            db.client.drop_database(name)
-            redis.flushdb()
+
+    def summarized(crawl):
+        summarize(crawl.store.db, limits=EVERYTHING)
+        return _profiles(crawl.store.db)
+
+    web = generate_web(seed=8, sites=16, pages_per_site=8)
+    with two_crawl_runs(redis_url, "linkcrawler_profile", web, summarized) as (crawl, runs):
+        [(first, v1), (second, v2)] = runs
+        db = crawl.store.db
+        history_count = db.profile_history.count_documents({})
+        summarize(db, limits=EVERYTHING)
+        yield {
+            "first": first,
+            "second": second,
+            "rerun": _profiles(db),
+            "v1": v1,
+            "v2": v2,
+            "history_count": history_count,
+            "history_after_rerun": db.profile_history.count_documents({}),
+            "scratch": [c for c in db.list_collection_names() if c.startswith("profile_scratch_")],
+        }
 
 
 def _profiles(db):
