@@ -21,6 +21,7 @@ import pytest
 
 from linkcrawler.frontier.connection import connect_redis
 from linkcrawler.local.demo import LocalCrawl
+from linkcrawler.local.redis_cluster import EmbeddedRedisCluster
 from linkcrawler.local.redis_server import EmbeddedRedis
 from linkcrawler.local.synthweb import Web, WebServer
 from linkcrawler.store.mongo import get_database
@@ -36,6 +37,13 @@ def redis_url() -> Iterator[str]:
         return
     with EmbeddedRedis() as server:
         yield server.url
+
+
+@pytest.fixture
+def redis_cluster() -> Iterator[EmbeddedRedisCluster]:
+    """A Redis Cluster of its own (three primaries, one replica each), stopped however the test ends."""
+    with EmbeddedRedisCluster() as cluster:
+        yield cluster
 
 
 @pytest.fixture

@@ -10,6 +10,8 @@ reply (`appendfsync always`), so `kill` (SIGKILL, a crash) followed by
 `start` brings back everything a client was told had been written, on the
 same port: what the Redis-restart fault test needs. With `password`, clients
 must authenticate (`url` carries it), as a production Redis should demand.
+`config` adds server settings (a cluster node's, see
+`linkcrawler.local.redis_cluster`).
 """
 
 from __future__ import annotations
@@ -25,12 +27,22 @@ class EmbeddedRedis:
     """Context manager around one Valkey server process; `url` is what REDIS_URL should be."""
 
     def __init__(self, data_dir: Path | None = None, persist: bool = False, port: int | None = None,
-                 password: str | None = None) -> None:  # fmt: skip
+                 password: str | None = None, config: dict[str, str] | None = None) -> None:  # fmt: skip
         self._password = password
+        self._config = dict(config or {})
         self._data_dir = data_dir
         self._persist = persist
         self._port = port
         self._server: ValkeyServer | None = None
+
+    @property
+    def port(self) -> int | None:
+        """The port it listens on once started (kept across `kill` and `start`)."""
+        return self._port
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None and self._server.is_running()
 
     @property
     def url(self) -> str:
@@ -40,6 +52,7 @@ class EmbeddedRedis:
     def start(self) -> EmbeddedRedis:
         """Start the server, or start it again after `kill` on the same port and data."""
         config = {"appendonly": "yes", "appendfsync": "always"} if self._persist else {}
+        config.update(self._config)
         server = ValkeyServer(
             host="127.0.0.1", port=self._port, data_dir=self._data_dir, persist=self._persist, config=config
         )
@@ -57,8 +70,11 @@ class EmbeddedRedis:
             self._server = None
 
     def stop(self) -> None:
-        if self._server is not None and self._server.is_running():
+        """Stop the server, politely if it answers, by SIGKILL if it does not."""
+        if self.running:
             self._server.stop()
+        elif self._server is not None:
+            self._server.terminate()
         self._server = None
 
     def __enter__(self) -> EmbeddedRedis:
