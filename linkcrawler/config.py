@@ -85,6 +85,7 @@ SETTINGS: dict[str, Setting] = {
         # Shared services.
         Setting("REDIS_URL", "redis://127.0.0.1:6379/0", str),
         Setting("REDIS_RETRIES", 10, int),
+        Setting("REDIS_CLUSTER", False, bool),
         Setting("MONGO_URI", "mongodb://127.0.0.1:27017/", str),
         Setting("MONGO_DATABASE", "linkcrawler", str),
         # The frontier.

@@ -17,8 +17,9 @@ SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
 COMMANDS_MODULE = "linkcrawler.cli.commands"
 
-# scrapy-redis's own clients reconnect like ours (linkcrawler.frontier.connection).
-REDIS_PARAMS = {"redis_cls": "linkcrawler.frontier.connection.ResilientRedis"}
+# scrapy-redis's own clients are ours: they reconnect, and talk to a cluster with REDIS_CLUSTER
+# (linkcrawler.frontier.connection).
+REDIS_PARAMS = {"redis_cls": "linkcrawler.frontier.connection.SharedRedis"}
 
 # The shared frontier (linkcrawler.frontier.scheduler).
 SCHEDULER = "linkcrawler.frontier.scheduler.Scheduler"

@@ -121,6 +121,11 @@ def test_the_frontier_reads_prefetch_and_redis_retries_both_ways(monkeypatch, re
     assert redis_from_settings(settings).get_retry().get_retries() == 3
 
 
+def test_redis_cluster_on_a_plain_server_is_refused_in_one_line(redis_url):
+    with pytest.raises(UserError, match=r"REDIS_CLUSTER is on but Redis at .* is not a cluster node"):
+        redis_from_settings(Settings({"REDIS_URL": redis_url, "REDIS_CLUSTER": "true"}))
+
+
 def test_extract_reads_the_settings_a_worker_reads(tmp_path, monkeypatch):
     page = tmp_path / "page.html"
     page.write_text('<a href="https://other.example/x?ref=home&id=1">x</a><a href="/in">in</a>')

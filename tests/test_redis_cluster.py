@@ -5,10 +5,17 @@ from __future__ import annotations
 import pytest
 import redis
 from redis.cluster import RedisCluster
+from scrapy.settings import Settings
+from typer.testing import CliRunner
 
+from linkcrawler.cli.main import app
+from linkcrawler.errors import UserError
+from linkcrawler.frontier.connection import SharedRedis, redis_from_settings
+from linkcrawler.frontier.health import check
 from linkcrawler.local.redis_cluster import SLOTS, EmbeddedRedisCluster
 
 pytestmark = pytest.mark.slow
+runner = CliRunner()
 
 
 def test_cluster_assembled_by_the_fixture_serves_every_slot_and_stops(redis_cluster: EmbeddedRedisCluster) -> None:
@@ -46,3 +53,19 @@ def test_a_primary_killed_is_replaced_by_its_replica(redis_cluster: EmbeddedRedi
         assert [int(client.get(f"key:{n}")) for n in range(50)] == list(range(50))
     finally:
         client.close()
+
+
+def test_redis_cluster_gives_every_component_a_cluster_client(redis_cluster, monkeypatch) -> None:
+    settings = Settings({"REDIS_URL": redis_cluster.url, "REDIS_CLUSTER": "true"})
+    assert isinstance(redis_from_settings(settings), RedisCluster)
+    monkeypatch.setenv("REDIS_CLUSTER", "true")
+    assert isinstance(SharedRedis.from_url(redis_cluster.url), RedisCluster)  # scrapy-redis's own clients
+    assert check(redis_cluster.url, "nowhere", 60.0)[1].startswith("no live worker on nowhere")
+    result = runner.invoke(app, ["seed", "--redis-url", redis_cluster.url, "http://a.example/", "http://b.example/"])
+    assert result.exit_code == 0, result.output
+    assert RedisCluster.from_url(redis_cluster.url).llen("backlinks:start_urls") == 2
+
+
+def test_a_cluster_node_without_redis_cluster_is_refused_in_one_line(redis_cluster) -> None:
+    with pytest.raises(UserError, match="is a Redis Cluster node: set REDIS_CLUSTER=true"):
+        redis_from_settings(Settings({"REDIS_URL": redis_cluster.url, "REDIS_CLUSTER": "false"}))

@@ -5,6 +5,13 @@ Clients reconnect on their own: a command that meets a dropped connection
 backoff and jitter for up to `REDIS_RETRIES` attempts (default 10: about
 half a minute of outage) before the error reaches the caller. The
 worker pauses meanwhile instead of failing its requests.
+
+With `REDIS_CLUSTER` on, every client is redis-py's cluster client,
+`REDIS_URL` naming one startup node: it learns the slot map from that node,
+follows redirections (MOVED, ASK) and, through the same retry policy, rides
+out a node restart or a failover to a replica by refreshing the map. Every
+component gets its client here (`redis_from_settings`, or `connect_redis`
+for a URL alone), so the one setting switches them all.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from typing import Any
 
 import redis
 from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
+from redis.cluster import RedisCluster
 from redis.retry import Retry
 
 from linkcrawler import config
@@ -21,9 +29,18 @@ from linkcrawler.errors import UserError, mask_uri
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
-def redis_from_settings(settings: Any, url: str | None = None) -> redis.Redis:
-    """The shared Redis that `url` or else `REDIS_URL` names, retrying `REDIS_RETRIES` times, checked once."""
-    return connect_redis(url or config.get(settings, "REDIS_URL"), retries=config.get(settings, "REDIS_RETRIES"))
+Client = redis.Redis | RedisCluster
+"""What the frontier talks to: one server's client, or a cluster's (`REDIS_CLUSTER`)."""
+
+
+def redis_from_settings(settings: Any, url: str | None = None) -> Client:
+    """The shared Redis that `url` or else `REDIS_URL` names, retrying `REDIS_RETRIES` times, checked once; a
+    cluster client with `REDIS_CLUSTER`."""
+    return connect_redis(
+        url or config.get(settings, "REDIS_URL"),
+        retries=config.get(settings, "REDIS_RETRIES"),
+        cluster=config.get(settings, "REDIS_CLUSTER"),
+    )
 
 
 def reconnect_policy(retries: int | None = None) -> Retry:
@@ -33,7 +50,7 @@ def reconnect_policy(retries: int | None = None) -> Retry:
 
 
 class ResilientRedis(redis.Redis):
-    """A client that retries through connection errors; also scrapy-redis's (`REDIS_PARAMS["redis_cls"]`)."""
+    """A client of one server that retries through connection errors."""
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> ResilientRedis:
@@ -43,32 +60,62 @@ class ResilientRedis(redis.Redis):
         return super().from_url(url, **kwargs)
 
 
-def connect_redis(url: str, *, check: bool = True, timeout: float = 5.0, retries: int | None = None) -> redis.Redis:
+class SharedRedis:
+    """scrapy-redis's client class (`REDIS_PARAMS["redis_cls"]`): its clients are ours, `REDIS_CLUSTER` read from
+    the environment (scrapy-redis passes no other setting)."""
+
+    @staticmethod
+    def from_url(url: str, **_: Any) -> Client:
+        return connect_redis(url, check=False)
+
+
+def connect_redis(url: str, *, check: bool = True, timeout: float = 5.0, retries: int | None = None,
+                  cluster: bool | None = None) -> Client:  # fmt: skip
     """Build a client for `url`; with `check`, ping it once so a dead server fails here, in one line.
 
     TLS (`rediss://`, with `ssl_cert_reqs`, `ssl_ca_certs`... as query
     parameters) and passwords (`redis://user:pw@host`) come from the URL
-    itself, the way redis-py reads it.
+    itself, the way redis-py reads it. `cluster` (`REDIS_CLUSTER` from the
+    environment when None) makes it a cluster client with `url` as its
+    startup node; the check then also refuses a server that is not what
+    `REDIS_CLUSTER` says.
     """
     if not url.startswith(REDIS_SCHEMES):
         raise UserError(
             f"REDIS_URL {mask_uri(url)!r} has an unsupported scheme; "
             "use redis://HOST:PORT/DB, rediss:// for TLS or unix:///path.sock"
         )
+    cluster = config.from_environment()["REDIS_CLUSTER"] if cluster is None else cluster
+    if check:
+        _check(url, timeout, cluster)
+    options = {"socket_timeout": 30, "socket_connect_timeout": timeout, "retry": reconnect_policy(retries)}
     try:
-        client = ResilientRedis.from_url(url, socket_timeout=30, socket_connect_timeout=timeout,
-                                         health_check_interval=30, retry=reconnect_policy(retries))  # fmt: skip
+        if cluster:
+            return RedisCluster.from_url(url, **options)
+        return ResilientRedis.from_url(url, health_check_interval=30, **options)
     except ValueError as exc:
         raise UserError(f"REDIS_URL {mask_uri(url)!r} is malformed: {exc}") from None
-    if check:
+    except redis.RedisError as exc:  # a cluster client reads the slot map as it is built
+        raise UserError(f"cannot use the Redis Cluster at {mask_uri(url)}: {mask_uri(str(exc))}") from None
+
+
+def _check(url: str, timeout: float, cluster: bool) -> None:
+    """Ping the node `url` names once, without retries, and see that it is a cluster node exactly if `cluster`."""
+    try:
         probe = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout,
                                      retry=Retry(NoBackoff(), 0))  # fmt: skip
-        try:
-            probe.ping()
-        except redis.RedisError as exc:
-            raise UserError(
-                f"cannot reach Redis at {mask_uri(url)}: {mask_uri(str(exc))}; start Redis or set REDIS_URL"
-            ) from None
-        finally:
-            probe.close()
-    return client
+    except ValueError as exc:
+        raise UserError(f"REDIS_URL {mask_uri(url)!r} is malformed: {exc}") from None
+    try:
+        enabled = bool(int(probe.info("cluster").get("cluster_enabled", 0)))
+    except redis.RedisError as exc:
+        raise UserError(
+            f"cannot reach Redis at {mask_uri(url)}: {mask_uri(str(exc))}; start Redis or set REDIS_URL"
+        ) from None
+    finally:
+        probe.close()
+    if enabled and not cluster:
+        raise UserError(f"Redis at {mask_uri(url)} is a Redis Cluster node: set REDIS_CLUSTER=true")
+    if cluster and not enabled:
+        raise UserError(f"REDIS_CLUSTER is on but Redis at {mask_uri(url)} is not a cluster node: set "
+                        "REDIS_CLUSTER=false or point REDIS_URL at a cluster node")  # fmt: skip

@@ -34,10 +34,10 @@ def latest_heartbeat(states: Iterable[WorkerState], host: str) -> float | None:
     return max(beats, default=None)
 
 
-def check(redis_url: str, host: str, max_age: float) -> tuple[bool, str]:
-    """(healthy, what to report) for the worker on `host`."""
+def check(redis_url: str, host: str, max_age: float, cluster: bool | None = None) -> tuple[bool, str]:
+    """(healthy, what to report) for the worker on `host`; `cluster` as `REDIS_CLUSTER` says (see `connect_redis`)."""
     try:
-        server = connect_redis(redis_url, timeout=3.0)
+        server = connect_redis(redis_url, timeout=3.0, cluster=cluster)
     except UserError as exc:
         return True, f"not judged: {exc}"
     registry = WorkerRegistry(server, keys.spider_key(keys.WORKERS_KEY, keys.SPIDER_NAME))
@@ -54,7 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m linkcrawler.frontier.health", description=__doc__.splitlines()[0])
     parser.add_argument("--max-age", type=float, default=DEFAULT_MAX_AGE, help="seconds a heartbeat stays fresh")
     args = parser.parse_args(argv)
-    healthy, message = check(config.get(config.project_settings(), "REDIS_URL"), socket.gethostname(), args.max_age)
+    settings = config.project_settings()
+    healthy, message = check(config.get(settings, "REDIS_URL"), socket.gethostname(), args.max_age,
+                             config.get(settings, "REDIS_CLUSTER"))  # fmt: skip
     if healthy:
         print(f"linkcrawler health: ok: {message}")
         return 0
