@@ -36,11 +36,13 @@ from scrapy_redis.queue import PriorityQueue
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.extract import WORDS, corpus
+from linkcrawler import config
 from linkcrawler.extract.items import PageItem
 from linkcrawler.extract.page import Extractor
 from linkcrawler.extract.urls import split_host
 from linkcrawler.frontier import keys, serializer
 from linkcrawler.frontier.connection import connect_redis
+from linkcrawler.frontier.partitions import Partitions
 from linkcrawler.frontier.queueing import SetQueueing
 from linkcrawler.internals.scrapy_redis_private import encode_request
 from linkcrawler.local.demo import LocalCrawl
@@ -72,13 +74,11 @@ def redis_costs(count: int) -> dict[str, float]:
     (per-site queues, the heap of sites and the seen-set: linkcrawler.frontier.keys)."""
     spider = BacklinksSpider()
     urls = _urls(count, random.Random(1))
-    prefix = keys.spider_key(keys.SITE_PREFIX, spider.name)
-    seen_key = keys.spider_key(keys.DUPEFILTER_KEY, spider.name)
-    budget_key = keys.spider_key(keys.DOMAIN_PAGES_KEY, spider.name)
+    partitions = Partitions(spider.name, config.default("FRONTIER_PARTITIONS"))
     with EmbeddedRedis() as server:
         client = connect_redis(server.url)
-        queueing = SetQueueing(client, seen_key, prefix, budget_key)
-        seen = RFPDupeFilter(client, seen_key)
+        queueing = SetQueueing(client, partitions)
+        seen = RFPDupeFilter(client, keys.spider_key(keys.DUPEFILTER_KEY, spider.name))
         queue = PriorityQueue(client, spider, keys.spider_key(keys.LEGACY_QUEUE_KEY, spider.name), serializer)
         for start in range(0, count, 500):
             entries = []
@@ -88,11 +88,13 @@ def redis_costs(count: int) -> dict[str, float]:
                 host = split_host(url)[0]
                 entries.append((seen.request_fingerprint(request), 0, encode_request(queue, request), "", host))
             queueing.queue(0, entries)
-        queue_keys = [*client.scan_iter(f"{prefix}:queue:*", count=10_000), keys.spider_key(keys.SITES_KEY, prefix)]
-        sites = len(queue_keys) - 1
-        assert int(client.get(keys.spider_key(keys.QUEUED_KEY, prefix))) == count == client.scard(seen_key)
-        queued = sum(client.memory_usage(key, samples=0) for key in queue_keys) / count
-        seen_bytes = client.memory_usage(seen_key, samples=0) / count
+        site_queues = list(client.scan_iter(f"{spider.name}:*:queue:*", count=10_000))
+        sites = len(site_queues)
+        seen_keys = partitions.keys(keys.SEEN)
+        assert partitions.total(client, keys.QUEUED) == count == sum(map(client.scard, seen_keys))
+        queue_keys = [*site_queues, *partitions.keys(keys.SITES)]
+        queued = sum(client.memory_usage(key, samples=0) or 0 for key in queue_keys) / count
+        seen_bytes = sum(client.memory_usage(key, samples=0) or 0 for key in seen_keys) / count
         version = client.info("server").get("valkey_version") or client.info("server")["redis_version"]
     request_json = statistics.mean(
         len(serializer.dumps(spider.page_request(u).to_dict(spider=spider))) for u in urls[:1000]

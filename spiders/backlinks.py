@@ -73,7 +73,6 @@ class BacklinksSpider(RedisSpider):
         spider.pages_seen = 0
         spider.idle_since: float | None = None
         spider.waiting = False
-        spider.leases_key = keys.spider_key(keys.LEASES_KEY, cls.name)
         crawler.signals.connect(spider.on_opened, signal=signals.spider_opened)
         crawler.signals.connect(spider.on_closed, signal=signals.spider_closed)
         return spider
@@ -226,7 +225,7 @@ class BacklinksSpider(RedisSpider):
         self.waiting = not queued
         if queued:
             self.wake_engine()
-        if queued or self.server.llen(self.redis_key) or self.server.hlen(self.leases_key):
+        if queued or self.server.llen(self.redis_key) or self.leased():
             self.idle_since = None
             raise DontCloseSpider
         if self.idle_close_seconds <= 0:
@@ -241,6 +240,11 @@ class BacklinksSpider(RedisSpider):
         """Requests on the frontier: our frontier's count, or stock scrapy-redis's queue (the benchmark's)."""
         scheduler = self.crawler.engine.scheduler
         return scheduler.queued() if hasattr(scheduler, "queued") else len(scheduler.queue)
+
+    def leased(self) -> int:
+        """Requests leased by any worker (none with stock scrapy-redis's scheduler)."""
+        leases = getattr(self.crawler.engine.scheduler, "leases", None)
+        return leases.leased() if leases is not None else 0
 
     def wake_engine(self) -> None:
         """Have the engine ask the frontier for requests now.

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from linkcrawler.frontier.connection import connect_redis
+from linkcrawler.frontier.partitions import Partitions
 from linkcrawler.local.demo import LocalCrawl
 from linkcrawler.local.redis_cluster import EmbeddedRedisCluster
 from linkcrawler.local.redis_server import EmbeddedRedis
@@ -113,8 +114,16 @@ def command_calls(redis_client, *commands: str) -> int:
 
 def queued_requests(redis_client, spider: str = "probe") -> list[bytes]:
     """Every request waiting on the frontier, all sites together (see `linkcrawler.frontier.sites`)."""
-    return [raw for key in redis_client.scan_iter(f"{spider}:queue:*") for raw in redis_client.zrange(key, 0, -1)]
+    keys = redis_client.scan_iter(f"{spider}:{{*}}:queue:*")
+    return [raw for key in keys for raw in redis_client.zrange(key, 0, -1)]
 
 
 def queued_count(redis_client, spider: str = "probe") -> int:
-    return int(redis_client.get(f"{spider}:queued") or 0)
+    """Requests queued, all partitions together (see `linkcrawler.frontier.partitions`)."""
+    return Partitions.of_crawl(redis_client, spider).total(redis_client, "queued")
+
+
+def lease_ids(redis_client, spider: str = "probe") -> list[bytes]:
+    """Every lease id held in Redis, all partitions together."""
+    partitions = Partitions.of_crawl(redis_client, spider)
+    return [field for key in partitions.keys("leases") for field in redis_client.hkeys(key)]

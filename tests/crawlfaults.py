@@ -12,11 +12,10 @@ import time
 from collections.abc import Callable
 
 from linkcrawler.frontier import keys
+from linkcrawler.frontier.partitions import Partitions
 from linkcrawler.local.demo import LocalCrawl
 from linkcrawler.local.workers import WorkerProcess
 from linkcrawler.store.journal import replay
-
-LEASES_KEY = keys.spider_key(keys.LEASES_KEY, keys.SPIDER_NAME)
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, what: str, interval: float = 0.05) -> None:
@@ -31,7 +30,13 @@ def leases_of(crawl: LocalCrawl, worker: WorkerProcess) -> int:
     """Requests the worker process holds leased in Redis right now."""
     assert worker.process is not None
     prefix = f"{socket.gethostname()}:{worker.process.pid}/".encode()
-    return sum(field.startswith(prefix) for field in crawl.redis.hkeys(LEASES_KEY))
+    leases = Partitions.of_crawl(crawl.redis, keys.SPIDER_NAME).keys(keys.LEASES)
+    return sum(field.startswith(prefix) for key in leases for field in crawl.redis.hkeys(key))
+
+
+def leased(crawl: LocalCrawl) -> int:
+    """Requests leased in Redis right now, all workers and partitions together."""
+    return Partitions.of_crawl(crawl.redis, keys.SPIDER_NAME).sizes(crawl.redis, keys.LEASES, "hlen")
 
 
 def finish(crawl: LocalCrawl, workers: list[WorkerProcess], timeout: float) -> list[int | None]:

@@ -9,7 +9,9 @@ import pytest
 from scrapy import Request
 
 from linkcrawler.errors import UserError
+from linkcrawler.extract.urls import split_host
 from linkcrawler.frontier.bloom import BloomDupeFilter, BloomFilter, BloomLayout
+from linkcrawler.frontier.partitions import Partitions
 from linkcrawler.frontier.seeds import start_new_run
 from linkcrawler.local.synthweb import WebServer, fetchable_pages, generate_web
 from tests.conftest import local_crawl
@@ -18,6 +20,7 @@ from tests.test_frontier import open_scheduler, queued
 pytestmark = pytest.mark.faults
 
 BLOOM = "linkcrawler.frontier.bloom.BloomDupeFilter"
+PARTITIONS = Partitions("backlinks", 16)
 
 
 def fingerprints(start, count):
@@ -59,9 +62,9 @@ def test_the_frontier_shares_it_between_workers_and_a_new_run_clears_it(redis_cl
     assert isinstance(first.df, BloomDupeFilter)
     assert queued(first, Request("http://a.com/page")) == 1
     assert queued(second, Request("http://a.com/page")) == 0
-    assert redis_client.keys("probe:dupefilter*") != []
+    assert redis_client.keys("probe:*dupefilter*") != []
     start_new_run(redis_client, "probe")
-    assert redis_client.keys("probe:dupefilter*") == []
+    assert redis_client.keys("probe:*dupefilter*") == []
     assert queued(open_scheduler(redis_url, **settings), Request("http://a.com/page")) == 1
 
 
@@ -83,5 +86,9 @@ def test_a_real_crawl_with_the_bloom_dupefilter_fetches_every_page_once(redis_cl
     assert result.worker_exit_codes == [0, 0], result.logs
     assert set(hits) == fetchable_pages(server.web)
     assert set(hits.values()) == {1}
-    assert redis_client.exists("backlinks:dupefilter") == 0
-    assert redis_client.exists("backlinks:dupefilter:bloom") == 1
+    assert redis_client.keys("backlinks:*dupefilter") == []  # no fingerprint set, one Bloom filter per partition
+    assert (
+        len(redis_client.keys("backlinks:*:dupefilter:bloom"))
+        == len({PARTITIONS.of_site(split_host(url)[0]) for url in hits})
+        > 1
+    )

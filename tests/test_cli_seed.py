@@ -9,6 +9,7 @@ import sys
 from typer.testing import CliRunner
 
 from linkcrawler.cli.main import app
+from linkcrawler.frontier.partitions import Partitions
 
 runner = CliRunner()
 
@@ -57,12 +58,18 @@ def test_unreachable_redis_is_one_line_with_the_password_masked():
 
 
 def test_a_new_run_forgets_seen_urls_but_keeps_the_queue(redis_client, redis_url):
-    redis_client.sadd("backlinks:dupefilter", "fingerprint")
-    redis_client.hset("backlinks:domain_pages", "example.com", 5)
-    redis_client.zadd("backlinks:queue:{a.example.com}", {"queued-request": 0})
+    """In every partition, and what the previous version kept too."""
+    partitions = Partitions("backlinks", 16)
+    n = partitions.of_site("a.example.com")
+    forgotten = ["backlinks:dupefilter", "backlinks:domain_pages", partitions.key(n, "dupefilter"),
+                 partitions.key(n, "domain_pages"), partitions.key(15 - n, "dupefilter")]  # fmt: skip
+    for key in forgotten:
+        redis_client.sadd(key, "fingerprint") if key.endswith("dupefilter") else redis_client.hset(key, "a", 5)
+    queue = partitions.key(n, "queue:a.example.com")
+    redis_client.zadd(queue, {"queued-request": 0})
     assert seed(redis_url, "--new-run", "http://a.example.com/").exit_code == 0
-    assert not redis_client.exists("backlinks:dupefilter", "backlinks:domain_pages")
-    assert redis_client.zcard("backlinks:queue:{a.example.com}") == 1
+    assert not redis_client.exists(*forgotten)
+    assert redis_client.zcard(queue) == 1
 
 
 def test_no_seeds_is_an_error(redis_url):

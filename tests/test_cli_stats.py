@@ -10,15 +10,20 @@ import time
 from typer.testing import CliRunner
 
 from linkcrawler.cli.main import app
+from linkcrawler.frontier.partitions import Partitions
 from linkcrawler.frontier.workers import WorkerRegistry
 
 runner = CliRunner()
 
 
 def test_stats_show_frontier_leases_rate_and_workers(redis_client, redis_url):
-    redis_client.set("backlinks:queued", 3)
-    redis_client.zadd("backlinks:sites", {"a.com": 0, "b.com": time.time() + 3600})
-    redis_client.hset("backlinks:leases", mapping={"w1/x#1": "c.com|0|a", "w1/x#2": "c.com|0|b"})
+    partitions = Partitions("backlinks", 16)  # counted over the partitions of every site
+    a, b, c = (partitions.of_site(site) for site in ("a.com", "b.com", "c.com"))
+    redis_client.set(partitions.key(a, "queued"), 2)
+    redis_client.set(partitions.key(b, "queued"), 1)
+    redis_client.zadd(partitions.key(a, "sites"), {"a.com": 0})
+    redis_client.zadd(partitions.key(b, "sites"), {"b.com": time.time() + 3600})
+    redis_client.hset(partitions.key(c, "leases"), mapping={"w1/x#1": "c.com|0|a", "w1/x#2": "c.com|0|b"})
     live = WorkerRegistry(redis_client, "backlinks:workers", worker="host:1", pages_key="backlinks:pages_per_minute")
     live.beat(time.time(), pages=40)
     gone = WorkerRegistry(redis_client, "backlinks:workers", worker="host:2")

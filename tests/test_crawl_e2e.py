@@ -16,6 +16,7 @@ from linkcrawler.errors import UserError
 from linkcrawler.extract.urls import split_host
 from linkcrawler.local.synthweb import WebServer, fetchable_pages, generate_web, ground_truth
 from tests.conftest import local_crawl
+from tests.crawlfaults import leased
 
 pytestmark = pytest.mark.slow
 
@@ -71,7 +72,7 @@ def test_a_new_crawl_run_moves_last_seen_and_changes_no_link_count(web, crawl):
         pages_first = crawl.store.pages.count_documents({})
         crawl.crawl(server.seeds, server.hosts, workers=2, timeout=300, new_run=True)
         second = {doc["_id"]: doc for doc in crawl.store.links.find()}
-        assert crawl.redis.hlen("backlinks:leases") == 0
+        assert leased(crawl) == 0
 
     assert set(second) == set(first) and len(first) > 0
     assert crawl.store.pages.count_documents({}) == pages_first

@@ -168,7 +168,7 @@ def test_cronjobs_start_a_crawl_run_and_profile_it_afterwards():
     _, profile_hour, *profile_days = profile["spec"]["schedule"].split()
     assert crawl_days == profile_days and int(profile_hour) > int(crawl_hour)
     wait = pod_spec(profile)["initContainers"][0]["command"][-1]
-    assert keys.spider_key(keys.QUEUED_KEY, keys.SPIDER_NAME) in wait
+    assert keys.spider_key(keys.QUEUED_TOTAL_KEY, keys.SPIDER_NAME) in wait
     assert keys.spider_key(keys.START_URLS_KEY, keys.SPIDER_NAME) in wait
 
 

@@ -9,7 +9,7 @@ import pytest
 from linkcrawler.local.redis_server import EmbeddedRedis
 from linkcrawler.local.synthweb import WebServer, fetchable_pages, generate_web, ground_truth, identity
 from tests.conftest import local_crawl
-from tests.crawlfaults import LEASES_KEY, finish, page_hits, wait_for
+from tests.crawlfaults import finish, leased, page_hits, wait_for
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
@@ -41,9 +41,9 @@ def test_workers_ride_out_a_redis_restart(redis_server):
         codes = finish(crawl, workers, timeout=180)
         hits = page_hits(server.hits())
         stored = {identity(doc) for doc in crawl.store.links.find()}
-        leased = crawl.redis.hlen(LEASES_KEY)
+        still_leased = leased(crawl)
 
     assert codes == [0, 0], [w.log_tail(40) for w in workers]
     assert set(hits) == expected
     assert sorted({identity(link) for link in ground_truth(server.web)} - stored)[:10] == []
-    assert leased == 0
+    assert still_leased == 0

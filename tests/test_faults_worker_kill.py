@@ -6,7 +6,7 @@ import pytest
 
 from linkcrawler.local.synthweb import WebServer, fetchable_pages, generate_web, ground_truth, identity
 from tests.conftest import local_crawl
-from tests.crawlfaults import LEASES_KEY, finish, leases_of, page_hits, wait_for
+from tests.crawlfaults import finish, leased, leases_of, page_hits, wait_for
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
@@ -60,7 +60,7 @@ def test_a_worker_killed_three_times_loses_no_page(crawl, capsys):
     stored = {identity(doc) for doc in crawl.store.links.find()}
     truth = {identity(link) for link in ground_truth(server.web)}
     assert sorted(truth - stored)[:10] == []
-    assert crawl.redis.hlen(LEASES_KEY) == 0
+    assert leased(crawl) == 0
     fetched_twice = sum(n - 1 for n in hits.values())
     with capsys.disabled():
         print(f"\n[kill test] {len(expected)} pages, {KILLS} kills, leases held at death {held_at_death}, "

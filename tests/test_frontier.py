@@ -15,7 +15,7 @@ from scrapy.utils.test import get_crawler
 from linkcrawler.frontier import scheduler as frontier
 from linkcrawler.frontier.leases import LEASE_META
 from linkcrawler.frontier.scheduler import Scheduler
-from tests.conftest import command_calls, queued_count, queued_requests
+from tests.conftest import command_calls, lease_ids, queued_count, queued_requests
 
 SEEN_SETS = ("scrapy_redis.dupefilter.RFPDupeFilter", "linkcrawler.frontier.bloom.BloomDupeFilter")
 
@@ -129,12 +129,12 @@ def test_links_stay_waiting_when_redis_fails_and_their_page_is_not_acknowledged(
     page = scheduler.next_request()
     scheduler.enqueue_request(Request("http://a.com/linked"))
     with monkeypatch.context() as outage:
-        outage.setattr(scheduler.server, "smismember", Mock(side_effect=redis.ConnectionError("gone")))
+        outage.setattr(scheduler.queueing, "seen", Mock(side_effect=redis.ConnectionError("gone")))
         with pytest.raises(redis.ConnectionError):
             scheduler.ack([page.meta[LEASE_META]])
-    assert redis_client.hlen("probe:leases") == 1  # the page is still leased: refetched if this worker dies
+    assert len(lease_ids(redis_client)) == 1  # the page is still leased: refetched if this worker dies
     scheduler.ack([page.meta[LEASE_META]])
-    assert queued_count(redis_client) == 1 and redis_client.hlen("probe:leases") == 0
+    assert queued_count(redis_client) == 1 and len(lease_ids(redis_client)) == 0
 
 
 class Killed(BaseException):

@@ -28,7 +28,7 @@ class InFlight:
     def sample(self, client) -> None:
         per_worker: Counter[str] = Counter()
         sites = 0
-        for key in client.scan_iter("backlinks:slots:*"):
+        for key in client.scan_iter("backlinks:*:slots:*"):
             leases = client.zrange(key, 0, -1)
             sites += bool(leases)
             per_worker.update(lease.decode().rpartition("#")[0] for lease in leases)

@@ -12,10 +12,10 @@ from scrapy.utils.test import get_crawler
 from linkcrawler.frontier.leases import LEASE_META, request_done
 from linkcrawler.frontier.scheduler import Scheduler
 from linkcrawler.frontier.seeds import start_new_run
-from tests.conftest import command_calls, queued_count
+from tests.conftest import command_calls, lease_ids, queued_count
 from tests.test_frontier import Probe, open_scheduler, queued
 
-LEASES = "probe:leases"
+HOLDERS = "probe:{p0.41}:lease_holders"  # partition 0 of 16
 
 
 def test_a_popped_request_is_leased_until_acknowledged(redis_client, redis_url):
@@ -23,10 +23,10 @@ def test_a_popped_request_is_leased_until_acknowledged(redis_client, redis_url):
     scheduler.enqueue_request(Request("http://a.com/x"))
     request = scheduler.next_request()
     lease = request.meta[LEASE_META]
-    assert redis_client.hkeys(LEASES) == [lease.encode()]
+    assert lease_ids(redis_client) == [lease.encode()]
     assert lease.startswith(scheduler.leases.worker + "#")
     scheduler.ack([lease])
-    assert redis_client.hlen(LEASES) == 0
+    assert len(lease_ids(redis_client)) == 0
 
 
 def test_the_leases_of_a_dead_worker_return_with_their_priority(redis_client, redis_url):
@@ -36,7 +36,7 @@ def test_the_leases_of_a_dead_worker_return_with_their_priority(redis_client, re
     assert dead.next_request().url == "http://a.com/high"
     assert alive.leases.requeue_expired() == 0  # the holder's deadline has not passed
     assert alive.leases.requeue_expired(now=dead.leases.lease_seconds * 10**9) == 2  # the one asked for, one prefetched
-    assert redis_client.hlen(LEASES) == 0
+    assert len(lease_ids(redis_client)) == 0
     assert [alive.next_request().url for _ in range(2)] == ["http://a.com/high", "http://a.com/low"]
 
 
@@ -54,7 +54,7 @@ def test_a_retry_is_queued_again_and_its_old_lease_released(redis_client, redis_
     request = scheduler.next_request()
     retry = request.replace(dont_filter=True)
     assert scheduler.enqueue_request(retry)
-    assert redis_client.hlen(LEASES) == 0 and queued_count(redis_client) == 1
+    assert len(lease_ids(redis_client)) == 0 and queued_count(redis_client) == 1
     again = scheduler.next_request()
     assert again.url == "http://a.com/flaky" and again.meta[LEASE_META] != request.meta[LEASE_META]
 
@@ -69,14 +69,15 @@ def test_the_request_done_signal_and_dropped_items_acknowledge(redis_client, red
     first, second = scheduler.next_request(), scheduler.next_request()
     crawler.signals.send_catch_log(request_done, leases=[first.meta[LEASE_META]])
     scheduler.item_done(item=type("Records", (), {"leases": [second.meta[LEASE_META]]})())
-    assert redis_client.hlen(LEASES) == 0
+    assert len(lease_ids(redis_client)) == 0
 
 
 def test_seen_and_queued_are_one_step(redis_client, redis_url):
     """The seen-set never holds a fingerprint whose request is missing from the queue (or leased)."""
     scheduler = open_scheduler(redis_url)
     assert queued(scheduler, Request("http://a.com/p")) == 1
-    assert redis_client.scard("probe:dupefilter") == 1 and queued_count(redis_client) == 1
+    assert sum(map(redis_client.scard, redis_client.scan_iter("probe:*:dupefilter"))) == 1
+    assert queued_count(redis_client) == 1
     assert queued(scheduler, Request("http://a.com/p")) == 0
     assert queued_count(redis_client) == 1
 
@@ -85,7 +86,7 @@ def test_leases_can_be_turned_off(redis_client, redis_url):
     scheduler = open_scheduler(redis_url, FRONTIER_LEASES=False)
     scheduler.enqueue_request(Request("http://a.com/x"))
     assert LEASE_META not in scheduler.next_request().meta
-    assert redis_client.hlen(LEASES) == 0
+    assert len(lease_ids(redis_client)) == 0
 
 
 def test_a_new_run_revisits_pages_and_keeps_requests_in_progress(redis_client, redis_url):
@@ -96,7 +97,7 @@ def test_a_new_run_revisits_pages_and_keeps_requests_in_progress(redis_client, r
     leased = [scheduler.next_request() for _ in range(2)]
     scheduler.ack([r.meta[LEASE_META] for r in leased if r.url.endswith("/done")])
     start_new_run(redis_client, spider="probe")
-    assert redis_client.hlen(LEASES) == 1
+    assert len(lease_ids(redis_client)) == 1
     assert queued(scheduler, Request("http://a.com/done")) == 1
     assert scheduler.leases.requeue_expired(now=10**12) == 1
     assert sorted(scheduler.next_request().url for _ in range(2)) == ["http://a.com/done", "http://a.com/in-progress"]
@@ -111,7 +112,7 @@ def test_a_lease_whose_pop_reply_was_lost_goes_back_when_idle(redis_client, redi
     holder = scheduler.leases.worker
     scheduler.leases.pop_as([f"{holder}#lost"])
     assert scheduler.leases.requeue_orphans() == 1
-    assert redis_client.hkeys(LEASES) == [kept.meta[LEASE_META].encode()]
+    assert lease_ids(redis_client) == [kept.meta[LEASE_META].encode()]
     assert {scheduler.next_request().url, kept.url} == {"http://a.com/lost", "http://a.com/kept"}
 
 
@@ -121,9 +122,9 @@ def test_a_live_worker_keeps_its_leases_past_lease_seconds_by_renewing(redis_cli
     slow.enqueue_request(Request("http://a.com/slow"))
     slow.next_request()
     time.sleep(0.05)
-    deadline = float(redis_client.zscore("probe:lease_holders", slow.leases.worker))
+    deadline = float(redis_client.zscore(HOLDERS, slow.leases.worker))
     slow.leases.renew()
-    renewed = float(redis_client.zscore("probe:lease_holders", slow.leases.worker))
+    renewed = float(redis_client.zscore(HOLDERS, slow.leases.worker))
     assert renewed > deadline
     assert other.leases.requeue_expired(now=(deadline + renewed) / 2) == 0  # past the first deadline only
     assert other.leases.requeue_expired(now=renewed + 1) == 1
@@ -139,7 +140,7 @@ def test_a_pop_retried_after_its_reply_was_lost_gets_the_same_request(redis_clie
     lost_reply = scheduler.leases.pop_as([f"{holder}#lost-reply"])
     retried = scheduler.leases.pop_as([f"{holder}#lost-reply"])
     assert retried[0] == lost_reply[0]
-    assert redis_client.hlen(LEASES) == 1
+    assert len(lease_ids(redis_client)) == 1
     assert scheduler.next_request().url == "http://a.com/second"
 
 
@@ -151,7 +152,7 @@ def test_prefetched_requests_are_leased_and_cost_one_round_trip(redis_client, re
     requests = [scheduler.next_request() for _ in range(5)]
     assert [r.url for r in requests] == [f"http://a.com/{n}" for n in range(5)]
     assert command_calls(redis_client, "evalsha") == 2
-    assert redis_client.hlen(LEASES) == 6  # the sixth is waiting in the worker, leased
+    assert len(lease_ids(redis_client)) == 6  # the sixth is waiting in the worker, leased
     scheduler.ack([r.meta[LEASE_META] for r in requests])
     scheduler.close("shutdown")
     assert other.next_request().url == "http://a.com/5"

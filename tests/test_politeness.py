@@ -19,6 +19,7 @@ from linkcrawler.downloader.robots import RobotsTxtMiddleware, RobotsTxtShare
 from linkcrawler.errors import UserError
 from linkcrawler.frontier import serializer
 from linkcrawler.frontier.leases import LEASE_META
+from linkcrawler.frontier.partitions import Partitions
 from linkcrawler.frontier.sites import SLOT_META
 from tests.test_frontier import open_scheduler, queued
 
@@ -140,7 +141,8 @@ def test_a_late_request_waits_for_its_sites_delay(redis_client, redis_url):
     waiting = Deferred.fromCoroutine(middleware.process_request(late))
     clock.advance(9)
     assert not waiting.called
-    redis_client.hset("probe:site_last", "a.com", time.time() - 10)  # as if the delay had passed in Redis time
+    site_last = Partitions("probe", 16).key(Partitions("probe", 16).of_site("a.com"), "site_last")
+    redis_client.hset(site_last, "a.com", time.time() - 10)  # as if the delay had passed in Redis time
     clock.advance(2)
     assert waiting.called
 
@@ -165,6 +167,33 @@ def test_a_frontier_left_by_the_previous_version_is_carried_over(redis_client, r
     popped = pop_all(scheduler)
     assert sorted(urls(popped)) == sorted([*urls(old), "http://c.com/leased"])
     assert [u for u in urls(popped) if "a.com" in u] == ["http://a.com/0", "http://a.com/1", "http://a.com/2"]
+
+
+def test_the_unpartitioned_frontier_is_carried_over_into_the_partitions(redis_client, redis_url, caplog):
+    """The previous version's per-site queues, leases with their site and budgets: moved; its seen-set: named."""
+    queued_before = {
+        site: [Request(f"http://{site}/{n}", priority=-n) for n in range(2)] for site in ("a.com", "b.com")
+    }
+    for site, requests in queued_before.items():
+        redis_client.zadd(f"probe:queue:{{{site}}}", {serializer.dumps(r.to_dict()): -r.priority for r in requests})
+        redis_client.zadd("probe:sites", {site: 0})
+    leased = serializer.dumps(Request("http://c.com/leased").to_dict())
+    redis_client.hset("probe:leases", "old-worker/1#3", b"c.com|0|" + leased)
+    redis_client.hset("probe:domain_pages", "a.com", 7)
+    redis_client.rpush("probe:seeds_taken:old-worker/1", '{"url": "http://d.com/"}')
+    redis_client.sadd("probe:dupefilter", "fingerprint")
+
+    with caplog.at_level("WARNING"):
+        scheduler = open_scheduler(redis_url, FRONTIER_PREFETCH=8, POLITENESS_CONCURRENCY=8)
+    assert not redis_client.exists("probe:sites", "probe:leases", "probe:queue:{a.com}", "probe:domain_pages")
+    assert "carried 6 requests over" in caplog.text and "seen-set (probe:dupefilter) cannot be split" in caplog.text
+    assert redis_client.lrange("probe:start_urls", 0, -1) == [b'{"url": "http://d.com/"}']
+    partitions = Partitions("probe", 16)
+    assert redis_client.hget(partitions.key(partitions.of_site("a.com"), "domain_pages"), "a.com") == b"7"
+    popped = pop_all(scheduler)
+    assert sorted(urls(popped)) == ["http://a.com/0", "http://a.com/1", "http://b.com/0", "http://b.com/1",
+                                    "http://c.com/leased"]  # fmt: skip
+    assert [u for u in urls(popped) if "a.com" in u] == ["http://a.com/0", "http://a.com/1"]
 
 
 def test_a_dead_workers_requests_and_slots_come_back_at_once(redis_client, redis_url):
@@ -208,3 +237,9 @@ def test_robots_txt_sharing_can_be_turned_off(redis_url):
     settings = {"REDIS_URL": redis_url, "ROBOTSTXT_OBEY": True, "ROBOTSTXT_SHARE_SECONDS": 0}
     with pytest.raises(NotConfigured):
         RobotsTxtShare.from_crawler(get_crawler(Probe, settings))
+
+
+def test_a_worker_with_another_partition_count_is_refused_in_one_line(redis_client, redis_url):
+    open_scheduler(redis_url)
+    with pytest.raises(UserError, match=r"has 16 partitions .* this worker has FRONTIER_PARTITIONS=8; give every"):
+        open_scheduler(redis_url, FRONTIER_PARTITIONS=8)

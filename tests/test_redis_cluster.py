@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import redis
 from redis.cluster import RedisCluster
+from scrapy import Request
 from scrapy.settings import Settings
 from typer.testing import CliRunner
 
@@ -12,7 +15,10 @@ from linkcrawler.cli.main import app
 from linkcrawler.errors import UserError
 from linkcrawler.frontier.connection import SharedRedis, redis_from_settings
 from linkcrawler.frontier.health import check
+from linkcrawler.frontier.leases import LEASE_META
+from linkcrawler.frontier.stats import crawl_health
 from linkcrawler.local.redis_cluster import SLOTS, EmbeddedRedisCluster
+from tests.test_frontier import SEEN_SETS, open_scheduler, queued
 
 pytestmark = pytest.mark.slow
 runner = CliRunner()
@@ -64,8 +70,36 @@ def test_redis_cluster_gives_every_component_a_cluster_client(redis_cluster, mon
     result = runner.invoke(app, ["seed", "--redis-url", redis_cluster.url, "http://a.example/", "http://b.example/"])
     assert result.exit_code == 0, result.output
     assert RedisCluster.from_url(redis_cluster.url).llen("backlinks:start_urls") == 2
+    result = runner.invoke(app, ["stats", "--redis-url", redis_cluster.url, "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["start_urls"] == 2
 
 
 def test_a_cluster_node_without_redis_cluster_is_refused_in_one_line(redis_cluster) -> None:
     with pytest.raises(UserError, match="is a Redis Cluster node: set REDIS_CLUSTER=true"):
         redis_from_settings(Settings({"REDIS_URL": redis_cluster.url, "REDIS_CLUSTER": "false"}))
+
+
+@pytest.mark.parametrize("dupefilter", SEEN_SETS)
+def test_the_frontier_runs_on_the_cluster_one_slot_per_script(redis_cluster, dupefilter) -> None:
+    """Injects: links to 40 sites queued, popped, acknowledged and given back, through a cluster client, with each
+    seen-set. Proves: every script ran (a script touching two slots fails on a cluster), each link queued once,
+    and the partitions spread over all three primaries."""
+    settings = {"REDIS_CLUSTER": "true", "DUPEFILTER_CLASS": dupefilter, "FRONTIER_PREFETCH": 8}
+    first, second = open_scheduler(redis_cluster.url, **settings), open_scheduler(redis_cluster.url, **settings)
+    links = [Request(f"http://www.site{n}.com/{page}") for n in range(40) for page in range(2)]
+    assert queued(first, *links) == 80
+    assert queued(second, *links) == 0
+    popped = [request for request in iter(first.next_request, None)]
+    assert sorted(request.url for request in popped) == sorted(request.url for request in links)
+    first.ack([request.meta[LEASE_META] for request in popped[:70]])
+    first.close("shutdown")  # the ten not acknowledged go back
+    assert sorted(request.url for request in iter(second.next_request, None)) == sorted(r.url for r in popped[70:])
+    client = RedisCluster.from_url(redis_cluster.url)
+    try:
+        health = crawl_health(client, "probe")
+        assert (health.leased, health.frontier, health.sites_queued) == (10, 0, 0)
+        nodes = {client.get_node_from_key(first.partitions.key(n, "sites")).port for n in first.partitions}
+    finally:
+        client.close()
+    assert len(nodes) == 3

@@ -32,8 +32,8 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import reactor, task
 
 from linkcrawler import config
-from linkcrawler.frontier import keys
 from linkcrawler.frontier.connection import redis_from_settings
+from linkcrawler.frontier.partitions import Partitions
 from linkcrawler.frontier.sites import SLOT_META, Politeness, SiteClock
 
 CRAWL_DELAY_META = "robots_crawl_delay"
@@ -60,14 +60,7 @@ class PolitenessMiddleware:
         if not config.get(settings, "POLITENESS_ENABLED"):
             raise NotConfigured
         name = crawler.spidercls.name
-        clock = SiteClock(
-            redis_from_settings(settings),
-            keys.spider_key(keys.SITE_PREFIX, name),
-            keys.spider_key(keys.SITES_KEY, name),
-            keys.spider_key(keys.SITE_LAST_KEY, name),
-            keys.spider_key(keys.SITE_DELAY_KEY, name),
-            politeness.delay,
-        )
+        clock = SiteClock(redis_from_settings(settings), Partitions.from_settings(settings, name), politeness.delay)
         middleware = cls(clock, politeness, crawler.stats)
         crawler.signals.connect(middleware.request_left, signal=signals.request_left_downloader)
         return middleware

@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,8 +36,9 @@ from scrapy_redis.dupefilter import RFPDupeFilter
 
 from linkcrawler import config
 from linkcrawler.errors import UserError
-from linkcrawler.frontier.keys import SITES_KEY, spider_key
-from linkcrawler.frontier.queueing import QUEUE_NEW, Entry
+from linkcrawler.frontier.keys import DOMAIN_PAGES, SEEN, SITES
+from linkcrawler.frontier.partitions import Partitions, run_scripts
+from linkcrawler.frontier.queueing import QUEUE_NEW, Checked, Entry, queue_by_partition
 
 MAX_PARTITION_BYTES = 8 * 1024 * 1024
 """Largest Redis string a partition may be: big enough to keep key counts low, small enough to allocate lazily."""
@@ -184,11 +186,15 @@ class BloomFilter:
         """Whether each fingerprint's bits are all set, changing nothing; one round trip."""
         if not fingerprints:
             return []
+        return [bool(found) for found in run_scripts(self.server, [self.contains_call(fingerprints)])[0]]
+
+    def contains_call(self, fingerprints: list[bytes]) -> tuple[Any, list[str], list[Any]]:
+        """The script call of `contains_many`, for `run_scripts` to send with others."""
         keys: dict[str, int] = {}
         args = [self.layout.hashes]
         for fingerprint in fingerprints:
             args += self.located(fingerprint, keys)
-        return [bool(found) for found in self._contains(keys=list(keys), args=args)]
+        return self._contains, list(keys), args
 
     def located(self, fingerprint: bytes, keys: dict[str, int]) -> list[int]:
         """[partition, *bit offsets] of a fingerprint for a script, the partition as its 1-based index in KEYS.
@@ -227,55 +233,88 @@ class BloomDupeFilter(RFPDupeFilter):
     - `BLOOM_ERROR_RATE` (default 0.001): the false-positive rate at capacity,
       the share of new URLs wrongly skipped as seen.
 
-    Redis memory is allocated up front as partitions are first touched:
+    The frontier keeps one filter per partition (`linkcrawler.frontier.partitions`),
+    each sized for `BLOOM_CAPACITY / FRONTIER_PARTITIONS` URLs, so marking a
+    link seen and queueing it stay one script on a Redis Cluster. Redis
+    memory is allocated up front as a filter's partitions are first touched:
     about 1.8 bytes per URL of capacity at 0.1% (18 MB for the default).
     """
 
-    def __init__(self, server: Any, key: str, debug: bool = False, *, layout: BloomLayout | None = None) -> None:
+    def __init__(self, server: Any, key: str, debug: bool = False, *, capacity: int | None = None,
+                 error_rate: float | None = None) -> None:  # fmt: skip
         super().__init__(server, key, debug)
-        self.bloom = BloomFilter(
-            server,
-            key,
-            layout or BloomLayout.plan(config.default("BLOOM_CAPACITY"), config.default("BLOOM_ERROR_RATE")),
-        )
+        self.capacity = config.default("BLOOM_CAPACITY") if capacity is None else capacity
+        self.error_rate = config.default("BLOOM_ERROR_RATE") if error_rate is None else error_rate
+        BloomLayout.plan(self.capacity, self.error_rate)  # refuses a bad size at once
+        self._bloom: BloomFilter | None = None
 
     @classmethod
     def from_frontier(cls, server: Any, key: str, settings: Any) -> BloomDupeFilter:
-        layout = BloomLayout.plan(
-            config.get(settings, "BLOOM_CAPACITY"),
-            config.get(settings, "BLOOM_ERROR_RATE"),
-        )
-        return cls(server, key, settings.getbool("DUPEFILTER_DEBUG"), layout=layout)
+        capacity, error_rate = config.get(settings, "BLOOM_CAPACITY"), config.get(settings, "BLOOM_ERROR_RATE")
+        return cls(server, key, settings.getbool("DUPEFILTER_DEBUG"), capacity=capacity, error_rate=error_rate)
+
+    @property
+    def bloom(self) -> BloomFilter:
+        """One filter under `key`, for `request_seen` outside the frontier (the frontier queues through its own)."""
+        if self._bloom is None:
+            self._bloom = BloomFilter(self.server, self.key, BloomLayout.plan(self.capacity, self.error_rate))
+        return self._bloom
 
     def request_seen(self, request: Request) -> bool:
         return self.bloom.add(bytes.fromhex(self.request_fingerprint(request)))
 
-    def queueing(self, prefix: str, budget_key: str) -> BloomQueueing:
+    def queueing(self, partitions: Partitions) -> BloomQueueing:
         """How the frontier queues new requests through this filter (see `linkcrawler.frontier.queueing`)."""
-        return BloomQueueing(self.bloom, prefix, budget_key)
+        layout = BloomLayout.plan(math.ceil(self.capacity / partitions.count), self.error_rate)
+        return BloomQueueing(self.server, partitions, layout)
 
     def clear(self) -> None:
         BloomFilter.delete(self.server, self.key)
 
 
 class BloomQueueing:
-    """`linkcrawler.frontier.queueing.SetQueueing`'s counterpart for a Bloom filter: fingerprints are hex SHA-1s."""
+    """`linkcrawler.frontier.queueing.SetQueueing`'s counterpart for Bloom filters, one per partition:
+    fingerprints are hex SHA-1s."""
 
-    def __init__(self, bloom: BloomFilter, prefix: str, budget_key: str) -> None:
-        self.bloom = bloom
-        self.prefix = prefix
-        self.keys = {spider_key(SITES_KEY, prefix): 1, budget_key: 2}
-        self._script = bloom.server.register_script(QUEUE_NEW + BLOOM_ADD + _BLOOM_QUEUE)
+    def __init__(self, server: Any, partitions: Partitions, layout: BloomLayout) -> None:
+        self.server = server
+        self.partitions = partitions
+        self.layout = layout
+        self._filters: dict[int, BloomFilter] = {}
+        self._script = server.register_script(QUEUE_NEW + BLOOM_ADD + _BLOOM_QUEUE)
 
-    def seen(self, fingerprints: list[str]) -> list[bool]:
-        return self.bloom.contains_many([bytes.fromhex(fingerprint) for fingerprint in fingerprints])
+    def filter(self, n: int) -> BloomFilter:
+        """Partition `n`'s filter, checked against the layout stored for it on first use."""
+        if n not in self._filters:
+            self._filters[n] = BloomFilter(self.server, self.partitions.key(n, SEEN), self.layout)
+        return self._filters[n]
+
+    def seen(self, fingerprints: list[Checked]) -> list[bool]:
+        groups: dict[int, list[int]] = {}
+        for index, (n, _) in enumerate(fingerprints):
+            groups.setdefault(n, []).append(index)
+        calls = [
+            self.filter(n).contains_call([bytes.fromhex(fingerprints[i][1]) for i in indexes])
+            for n, indexes in groups.items()
+        ]
+        found = [False] * len(fingerprints)
+        for indexes, reply in zip(groups.values(), run_scripts(self.server, calls), strict=True):
+            for index, hit in zip(indexes, reply, strict=True):
+                found[index] = bool(hit)
+        return found
 
     def queue(self, limit: int, entries: list[Entry]) -> list[int]:
-        keys = dict(self.keys)
-        layout = self.bloom.layout
-        unfiltered = [0] * (layout.hashes + 1)
-        args: list[Any] = [limit, layout.partition_bytes, layout.hashes, self.prefix]
-        for fingerprint, *request in entries:
-            args += self.bloom.located(bytes.fromhex(fingerprint), keys) if fingerprint else unfiltered
-            args += request
-        return self._script(keys=list(keys), args=args)
+        return queue_by_partition(self.server, self.partitions, entries, self._call(limit))
+
+    def _call(self, limit: int) -> Callable[[int, list[Entry]], tuple[Any, list[str], list[Any]]]:
+        def call(n: int, group: list[Entry]) -> tuple[Any, list[str], list[Any]]:
+            bloom = self.filter(n)
+            keys = {self.partitions.key(n, SITES): 1, self.partitions.key(n, DOMAIN_PAGES): 2}
+            unfiltered = [0] * (self.layout.hashes + 1)
+            args: list[Any] = [limit, self.layout.partition_bytes, self.layout.hashes, self.partitions.prefix(n)]
+            for fingerprint, *request in group:
+                args += bloom.located(bytes.fromhex(fingerprint), keys) if fingerprint else unfiltered
+                args += request
+            return self._script, list(keys), args
+
+        return call

@@ -3,11 +3,12 @@
 Stock scrapy-redis removes a request from the frontier when a worker pops it:
 if that worker is killed, every request it held (in the downloader, in the
 scraper, in the store's unflushed batch) is gone. Here a pop moves the
-request, in one Lua script, from its site's queue into the lease hash
-(`backlinks:leases`, field `{worker}#{n}`, value `{site}|{score}|{request}`;
-see `linkcrawler.frontier.sites` for what a pop hands out), and
-the worker's lease deadline (`backlinks:lease_holders`, a sorted set of
-worker -> expiry) is pushed forward at every heartbeat. The lease is
+request, in one Lua script, from its site's queue into the lease hash of
+its partition (`{prefix}:leases`, field `{worker}#{n}`, value
+`{site}|{score}|{request}`; see `linkcrawler.frontier.sites` for what a pop
+hands out and `linkcrawler.frontier.partitions` for the partitions), and
+the worker's lease deadline (`{prefix}:lease_holders` in every partition, a
+sorted set of worker -> expiry) is pushed forward at every heartbeat. The lease is
 acknowledged (deleted) only once the page's records are stored or its final
 failure is handled. Any worker finding a holder past its deadline moves that
 holder's leases back to their sites' queues, and frees their sites' slots,
@@ -19,23 +20,28 @@ loses them all `LEASE_SECONDS` after its last heartbeat. The price of a
 crash is a refetch of what the dead worker held, never a lost page.
 
 Seeds are taken the same way: a worker moves a batch from the start list
-(`backlinks:start_urls`) to a list of its own (`backlinks:seeds_taken:{worker}`)
-in one script, queues them on the frontier, then deletes that list; a dead
-worker's list goes back to the head of the start list with its leases.
+(`backlinks:start_urls`) to a list of its own
+(`{backlinks:start_urls}:seeds_taken:{worker}`, in the start list's slot) in
+one script, queues them on the frontier, then deletes that list; a dead
+worker's list goes back to the head of the start list (its deadline is in
+`{backlinks:start_urls}:seed_holders`).
 
 The scripts build the `{worker}#` prefixes, the workers' seed lists' and the
-sites' key names themselves, so they assume one Redis, which is how the
-frontier is deployed.
+sites' key names themselves, each within one partition's (or the start
+list's) hash slot.
 """
 
 from __future__ import annotations
 
 import itertools
 import time
+from collections import deque
 from collections.abc import Iterable
+from itertools import zip_longest
 from typing import Any
 
 from linkcrawler.frontier import keys
+from linkcrawler.frontier.partitions import Partitions, run_scripts
 from linkcrawler.frontier.sites import POP, RELEASE_SLOT, SITE_LUA
 
 LEASE_META = "lease"
@@ -57,6 +63,17 @@ return taken
 """Move up to ARGV[1] seeds from the start list to this worker's list, unless that list still holds seeds a
 failed attempt took: then those again."""
 
+_REQUEUE_SEEDS = """
+local expired = redis.call('zrangebyscore', KEYS[2], '-inf', ARGV[1])
+local moved = 0
+for _, holder in ipairs(expired) do
+  redis.call('zrem', KEYS[2], holder)
+  while redis.call('lmove', KEYS[3] .. ':' .. holder, KEYS[1], 'RIGHT', 'LEFT') do moved = moved + 1 end
+end
+return moved
+"""
+"""The seeds taken by holders past their deadline (KEYS[2]) back to the head of the start list (KEYS[1])."""
+
 _REQUEUE_EXPIRED = """
 local expired = redis.call('zrangebyscore', KEYS[3], '-inf', ARGV[1])
 if #expired == 0 then return 0 end
@@ -65,7 +82,6 @@ local moved = 0
 for _, holder in ipairs(expired) do
   dead[holder] = true
   redis.call('zrem', KEYS[3], holder)
-  while redis.call('lmove', KEYS[5] .. ':' .. holder, KEYS[4], 'RIGHT', 'LEFT') do moved = moved + 1 end
 end
 local leases = redis.call('hkeys', KEYS[2])
 for _, lease in ipairs(leases) do
@@ -74,7 +90,6 @@ for _, lease in ipairs(leases) do
 end
 return moved
 """
-
 _REQUEUE_ONE = "return give_back(ARGV[2], KEYS[1], KEYS[2], ARGV[1])"
 
 _ACK = """
@@ -91,36 +106,41 @@ return 1
 
 
 class Leases:
-    """One worker's view of the lease hash: pop with a lease, acknowledge, renew, recover the dead's.
+    """One worker's view of the lease hashes: pop with a lease, acknowledge, renew, recover the dead's.
 
     `politeness` is (concurrency per site, 0 for none; default delay; seconds
     a slot outlives a dead worker), as `linkcrawler.frontier.sites` applies it.
+    A pop visits the partitions in turn (see `pop_as`); each lease is
+    remembered with its partition, for its acknowledgement.
     """
 
-    def __init__(self, server: Any, prefix: str, leases_key: str, holders_key: str, worker: str,
-                 lease_seconds: float, start_key: str, seeds_key: str,
-                 politeness: tuple[int, float, float] = (0, 0.0, 60.0)) -> None:  # fmt: skip
+    def __init__(self, server: Any, partitions: Partitions, worker: str, lease_seconds: float,
+                 politeness: tuple[int, float, float] = (0, 0.0, 60.0), idle_seconds: float = 1.0) -> None:  # fmt: skip
         self.server = server
-        self.prefix = prefix
-        self.sites_key = keys.spider_key(keys.SITES_KEY, prefix)
-        self.site_keys = (keys.spider_key(keys.SITE_LAST_KEY, prefix), keys.spider_key(keys.SITE_DELAY_KEY, prefix))
+        self.partitions = partitions
         self.politeness = politeness
-        self.queued_key = keys.spider_key(keys.QUEUED_KEY, prefix)
-        self.keys = (self.sites_key, leases_key, holders_key)
-        self.leases_key = leases_key
-        self.holders_key = holders_key
         self.worker = worker
         self.lease_seconds = lease_seconds
-        self.start_key = start_key
-        self.seeds_key = seeds_key
-        self.taken_key = f"{seeds_key}:{worker}"
+        self.idle_seconds = idle_seconds
+        spider = partitions.spider
+        self.start_key = keys.spider_key(keys.START_URLS_KEY, spider)
+        self.seeds_key = keys.spider_key(keys.SEEDS_TAKEN_KEY, spider)
+        self.seed_holders_key = keys.spider_key(keys.SEED_HOLDERS_KEY, spider)
+        self.taken_key = f"{self.seeds_key}:{worker}"
         self._ids = itertools.count(1)
         self.held: set[str] = set()
+        self.partition_of: dict[str, int] = {}
+        self._has_sites = [False] * partitions.count
+        self._cursor = 0
         self._pop = server.register_script(SITE_LUA + POP)
         self._ack = server.register_script(SITE_LUA + RELEASE_SLOT + _ACK)
         self._take_seeds = server.register_script(_TAKE_SEEDS)
+        self._requeue_seeds = server.register_script(_REQUEUE_SEEDS)
         self._requeue = server.register_script(SITE_LUA + _REQUEUE_EXPIRED)
         self._requeue_one = server.register_script(SITE_LUA + _REQUEUE_ONE)
+
+    def _keys(self, n: int, *names: str) -> list[str]:
+        return [self.partitions.key(n, name) for name in names]
 
     def pop(self, count: int = 1) -> tuple[list[tuple[str, bytes]], float | None]:
         """Up to `count` requests that may start now, from the sites that are ready, now leased to this worker:
@@ -137,44 +157,139 @@ class Leases:
         return leased, wait
 
     def pop_as(self, ids: list[str]) -> tuple[list[tuple[str, bytes]], float | None]:
-        """`pop` under the lease ids given; what it leases is not yet recorded as received (`held`)."""
-        args = [time.time() + self.lease_seconds, self.worker, self.prefix, *self.politeness, *ids]
-        popped, wait = self._pop(keys=(*self.keys, *self.site_keys), args=args)
-        # The script leases under the ids in order until no site is ready: `popped` may be shorter.
-        leased = list(zip(ids, popped, strict=False))
-        seconds = float(wait)
-        return leased, None if seconds < 0 else seconds
+        """`pop` under the lease ids given; what it leases is not yet recorded as received (`held`).
+
+        The ids are shared out over the partitions that have sites (as the
+        last heartbeat or pop saw them, or this worker queued into since), in turn
+        from the one after the last served, and the pops of all of them are
+        sent in one pipeline; their requests are handed out interleaved, so
+        consecutive requests come from different partitions' sites. If some
+        came back short, the ids left go to the partitions not asked yet,
+        then to those that gave all they were asked, until none is left or
+        none gives more; if that gave nothing, the partitions' sites are
+        counted again (other workers queue meanwhile) and those found are
+        asked. The seconds until the next site may be ready are the least
+        over the partitions asked.
+        """
+        count = self.partitions.count
+        retried = self.partition_of.get(ids[0]) if ids else None  # a retry: first where it leased
+        first = self._cursor if retried is None else retried
+        order = [(first + step) % count for step in range(count)]
+        leased, waits = self._pop_from([n for n in order if self._has_sites[n] or n == retried], ids)
+        if not leased:  # other workers may have queued since the last heartbeat: look at every partition
+            self._see_sites()
+            more, also = self._pop_from([n for n in order if self._has_sites[n]], ids)
+            leased, waits = more, waits + also
+        return leased, min(waits, default=None)
+
+    def _pop_from(self, partitions: list[int], ids: list[str]) -> tuple[list[tuple[str, bytes]], list[float]]:
+        """Pop under `ids` from these partitions, as `pop_as` says; the requests and each partition's wait."""
+        untried, full = deque(partitions), deque()
+        leased: list[tuple[str, bytes]] = []
+        waits: list[float] = []
+        pending = list(ids)
+        while pending and (untried or full):
+            pool = untried or full
+            asked = [pool.popleft() for _ in range(min(len(pool), len(pending)))]
+            shares = [len(pending) // len(asked) + (i < len(pending) % len(asked)) for i in range(len(asked))]
+            chunks = [pending[sum(shares[:i]) : sum(shares[: i + 1])] for i in range(len(asked))]
+            calls = [self._pop_call(n, chunk) for n, chunk in zip(asked, chunks, strict=True)]
+            got: list[list[tuple[str, bytes]]] = []
+            for n, chunk, (popped, wait) in zip(asked, chunks, run_scripts(self.server, calls), strict=True):
+                seconds = float(wait)
+                self._has_sites[n] = seconds >= 0
+                if seconds >= 0:
+                    waits.append(seconds)
+                got.append(list(zip(chunk, popped, strict=False)))  # leased in order until no site was ready
+                self.partition_of.update((lease, n) for lease, _ in got[-1])
+                if len(popped) == len(chunk):
+                    full.append(n)
+                self._cursor = (n + 1) % self.partitions.count
+            round_leased = [pair for pairs in zip_longest(*got) for pair in pairs if pair is not None]
+            if not round_leased and pool is full:
+                break
+            leased += round_leased
+            taken = {lease for lease, _ in round_leased}
+            pending = [lease for lease in pending if lease not in taken]
+        return leased, waits
+
+    def _see_sites(self) -> None:
+        """Which partitions have sites queued: one pipeline."""
+        with self.server.pipeline(transaction=False) as pipe:
+            for key in self.partitions.keys(keys.SITES):
+                pipe.zcard(key)
+            self._has_sites = [bool(sites) for sites in pipe.execute()]
+
+    def _pop_call(self, n: int, ids: list[str]) -> tuple[Any, list[str], list[Any]]:
+        args = [time.time() + self.lease_seconds, self.worker, self.partitions.prefix(n), *self.politeness, *ids]
+        site_keys = self._keys(n, keys.SITES, keys.LEASES, keys.LEASE_HOLDERS, keys.SITE_LAST, keys.SITE_DELAY)
+        return self._pop, site_keys, args
+
+    def wake(self, partitions: Iterable[int]) -> None:
+        """This worker queued links into these partitions, or gave requests back there: the next pop looks there
+        too."""
+        for n in partitions:
+            self._has_sites[n] = True
 
     def ack(self, leases: Iterable[str]) -> None:
         """Done with these requests; unknown ids (already recovered by another worker) are ignored.
 
         A slot still held under one (a request dropped before it reached the
-        downloader, such as a robots.txt refusal) is freed with it.
+        downloader, such as a robots.txt refusal) is freed with it. One
+        script per partition, all in one pipeline.
         """
         ids = list(leases)
-        if ids:
-            self._ack(keys=(*self.keys[:2], *self.site_keys), args=[self.prefix, self.politeness[1], *ids])
-            self.held.difference_update(ids)
+        if not ids:
+            return
+        by_partition: dict[int, list[str]] = {}
+        for lease in ids:
+            for n in [self.partition_of[lease]] if lease in self.partition_of else self.partitions:
+                by_partition.setdefault(n, []).append(lease)
+        calls = [
+            (self._ack, self._keys(n, keys.SITES, keys.LEASES, keys.SITE_LAST, keys.SITE_DELAY),
+             [self.partitions.prefix(n), self.politeness[1], *group])
+            for n, group in by_partition.items()
+        ]  # fmt: skip
+        run_scripts(self.server, calls)
+        self.held.difference_update(ids)
+        for lease in ids:
+            self.partition_of.pop(lease, None)
 
     def take_seeds(self, count: int) -> list[bytes]:
         """Up to `count` seeds from the head of the start list, held in this worker's seed list until
         `seeds_queued`; after a failed attempt, the seeds that attempt took."""
-        keys = (self.start_key, self.taken_key, self.holders_key)
-        return self._take_seeds(keys=keys, args=[count, time.time() + self.lease_seconds, self.worker])
+        seed_keys = (self.start_key, self.taken_key, self.seed_holders_key)
+        return self._take_seeds(keys=seed_keys, args=[count, time.time() + self.lease_seconds, self.worker])
 
     def seeds_queued(self) -> None:
         """The seeds taken are on the frontier now: nothing to give back if this worker dies."""
         self.server.delete(self.taken_key)
 
     def renew(self) -> None:
-        """Keep every lease of this worker for another `lease_seconds` (called at each heartbeat)."""
-        self.server.zadd(self.holders_key, {self.worker: time.time() + self.lease_seconds})
+        """Keep every lease of this worker for another `lease_seconds` (called at each heartbeat), in every
+        partition and for the seeds it took, and see which partitions have sites queued: one pipeline."""
+        deadline = {self.worker: time.time() + self.lease_seconds}
+        with self.server.pipeline(transaction=False) as pipe:
+            for key in [*self.partitions.keys(keys.LEASE_HOLDERS), self.seed_holders_key]:
+                pipe.zadd(key, deadline)
+            for key in self.partitions.keys(keys.SITES):
+                pipe.zcard(key)
+            replies = pipe.execute()
+        self._has_sites = [bool(sites) for sites in replies[-self.partitions.count :]]
 
     def requeue_expired(self, now: float | None = None) -> int:
         """Put the leases of workers past their deadline back on the frontier, and the seeds they took back
-        at the head of the start list; how many of both moved."""
-        keys = (*self.keys, self.start_key, self.seeds_key)
-        return int(self._requeue(keys=keys, args=[time.time() if now is None else now, self.prefix]))
+        at the head of the start list; how many of both moved. One script per partition, in one pipeline."""
+        now = time.time() if now is None else now
+        calls = [
+            (self._requeue, self._keys(n, keys.SITES, keys.LEASES, keys.LEASE_HOLDERS),
+             [now, self.partitions.prefix(n)])
+            for n in self.partitions
+        ]  # fmt: skip
+        calls.append((self._requeue_seeds, [self.start_key, self.seed_holders_key, self.seeds_key], [now]))
+        moved = [int(count) for count in run_scripts(self.server, calls)]
+        self.wake(n for n in self.partitions if moved[n])
+        return sum(moved)
 
     def requeue_orphans(self) -> int:
         """Put back leases Redis says this worker holds but the worker never received.
@@ -183,14 +298,28 @@ class Leases:
         reply came (retries exhausted through a long outage): the lease would
         stay held by a live worker, renewed, forever.
         """
-        orphans = [
-            field
-            for field, _ in self.server.hscan_iter(self.leases_key, match=f"{self.worker}#*")
-            if (field.decode() if isinstance(field, bytes) else field) not in self.held
-        ]
-        return sum(int(self._requeue_one(keys=self.keys, args=[field, self.prefix])) for field in orphans)
+        moved = 0
+        for n in self.partitions:
+            lease_keys = self._keys(n, keys.SITES, keys.LEASES)
+            orphans = [
+                field
+                for field, _ in self.server.hscan_iter(lease_keys[1], match=f"{self.worker}#*")
+                if (field.decode() if isinstance(field, bytes) else field) not in self.held
+            ]
+            prefix = self.partitions.prefix(n)
+            moved += sum(int(self._requeue_one(keys=lease_keys, args=[field, prefix])) for field in orphans)
+            if orphans:
+                self.wake([n])
+        return moved
+
+    def leased(self) -> int:
+        """Requests leased by all workers together."""
+        return self.partitions.sizes(self.server, keys.LEASES, "hlen")
 
     def release(self) -> int:
         """Return this worker's remaining leases to the frontier now (a clean shutdown)."""
-        self.server.zadd(self.holders_key, {self.worker: 0})
+        with self.server.pipeline(transaction=False) as pipe:
+            for key in [*self.partitions.keys(keys.LEASE_HOLDERS), self.seed_holders_key]:
+                pipe.zadd(key, {self.worker: 0})
+            pipe.execute()
         return self.requeue_expired(now=0)

@@ -10,19 +10,31 @@ The script checks again, as another worker may have queued them since.
 Each kind of seen-set has its class with the same two methods: `SetQueueing`
 for scrapy-redis's set of fingerprints, `linkcrawler.frontier.bloom.BloomQueueing` for
 the Bloom filter. A dupefilter offers its own through a
-`queueing(prefix, budget_key)` method.
+`queueing(partitions)` method.
+
+The seen-set, the budgets and the queues are split into the frontier's
+partitions (`linkcrawler.frontier.partitions`), a URL's fingerprint in the
+partition of its site: a page's links are grouped by partition, with one
+command (the check) or one script (the queueing) per partition touched, each
+group in one pipeline. So a flush costs two round trips on one server, and
+two per node its links reach on a Redis Cluster.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from linkcrawler.frontier import keys
+from linkcrawler.frontier.partitions import Partitions, run_scripts
 from linkcrawler.frontier.sites import SITE_LUA
 
 Entry = tuple[str, float, str | bytes, str, str]
 """A request to queue: (fingerprint, "" for one never filtered; score; encoded request; registered domain,
 "" when no budget applies; its site, see `linkcrawler.frontier.sites`)."""
+
+Checked = tuple[int, str]
+"""A fingerprint to look up: (partition of its request's site, fingerprint)."""
 
 QUEUE_NEW = (
     SITE_LUA
@@ -37,18 +49,34 @@ end
 """
 )
 """Lua: count one request against its domain's budget (KEYS[2]) and queue it on its site (KEYS[1] is the heap of
-sites); 1 queued, -1 over budget. The scripts built on it return one such result per request, or 0 when it was
-seen."""
+the partition's sites); 1 queued, -1 over budget. The scripts built on it return one such result per request, or 0
+when it was seen."""
 
 
 class Queueing(Protocol):
     """What the frontier asks of a seen-set to queue a batch of requests."""
 
-    def seen(self, fingerprints: list[str]) -> list[bool]:
-        """Whether each fingerprint is seen already, changing nothing; one round trip."""
+    def seen(self, fingerprints: list[Checked]) -> list[bool]:
+        """Whether each fingerprint is seen already, changing nothing; one pipeline."""
 
     def queue(self, limit: int, entries: list[Entry]) -> list[int]:
-        """Mark seen, count and queue each entry, atomically; per entry 1 queued, 0 seen before, -1 over budget."""
+        """Mark seen, count and queue each entry, atomically per partition; per entry 1 queued, 0 seen before,
+        -1 over budget."""
+
+
+def queue_by_partition(server: Any, partitions: Partitions, entries: list[Entry],
+                       call: Callable[[int, list[Entry]], tuple[Any, list[str], list[Any]]]) -> list[int]:  # fmt: skip
+    """Group entries by their site's partition, run `call(partition, group)`'s script for each group in one
+    pipeline, and give the results back in the entries' order."""
+    groups: dict[int, list[int]] = {}
+    for index, entry in enumerate(entries):
+        groups.setdefault(partitions.of_site(entry[4]), []).append(index)
+    replies = run_scripts(server, [call(n, [entries[i] for i in indexes]) for n, indexes in groups.items()])
+    results = [0] * len(entries)
+    for indexes, reply in zip(groups.values(), replies, strict=True):
+        for index, result in zip(indexes, reply, strict=True):
+            results[index] = int(result)
+    return results
 
 
 _SET_QUEUE = """
@@ -66,17 +94,34 @@ return results
 
 
 class SetQueueing:
-    """Queueing through scrapy-redis's seen-set: a Redis set of hex fingerprints at `seen_key`."""
+    """Queueing through a Redis set of hex fingerprints per partition (scrapy-redis's seen-set, partitioned)."""
 
-    def __init__(self, server: Any, seen_key: str, prefix: str, budget_key: str) -> None:
+    def __init__(self, server: Any, partitions: Partitions) -> None:
         self.server = server
-        self.seen_key = seen_key
-        self.prefix = prefix
-        self.keys = [keys.spider_key(keys.SITES_KEY, prefix), budget_key, seen_key]
+        self.partitions = partitions
         self._script = server.register_script(QUEUE_NEW + _SET_QUEUE)
 
-    def seen(self, fingerprints: list[str]) -> list[bool]:
-        return [bool(found) for found in self.server.smismember(self.seen_key, fingerprints)]
+    def seen(self, fingerprints: list[Checked]) -> list[bool]:
+        groups: dict[int, list[int]] = {}
+        for index, (n, _) in enumerate(fingerprints):
+            groups.setdefault(n, []).append(index)
+        with self.server.pipeline(transaction=False) as pipe:
+            for n, indexes in groups.items():
+                pipe.smismember(self.partitions.key(n, keys.SEEN), [fingerprints[i][1] for i in indexes])
+            replies = pipe.execute()
+        found = [False] * len(fingerprints)
+        for indexes, reply in zip(groups.values(), replies, strict=True):
+            for index, hit in zip(indexes, reply, strict=True):
+                found[index] = bool(hit)
+        return found
 
     def queue(self, limit: int, entries: list[Entry]) -> list[int]:
-        return self._script(keys=self.keys, args=[limit, self.prefix, *(value for entry in entries for value in entry)])
+        return queue_by_partition(self.server, self.partitions, entries, self._call(limit))
+
+    def _call(self, limit: int) -> Callable[[int, list[Entry]], tuple[Any, list[str], list[Any]]]:
+        def call(n: int, group: list[Entry]) -> tuple[Any, list[str], list[Any]]:
+            partition_keys = [self.partitions.key(n, name) for name in (keys.SITES, keys.DOMAIN_PAGES, keys.SEEN)]
+            args = [limit, self.partitions.prefix(n), *(value for entry in group for value in entry)]
+            return self._script, partition_keys, args
+
+        return call

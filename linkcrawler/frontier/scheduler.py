@@ -46,8 +46,10 @@ from linkcrawler.extract.urls import split_host
 from linkcrawler.frontier import keys, serializer
 from linkcrawler.frontier.connection import redis_from_settings
 from linkcrawler.frontier.leases import LEASE_META, Leases, request_done
+from linkcrawler.frontier.migration import carry_over
+from linkcrawler.frontier.partitions import Partitions
 from linkcrawler.frontier.queueing import Entry, Queueing, SetQueueing
-from linkcrawler.frontier.sites import SLOT_META, Politeness, carry_over
+from linkcrawler.frontier.sites import SLOT_META, Politeness
 from linkcrawler.frontier.workers import worker_id
 from linkcrawler.internals.scrapy_private import wake_engine
 from linkcrawler.internals.scrapy_redis_private import decode_request, encode_request
@@ -64,6 +66,8 @@ class Scheduler(RedisScheduler):
     Settings read here:
 
     - `REDIS_URL`: the shared Redis (see `linkcrawler.frontier.connection`).
+    - `FRONTIER_PARTITIONS` (default 16): how many partitions the frontier is
+      split into (`linkcrawler.frontier.partitions`); the same for every worker.
     - `PAGES_PER_DOMAIN` (int, default 0 = unlimited): the most pages scheduled
       per registered domain in one crawl run, across all workers. Requests
       past it are dropped and counted as `frontier/over_domain_budget`.
@@ -88,20 +92,20 @@ class Scheduler(RedisScheduler):
       `from_frontier(server, key, settings)` constructor (such as
       `linkcrawler.frontier.bloom.BloomDupeFilter`) is built by it, to read its own
       settings. A class that overrides `request_seen` queues through its
-      `queueing(prefix, budget_key)` (see `linkcrawler.frontier.queueing`), as the
+      `queueing(partitions)` (see `linkcrawler.frontier.queueing`), as the
       Bloom filter does. Without one it is asked per request, then the
       request is queued: a worker killed between the two Redis calls loses
       that one URL.
     """
 
-    def __init__(self, server: Any, *, pages_per_domain: int = 0, budget_key: str, leases: Leases,
+    def __init__(self, server: Any, *, pages_per_domain: int = 0, leases: Leases,
                  politeness: Politeness, lease_requests: bool = True,
                  renew_seconds: float = config.default("WORKER_HEARTBEAT_SECONDS"), prefetch: int = 1,
                  start_key: str, **kwargs: Any) -> None:  # fmt: skip
         super().__init__(server, persist=True, **kwargs)
         self.pages_per_domain = pages_per_domain
-        self.budget_key = budget_key
         self.leases = leases
+        self.partitions = leases.partitions
         self.politeness = politeness
         self.lease_requests = lease_requests
         self.downloader: Any = None
@@ -115,7 +119,7 @@ class Scheduler(RedisScheduler):
         self.queueing: Queueing | None = None
         self._pending: list[Request] = []
         self._prefetched: deque[Request] = deque()
-        self._fingerprints: dict[tuple[str, str, bytes], str] = {}
+        self._fingerprints: dict[tuple[str, str, bytes], tuple[str, int]] = {}
         self._flush_call: DelayedCall | None = None
 
     @classmethod
@@ -134,19 +138,15 @@ class Scheduler(RedisScheduler):
         politeness = Politeness.from_settings(settings)
         leases = Leases(
             server,
-            prefix=keys.spider_key(keys.SITE_PREFIX, name),
-            leases_key=keys.spider_key(keys.LEASES_KEY, name),
-            holders_key=keys.spider_key(keys.LEASE_HOLDERS_KEY, name),
+            Partitions.from_settings(settings, name),
             worker=f"{worker_id()}/{secrets.token_hex(4)}",  # unique per start: a restarted pod reuses host:pid
             lease_seconds=config.get(settings, "LEASE_SECONDS"),
-            start_key=start_key,
-            seeds_key=keys.spider_key(keys.SEEDS_TAKEN_KEY, name),
             politeness=politeness.pop_arguments(),
+            idle_seconds=config.get(settings, "WORKER_HEARTBEAT_SECONDS"),
         )
         scheduler = cls(
             server,
             pages_per_domain=config.get(settings, "PAGES_PER_DOMAIN"),
-            budget_key=keys.spider_key(keys.DOMAIN_PAGES_KEY, name),
             leases=leases,
             politeness=politeness,
             lease_requests=config.get(settings, "FRONTIER_LEASES"),
@@ -176,15 +176,13 @@ class Scheduler(RedisScheduler):
     def open(self, spider: Any) -> None:
         super().open(spider)
         self.queue.spider = SpiderMethods(spider)
-        prefix = self.leases.prefix
-        self.unfiltered = SetQueueing(self.server, self.df.key, prefix, self.budget_key)
+        self.partitions.claim(self.server)
+        self.unfiltered = SetQueueing(self.server, self.partitions)
         if hasattr(self.df, "queueing"):
-            self.queueing = self.df.queueing(prefix, self.budget_key)
+            self.queueing = self.df.queueing(self.partitions)
         elif type(self.df).request_seen is RFPDupeFilter.request_seen:
             self.queueing = self.unfiltered
-        moved = carry_over(self.server, self.queue.key, prefix, self.politeness.site_of, self.leases.leases_key)
-        if moved:
-            logger.warning("carried %d requests over from the previous version's frontier (%s)", moved, self.queue.key)
+        carry_over(self.server, self.partitions, self.politeness.site_of)
         try:
             self.engine = self.crawler.engine
         except RuntimeError:  # opened outside a crawl (tests drive the frontier alone)
@@ -237,7 +235,7 @@ class Scheduler(RedisScheduler):
 
     def queued(self) -> int:
         """Requests waiting on the frontier, all sites and workers together (those this worker holds excluded)."""
-        return int(self.server.get(self.leases.queued_key) or 0)
+        return self.partitions.total(self.server, keys.QUEUED)
 
     def __len__(self) -> int:
         return self.queued()
@@ -346,42 +344,47 @@ class Scheduler(RedisScheduler):
         return request
 
     def _push_batch(self, requests: list[Request]) -> None:
-        fingerprints = [self._fingerprint(request) for request in requests]
-        checked = [fingerprint for fingerprint in fingerprints if fingerprint]
+        located = [self._checked(request) for request in requests]
+        checked = [(partition, fingerprint) for fingerprint, partition in located if fingerprint]
         seen = set(compress(checked, self.queueing.seen(checked))) if checked else set()
         fresh, duplicates, entries = [], [], []
-        for request, fingerprint in zip(requests, fingerprints, strict=True):
-            if fingerprint in seen:  # most links: seen, and cheap to say so without encoding the request
+        for request, (fingerprint, partition) in zip(requests, located, strict=True):
+            if (partition, fingerprint) in seen:  # most links: seen, and cheap to say so without encoding the request
                 duplicates.append(request)
                 continue
             fresh.append(request)
             entries.append(self._entry(fingerprint, request))
         results = self.queueing.queue(self.pages_per_domain, entries) if entries else []
+        self.leases.wake({self.partitions.of_site(entry[4]) for entry, result in zip(entries, results, strict=True)
+                          if result == 1})  # fmt: skip
         duplicates += [request for request, result in zip(fresh, results, strict=True) if result == 0]
         self._filtered(duplicates)
         self._count("frontier/over_domain_budget", results.count(-1))
         self._count("scheduler/enqueued/redis", results.count(1))
 
-    def _fingerprint(self, request: Request) -> str:
-        """The seen-set key of a request, "" for one never filtered.
+    def _checked(self, request: Request) -> tuple[str, int]:
+        """The seen-set key of a request, "" for one never filtered, and the partition of its site.
 
         Pages of a site share most of their links (template, navigation), so
-        fingerprints are remembered for the last `FINGERPRINT_CACHE_SIZE`
-        URLs: canonicalizing and hashing each link again cost a few percent of
-        a worker. Only scrapy-redis's own fingerprint is remembered, whose
+        both are remembered for the last `FINGERPRINT_CACHE_SIZE` URLs:
+        canonicalizing and hashing each link again cost a few percent of a
+        worker. Only scrapy-redis's own fingerprint is remembered, whose
         inputs are the method, URL and body alone.
         """
         if request.dont_filter:
-            return ""
+            return "", -1
         if type(self.df).request_fingerprint is not RFPDupeFilter.request_fingerprint:
-            return self.df.request_fingerprint(request)
+            return self.df.request_fingerprint(request), self._partition(request)
         key = (request.method, request.url, request.body)
-        fingerprint = self._fingerprints.get(key)
-        if fingerprint is None:
-            fingerprint = self._fingerprints[key] = self.df.request_fingerprint(request)
+        checked = self._fingerprints.get(key)
+        if checked is None:
+            checked = self._fingerprints[key] = (self.df.request_fingerprint(request), self._partition(request))
             if len(self._fingerprints) > FINGERPRINT_CACHE_SIZE:
                 del self._fingerprints[next(iter(self._fingerprints))]
-        return fingerprint
+        return checked
+
+    def _partition(self, request: Request) -> int:
+        return self.partitions.of_site(self.politeness.site_of(request.url))
 
     def _entry(self, fingerprint: str, request: Request) -> Entry:
         host, domain = split_host(request.url)
@@ -414,6 +417,7 @@ class Scheduler(RedisScheduler):
 
     def _renew(self) -> None:
         self.leases.renew()
+        self.server.set(keys.spider_key(keys.QUEUED_TOTAL_KEY, self.partitions.spider), self.queued())
         moved = self.leases.requeue_expired()
         if moved:
             self.stats.inc_value("frontier/leases_recovered", moved)

@@ -10,6 +10,7 @@ from linkcrawler.errors import UserError
 from linkcrawler.extract.urls import normalize_seed
 from linkcrawler.frontier import keys
 from linkcrawler.frontier.bloom import BloomFilter
+from linkcrawler.frontier.partitions import Partitions
 
 
 def validate_seeds(seeds: Iterable[tuple[str, str]]) -> list[str]:
@@ -48,11 +49,19 @@ def start_new_run(server: Any, spider: str = keys.SPIDER_NAME) -> None:
     Leases (`linkcrawler.frontier.leases`) are kept: they are requests in progress,
     and a dead worker's come back to the frontier as usual. Politeness slots
     expire by themselves; the pages-per-minute history stays for `stats`.
+    The previous version's seen-set goes too.
     """
-    dupefilter = keys.spider_key(keys.DUPEFILTER_KEY, spider)
-    BloomFilter.delete(server, dupefilter)
-    server.delete(
-        dupefilter,
-        keys.spider_key(keys.DOMAIN_PAGES_KEY, spider),
+    partitions = Partitions.of_crawl(server, spider)
+    seen = [keys.spider_key(keys.DUPEFILTER_KEY, spider), *partitions.keys(keys.SEEN)]
+    for key in seen:
+        BloomFilter.delete(server, key)
+    forgotten = [
+        *seen,
+        keys.spider_key(keys.LEGACY_DOMAIN_PAGES_KEY, spider),
+        *partitions.keys(keys.DOMAIN_PAGES),
         keys.spider_key(keys.WORKERS_KEY, spider),
-    )
+    ]
+    with server.pipeline(transaction=False) as pipe:
+        for key in forgotten:
+            pipe.delete(key)
+        pipe.execute()

@@ -1,35 +1,29 @@
 """Requests wait in Redis per site, and a pop hands out only what may start now: politeness, shared by all workers.
 
 A site is a host, or a registered domain with `POLITENESS_BY=domain`. Each
-site has its own sorted set of requests (`{spider}:queue:{site}`, best
+site has its own sorted set of requests (`{prefix}:queue:{site}`, best
 first: scored by minus the priority, so by depth with Scrapy's
-`DEPTH_PRIORITY`), and `{spider}:sites` is the heap of sites with queued
+`DEPTH_PRIORITY`), and `{prefix}:sites` is the heap of sites with queued
 work, scored by the time each may next be fetched, as Mercator's and
 Heritrix's frontiers keep it. A pop (one Lua script, timed by the Redis
 clock) walks the sites whose time has come, oldest first, and takes each
 one's best request while the site has fewer than `POLITENESS_CONCURRENCY`
-requests in flight (`{spider}:slots:{site}`, lease ids scored by when the
+requests in flight (`{prefix}:slots:{site}`, lease ids scored by when the
 slot expires) and its last request started at least its delay ago
 (`POLITENESS_DELAY`, or the robots.txt Crawl-delay recorded for it in
-`{spider}:site_delay`). A site served goes to the back of the heap: pops
+`{prefix}:site_delay`). A site served goes to the back of the heap: pops
 rotate over the sites, and a worker never holds a request its site is not
 ready for. A site that is full or waiting on its delay is rescored to the
 time it may be ready; a response frees its slot (`release`) and brings the
 site forward again.
 
-`{spider}:queued` counts the queued requests of all sites, for idle checks,
-`linkcrawler stats` and autoscaling.
-
-Cluster note: each site's own keys share a hash slot (`{site}` is a hash
-tag), but a pop walks the heap and many sites, and queueing a page's links
-writes to the sites they point to, so those scripts span slots: a Redis
-Cluster frontier would keep one heap per slot group and pop from each.
+`{prefix}` is one partition's (`linkcrawler.frontier.partitions`): every
+script here touches the keys of one partition, one hash slot of a Redis
+Cluster. `{prefix}:queued` counts the partition's queued requests.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +31,7 @@ from linkcrawler import config
 from linkcrawler.errors import UserError
 from linkcrawler.extract.urls import split_host
 from linkcrawler.frontier import keys
+from linkcrawler.frontier.partitions import Partitions
 
 SLOT_META = "frontier_slot"
 """`request.meta` key of a popped request: (lease id its site's slot is held under, `time.monotonic()` of the pop)."""
@@ -44,8 +39,8 @@ SLOT_META = "frontier_slot"
 SITE_LUA = """
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
-local function site_queue(prefix, site) return prefix .. ':queue:{' .. site .. '}' end
-local function site_slots(prefix, site) return prefix .. ':slots:{' .. site .. '}' end
+local function site_queue(prefix, site) return prefix .. ':queue:' .. site end
+local function site_slots(prefix, site) return prefix .. ':slots:' .. site end
 local function enqueue(prefix, sites, site, score, data)
   if redis.call('zadd', site_queue(prefix, site), score, data) == 1 then
     redis.call('incr', prefix .. ':queued')
@@ -165,6 +160,9 @@ end
 """
 """Lua: free the slot `lease` holds on `site`, and bring the site forward in the heap to when it may be ready."""
 
+SITE_KEYS = (keys.SITES, keys.SITE_LAST, keys.SITE_DELAY)
+"""A partition's keys the site scripts take, in order: its heap, its sites' last request times, their delays."""
+
 _RELEASE = "release_slot(ARGV[1], KEYS[1], KEYS[2], KEYS[3], ARGV[2], ARGV[3], ARGV[4])"
 
 _CHECK_IN = """
@@ -181,17 +179,22 @@ return 0
 class SiteClock:
     """What the downloader tells the frontier about a site: a slot freed, a request starting late, a Crawl-delay."""
 
-    def __init__(self, server: Any, prefix: str, sites_key: str, last_key: str, delay_key: str, delay: float) -> None:
+    def __init__(self, server: Any, partitions: Partitions, delay: float) -> None:
         self.server = server
-        self.prefix = prefix
-        self.keys = (sites_key, last_key, delay_key)
+        self.partitions = partitions
         self.delay = delay
         self._release = server.register_script(SITE_LUA + RELEASE_SLOT + _RELEASE)
         self._check_in = server.register_script(SITE_LUA + _CHECK_IN)
 
+    def _keys(self, site: str) -> tuple[str, tuple[str, str, str]]:
+        """The prefix and (heap, last request times, delays) of the site's partition."""
+        n = self.partitions.of_site(site)
+        return self.partitions.prefix(n), tuple(self.partitions.key(n, name) for name in SITE_KEYS)
+
     def release(self, site: str, lease: str) -> None:
         """A download of `site` is over: its slot is free, and the site may be ready sooner."""
-        self._release(keys=self.keys, args=[self.prefix, site, lease, self.delay])
+        prefix, site_keys = self._keys(site)
+        self._release(keys=site_keys, args=[prefix, site, lease, self.delay])
 
     def check_in(self, site: str) -> float:
         """A request to `site` starts now unless the site's delay forbids it: 0, or seconds to wait first.
@@ -201,11 +204,11 @@ class SiteClock:
         never handed out (robots.txt itself), so the delay holds between all
         requests a site sees.
         """
-        return int(self._check_in(keys=self.keys[1:], args=[site, self.delay])) / 1000
+        return int(self._check_in(keys=self._keys(site)[1][1:], args=[site, self.delay])) / 1000
 
     def set_delay(self, site: str, delay: float) -> None:
         """Record a site's own delay (its robots.txt Crawl-delay, at least `POLITENESS_DELAY`) for every worker."""
-        self.server.hset(self.keys[2], site, delay)
+        self.server.hset(self._keys(site)[1][2], site, delay)
 
 
 @dataclass(frozen=True)
@@ -263,61 +266,3 @@ class Politeness:
 
     def pop_arguments(self) -> tuple[int, float, float]:
         return self.concurrency, self.delay, self.slot_seconds
-
-
-_CARRY_OVER = """
-local prefix, sites, legacy, leases = ARGV[1], KEYS[1], KEYS[2], KEYS[3]
-local moved = 0
-for i = 2, #ARGV, 4 do
-  if ARGV[i] == 'queued' then
-    if redis.call('zrem', legacy, ARGV[i + 1]) == 1 then
-      enqueue(prefix, sites, ARGV[i + 3], ARGV[i + 2], ARGV[i + 1])
-      moved = moved + 1
-    end
-  elseif redis.call('hget', leases, ARGV[i + 1]) == ARGV[i + 2] then
-    redis.call('hset', leases, ARGV[i + 1], ARGV[i + 3] .. '|' .. ARGV[i + 2])
-  end
-end
-return moved
-"""
-"""Per entry ('queued', request, score, site) moves a request of the old single queue onto its site's queue;
-('leased', lease id, old value, site) gives a lease the old version wrote its site. Each only if unchanged."""
-
-
-def carry_over(server: Any, legacy_key: str, prefix: str, site_of: Callable[[str], str], leases_key: str) -> int:
-    """Move the frontier linkcrawler 0.1 left (one sorted set of every request, leases without their site) into
-    per-site queues; how many queued requests moved.
-
-    Batches of 500 move atomically, so a worker killed midway loses
-    nothing and the next one carries on. Workers of the old version must be
-    stopped first: their pops would find their queue emptied.
-    """
-    script = server.register_script(SITE_LUA + _CARRY_OVER)
-    sites_key = keys.spider_key(keys.SITES_KEY, prefix)
-    moved = 0
-    old_leases = [
-        (lease, value) for lease, value in server.hscan_iter(leases_key) if _is_number(value.split(b"|", 1)[0])
-    ]
-    for start in range(0, len(old_leases), 500):
-        args: list[Any] = [prefix]
-        for lease, value in old_leases[start : start + 500]:
-            args += ["leased", lease, value, site_of(_request_url(value.split(b"|", 1)[1]))]
-        script(keys=[sites_key, legacy_key, leases_key], args=args)
-    while batch := server.zrange(legacy_key, 0, 499, withscores=True):
-        args = [prefix]
-        for data, score in batch:
-            args += ["queued", data, score, site_of(_request_url(data))]
-        moved += int(script(keys=[sites_key, legacy_key, leases_key], args=args))
-    return moved
-
-
-def _request_url(data: bytes) -> str:
-    return json.loads(data)["url"]
-
-
-def _is_number(text: bytes) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from linkcrawler.frontier import keys
+from linkcrawler.frontier.partitions import Partitions
 from linkcrawler.frontier.workers import WorkerRegistry, minute_of
 
 STALE_HEARTBEAT_SECONDS = 10.0
@@ -49,24 +50,38 @@ class CrawlHealth:
 
 
 def crawl_health(server: Any, spider: str = keys.SPIDER_NAME, now: float | None = None) -> CrawlHealth:
-    """One consistent-enough snapshot (one round trip for the counters, one for the workers)."""
+    """One consistent-enough snapshot: one pipeline for the counters of every partition, one for the sites
+    ready (by the Redis clock), one for the workers."""
     now = time.time() if now is None else now
     minute = minute_of(now)
-    sites = keys.spider_key(keys.SITES_KEY, spider)
+    partitions = Partitions.of_crawl(server, spider)
+    heaps = partitions.keys(keys.SITES)
     with server.pipeline(transaction=False) as pipe:
-        pipe.get(keys.spider_key(keys.QUEUED_KEY, spider))
-        pipe.zcard(sites)
-        pipe.time()
         pipe.llen(keys.spider_key(keys.START_URLS_KEY, spider))
-        pipe.hlen(keys.spider_key(keys.LEASES_KEY, spider))
         pipe.hmget(keys.spider_key(keys.PAGES_PER_MINUTE_KEY, spider), [str(minute - 1), str(minute)])
-        frontier, sites_queued, (seconds, micros), start_urls, leased, (last, current) = pipe.execute()
-    sites_ready = server.zcount(sites, "-inf", seconds + micros / 1_000_000)
+        for n in partitions:
+            pipe.get(partitions.key(n, keys.QUEUED))
+            pipe.zcard(heaps[n])
+            pipe.hlen(partitions.key(n, keys.LEASES))
+        start_urls, (last, current), *counts = pipe.execute()
+    clock = redis_time(server)
+    with server.pipeline(transaction=False) as pipe:
+        for heap in heaps:
+            pipe.zcount(heap, "-inf", clock)
+        sites_ready = sum(pipe.execute())
     states = WorkerRegistry(server, keys.spider_key(keys.WORKERS_KEY, spider)).states()
     workers = [
         WorkerHealth(s.worker, round(now - s.heartbeat, 1), s.pages, now - s.heartbeat > STALE_HEARTBEAT_SECONDS)
         for s in sorted(states, key=lambda s: s.worker)
         if s.live
     ]
-    return CrawlHealth(int(frontier or 0), sites_queued, sites_ready, start_urls, leased, int(last or 0),
-                       int(current or 0), workers)  # fmt: skip
+    frontier, sites_queued, leased = (sum(int(value or 0) for value in counts[i::3]) for i in range(3))
+    return CrawlHealth(frontier, sites_queued, sites_ready, start_urls, leased, int(last or 0), int(current or 0),
+                       workers)  # fmt: skip
+
+
+def redis_time(server: Any) -> float:
+    """The Redis clock, as the frontier's scripts read it; a cluster client asks one node."""
+    reply = server.time()
+    seconds, micros = next(iter(reply.values())) if isinstance(reply, dict) else reply
+    return seconds + micros / 1_000_000

@@ -19,6 +19,7 @@ from linkcrawler import config
 from linkcrawler.errors import UserError, mask_uri
 from linkcrawler.frontier import keys
 from linkcrawler.frontier.connection import connect_redis
+from linkcrawler.frontier.partitions import Partitions
 from linkcrawler.frontier.seeds import push_seeds, start_new_run
 from linkcrawler.frontier.workers import WorkerRegistry
 from linkcrawler.local.redis_server import EmbeddedRedis
@@ -68,9 +69,9 @@ class LocalCrawl:
         if self.redis_url is None:
             self.redis_url = self._stack.enter_context(EmbeddedRedis()).url
         self.redis = connect_redis(self.redis_url)
-        kept = (keys.SITES_KEY, keys.QUEUED_KEY, keys.LEGACY_QUEUE_KEY, keys.DUPEFILTER_KEY)
-        frontier = (keys.spider_key(k, keys.SPIDER_NAME) for k in kept)
-        if self.redis.exists(*frontier):
+        kept = (keys.QUEUED_TOTAL_KEY, keys.LEGACY_QUEUE_KEY, keys.LEGACY_SITES_KEY, keys.DUPEFILTER_KEY)
+        frontier = [keys.spider_key(k, keys.SPIDER_NAME) for k in kept]
+        if any(self.redis.exists(key) for key in [*frontier, Partitions.count_key(keys.SPIDER_NAME)]):
             raise UserError(
                 f"Redis at {mask_uri(self.redis_url)} already holds a {keys.SPIDER_NAME} frontier; "
                 "the demo will not touch it (unset REDIS_URL to use an embedded Redis)"
@@ -120,7 +121,7 @@ class LocalCrawl:
 
     def progress(self) -> CrawlProgress:
         states = WorkerRegistry(self.redis, keys.spider_key(keys.WORKERS_KEY, keys.SPIDER_NAME)).states()
-        queued = int(self.redis.get(keys.spider_key(keys.QUEUED_KEY, keys.SPIDER_NAME)) or 0)
+        queued = Partitions.of_crawl(self.redis, keys.SPIDER_NAME).total(self.redis, keys.QUEUED)
         return CrawlProgress(pages=sum(s.pages for s in states), queued=queued, workers=sum(s.live for s in states))
 
     def crawl(
