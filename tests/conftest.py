@@ -47,6 +47,17 @@ def redis_cluster() -> Iterator[EmbeddedRedisCluster]:
         yield cluster
 
 
+@pytest.fixture(params=["one Redis", "Redis Cluster"])
+def any_redis_url(request, monkeypatch) -> str:
+    """The flushed session Redis, then a Redis Cluster of its own (with `REDIS_CLUSTER=true` for every client and
+    worker started from this test): for crawls that must hold on both."""
+    if request.param == "Redis Cluster":
+        monkeypatch.setenv("REDIS_CLUSTER", "true")
+        return request.getfixturevalue("redis_cluster").url
+    request.getfixturevalue("redis_client")
+    return request.getfixturevalue("redis_url")
+
+
 @pytest.fixture
 def redis_client(redis_url: str) -> Iterator[Any]:
     client = connect_redis(redis_url)

@@ -38,7 +38,15 @@ def crawl(redis_client, redis_url):
         yield local
 
 
-def test_two_workers_fetch_every_page_once_and_store_exactly_the_ground_truth(web, crawl):
+@pytest.fixture
+def crawl_anywhere(any_redis_url):
+    """On one Redis server, and on a Redis Cluster (three primaries, one replica each)."""
+    with local_crawl(any_redis_url, "linkcrawler_e2e") as local:
+        yield local
+
+
+def test_two_workers_fetch_every_page_once_and_store_exactly_the_ground_truth(web, crawl_anywhere):
+    crawl = crawl_anywhere
     with WebServer(web) as server:
         expected_pages = fetchable_pages(server.web)
         assert len(expected_pages) >= 500

@@ -1,8 +1,10 @@
-"""Fault: the Redis server killed with SIGKILL mid-crawl and restarted from its append-only file."""
+"""Fault: the Redis server killed with SIGKILL mid-crawl and restarted from its append-only file; a Redis Cluster
+primary killed and failed over to its replica."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -29,15 +31,41 @@ def test_workers_ride_out_a_redis_restart(redis_server):
     itself, and nothing is lost: every fetchable page fetched, every link of the ground truth stored,
     no lease left behind.
     """
+
+    def restart() -> None:
+        redis_server.kill()
+        time.sleep(2)
+        redis_server.start()
+
+    crawl_through(redis_server.url, restart)
+
+
+def test_workers_ride_out_a_cluster_primary_killed_and_failed_over(redis_cluster, monkeypatch):
+    """Injects: on a Redis Cluster (three primaries, one replica each, AOF with fsync on every write), the
+    primary serving slot 0 is SIGKILLed while two workers crawl; its replica is elected in its place.
+
+    Proves: the workers' cluster clients find the new primary (MOVED, a refreshed slot map) and the crawl
+    finishes by itself with nothing lost, as after a restart of a single Redis.
+    """
+    monkeypatch.setenv("REDIS_CLUSTER", "true")
+
+    def fail_over() -> None:
+        killed = redis_cluster.primary_ports()[0]
+        redis_cluster.node_on(killed).kill()
+        redis_cluster.wait_failover(killed)
+
+    crawl_through(redis_cluster.url, fail_over)
+
+
+def crawl_through(redis_url: str, fault: Callable[[], None]) -> None:
+    """Two workers crawl a synthetic web; `fault` strikes Redis a third of the way; nothing may be lost."""
     web = generate_web(seed=8, sites=30, pages_per_site=20)
-    with local_crawl(redis_server.url, "linkcrawler_redis") as crawl, WebServer(web, delay=0.02) as server:
+    with local_crawl(redis_url, "linkcrawler_redis") as crawl, WebServer(web, delay=0.02) as server:
         expected = fetchable_pages(server.web)
         crawl.seed(server.seeds)
         workers = crawl.start_workers(2, server.hosts, {"LEASE_SECONDS": 5})
         wait_for(lambda: len(server.hits()) >= len(expected) // 3, 120, "a third of the crawl")
-        redis_server.kill()
-        time.sleep(2)
-        redis_server.start()
+        fault()
         codes = finish(crawl, workers, timeout=180)
         hits = page_hits(server.hits())
         stored = {identity(doc) for doc in crawl.store.links.find()}

@@ -15,8 +15,9 @@ KILLS = 3
 
 
 @pytest.fixture
-def crawl(redis_client, redis_url):
-    with local_crawl(redis_url, "linkcrawler_kill") as local:
+def crawl(any_redis_url):
+    """On one Redis server, and on a Redis Cluster (three primaries, one replica each)."""
+    with local_crawl(any_redis_url, "linkcrawler_kill") as local:
         yield local
 
 
