@@ -11,6 +11,7 @@ partition the same way. See docs/frontier.md, "Redis Cluster".
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -79,8 +80,10 @@ class Partitions:
         return [self.key(n, name) for n in self]
 
     def of_site(self, site: str) -> int:
-        """The partition of a site (a host or a registered domain): its registered domain's."""
-        return key_slot(registered_domain(site).encode()) % self.count
+        """The partition of a site (a host or a registered domain): its registered domain's, by a hash whose low
+        bits are even (CRC16's are not, for names that differ in a digit or two)."""
+        digest = hashlib.blake2b(registered_domain(site).encode(), digest_size=8).digest()
+        return int.from_bytes(digest, "big") % self.count
 
     def claim(self, server: Any) -> None:
         """Record the partition count of this crawl in Redis, or refuse a worker that counts differently (its
@@ -112,16 +115,18 @@ class Partitions:
 def run_scripts(server: Any, calls: list[tuple[Any, list[str], list[Any]]]) -> list[Any]:
     """Run registered scripts `(script, keys, args)` in one pipeline; their replies in order.
 
-    A cluster pipeline does not load scripts: a node that lost its script
-    cache (a replica just promoted, a restart) answers NOSCRIPT, and that
-    call, which did not run, is run again on its own, which loads it.
+    The pipeline sends EVALSHA alone (a pipeline given the scripts
+    themselves first asks the server whether it has them: one more round
+    trip). A node that lacks a script (a server restarted, a replica just
+    promoted) answers NOSCRIPT, and that call, which did not run, is run
+    again on its own, which loads it.
     """
     if len(calls) == 1:
         script, script_keys, args = calls[0]
         return [script(keys=script_keys, args=args)]
     with server.pipeline(transaction=False) as pipe:
         for script, script_keys, args in calls:
-            script(keys=script_keys, args=args, client=pipe)
+            pipe.evalsha(script.sha, len(script_keys), *script_keys, *args)
         replies = pipe.execute(raise_on_error=False)
     for index, reply in enumerate(replies):
         if isinstance(reply, NoScriptError):
