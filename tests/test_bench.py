@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import crawl, regimes, run
+from bench import crawl, frontier_cluster, regimes, run
 from linkcrawler.local.synthweb import generate_web
 
 pytestmark = pytest.mark.slow
@@ -59,3 +59,14 @@ def test_the_regime_bound_is_the_largest_of_its_lower_bounds():
     slow = regimes.bound(web, regimes.Regime(10, 8, latency=0.5, concurrency=2, delay=0.0))
     assert slow["depth"] == (max(regimes.depths(web).values()) + 1) * 0.5
     assert slow["bound"] == max(slow["site"], slow["depth"], slow["concurrency"])
+
+
+def test_the_frontier_bench_reports_both_sides_and_an_even_cluster():
+    """Numbers only where they cannot depend on the machine's speed: each primary's share against the mean."""
+    result = frontier_cluster.measure(quick=True)
+    for side in ("one_server", "cluster"):
+        assert result[f"{side}_pages_per_second"] > 0 and result[f"{side}_round_trips_per_page"] > 0
+    assert len(result["details"]["cluster"]["primaries"]) == 3
+    for measure in ("keys", "memory", "commands"):
+        assert 1.0 <= result[f"cluster_max_{measure}_over_mean"] <= 1.5, result["details"]["cluster"]
+    json.dumps(result)
