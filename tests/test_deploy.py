@@ -212,11 +212,12 @@ def compose_command() -> list[str] | None:
 
 
 @pytest.mark.skipif(compose_command() is None, reason="no docker compose installed")
-def test_docker_compose_accepts_the_file():
+@pytest.mark.parametrize("overlays", [[], ["docker-compose.redis-cluster.yml"]])
+def test_docker_compose_accepts_the_file(overlays):
+    files = [arg for name in ["docker-compose.yml", *overlays] for arg in ("-f", str(DEPLOY / name))]
     result = subprocess.run(
-        [*compose_command(), "-f", str(DEPLOY / "docker-compose.yml"), "--profile", "jobs", "config", "-q"],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        [*compose_command(), *files, "--profile", "jobs", "config", "-q"], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -277,3 +278,21 @@ def test_cluster_settings_take_every_value_of_the_example_environment():
     assert result.returncode == 0, result.stderr
     values = json.loads(result.stdout)
     assert {name: as_environment(value) for name, value in values.items()} == environment
+
+
+def test_the_redis_cluster_overlay_runs_three_replicated_primaries_for_every_linkcrawler_service():
+    overlay = yaml.safe_load((DEPLOY / "docker-compose.redis-cluster.yml").read_text())
+    services = overlay["services"]
+    nodes = [name for name in services if name.startswith("redis-cluster-") and name != "redis-cluster-init"]
+    assert len(nodes) == 6
+    for name in nodes:
+        command = " ".join(services[name]["command"])
+        assert "--cluster-enabled yes" in command and "--appendfsync always" in command, name
+        assert "--maxmemory-policy noeviction" in command, name
+    create = services["redis-cluster-init"]["command"][2]
+    assert all(f"{name}:6379" in create for name in nodes) and "--cluster-replicas 1" in create
+    for name in ("worker", "seed", "summarize", "scrapyd"):
+        assert name in compose()["services"]
+        assert services[name]["environment"]["REDIS_CLUSTER"] == "true", name
+        assert services[name]["environment"]["REDIS_URL"].startswith("redis://redis-cluster-1:6379/"), name
+        assert services[name]["depends_on"]["redis-cluster-init"] == {"condition": "service_completed_successfully"}
