@@ -10,7 +10,8 @@ seen-set check, then the queueing scripts), acknowledge its lease. A page's
 links are made up from its URL (`LINKS` each, a quarter to other sites),
 so both sides see the same web: `SITES` sites, each its own registered
 domain. Politeness is off (no slots, no delay): the frontier's own cost is
-what is measured.
+what is measured. Both sides use 16 partitions (a cluster's default; one
+server's is one), so only the server differs.
 
 Both sides persist every write (`appendfsync always`); the cluster is the
 test cluster (`linkcrawler.local.redis_cluster`): three primaries, each
@@ -41,7 +42,7 @@ from bench.cli import run_measure
 from linkcrawler.frontier import keys
 from linkcrawler.frontier.connection import connect_redis
 from linkcrawler.frontier.leases import Leases
-from linkcrawler.frontier.partitions import Partitions
+from linkcrawler.frontier.partitions import CLUSTER_PARTITIONS, Partitions
 from linkcrawler.frontier.queueing import SetQueueing
 from linkcrawler.local.redis_cluster import EmbeddedRedisCluster
 from linkcrawler.local.redis_server import EmbeddedRedis
@@ -51,6 +52,8 @@ SITES = 600
 LINKS = 20
 WORKERS = 4
 PREFETCH = 8
+PARTITIONS = CLUSTER_PARTITIONS
+"""On both sides (one server defaults to one): only the server differs."""
 
 
 class RoundTrips:
@@ -102,7 +105,7 @@ class Worker(threading.Thread):
     def __init__(self, url: str, cluster: bool, name: str, stop: threading.Event) -> None:
         super().__init__(daemon=True)
         self.client = connect_redis(url, cluster=cluster)
-        partitions = Partitions(SPIDER, Partitions.of_crawl(self.client, SPIDER).count)
+        partitions = Partitions(SPIDER, PARTITIONS)
         self.leases = Leases(self.client, partitions, worker=name, lease_seconds=300)
         self.queueing = SetQueueing(self.client, partitions)
         self.stop = stop
@@ -142,7 +145,7 @@ def run_side(url: str, cluster: bool, seconds: float, warmup: float) -> dict[str
     nodes = primaries(url, cluster)
     empty = [node.info("memory")["used_memory"] for node in nodes]
     seeder = connect_redis(url, cluster=cluster)
-    partitions = Partitions(SPIDER, Partitions.of_crawl(seeder, SPIDER).count)
+    partitions = Partitions(SPIDER, PARTITIONS)
     partitions.claim(seeder)
     SetQueueing(seeder, partitions).queue(0, [entry(f"http://{site(n)}/", 0) for n in range(SITES)])
     stop = threading.Event()

@@ -101,7 +101,7 @@ SETTINGS: dict[str, Setting] = {
         Setting("WORKER_HEARTBEAT_SECONDS", 1.0, float),
         Setting("FRONTIER_LEASES", True, bool),
         Setting("FRONTIER_PREFETCH", 4, int),
-        Setting("FRONTIER_PARTITIONS", 16, int),
+        Setting("FRONTIER_PARTITIONS", 0, int),
         Setting("LEASE_SECONDS", 30.0, float),
         # Downloading and politeness.
         Setting("USER_AGENT", "linkcrawler/0.1 (+https://github.com/linkcrawler/linkcrawler)", str),

@@ -77,10 +77,12 @@ def test_workers_sized_differently_are_refused(redis_client):
 
 @pytest.mark.slow
 def test_a_real_crawl_with_the_bloom_dupefilter_fetches_every_page_once(redis_client, redis_url):
-    """Injects: the Bloom seen-set in place of scrapy-redis's, two real workers. Proves: every page, each once."""
+    """Injects: the Bloom seen-set in place of scrapy-redis's, two real workers, the frontier in 16 partitions
+    (a filter each). Proves: every page, each once."""
     web = generate_web(seed=5, sites=8, pages_per_site=10)
     with local_crawl(redis_url, "linkcrawler_bloom") as crawl, WebServer(web) as server:
-        settings = {"DUPEFILTER_CLASS": BLOOM, "BLOOM_CAPACITY": 100_000, "BLOOM_ERROR_RATE": 0.0001}
+        settings = {"DUPEFILTER_CLASS": BLOOM, "BLOOM_CAPACITY": 100_000, "BLOOM_ERROR_RATE": 0.0001,
+                    "FRONTIER_PARTITIONS": 16}  # fmt: skip
         result = crawl.crawl(server.seeds, server.hosts, workers=2, timeout=240, settings=settings)
         hits = {url: n for url, n in server.hits().items() if not url.endswith("/robots.txt")}
     assert result.worker_exit_codes == [0, 0], result.logs

@@ -17,7 +17,8 @@ runner = CliRunner()
 
 
 def test_stats_show_frontier_leases_rate_and_workers(redis_client, redis_url):
-    partitions = Partitions("backlinks", 16)  # counted over the partitions of every site
+    redis_client.set(Partitions.count_key("backlinks"), 16)  # a crawl whose workers split it into 16 partitions
+    partitions = Partitions("backlinks", 16)
     a, b, c = (partitions.of_site(site) for site in ("a.com", "b.com", "c.com"))
     redis_client.set(partitions.key(a, "queued"), 2)
     redis_client.set(partitions.key(b, "queued"), 1)

@@ -12,6 +12,7 @@ from redis.connection import AbstractConnection
 from scrapy import Request, Spider
 from scrapy.utils.test import get_crawler
 
+from bench.frontier_cluster import RoundTrips
 from linkcrawler.frontier import scheduler as frontier
 from linkcrawler.frontier.leases import LEASE_META
 from linkcrawler.frontier.scheduler import Scheduler
@@ -101,6 +102,23 @@ def test_a_pages_links_cost_two_round_trips_to_the_seen_set(redis_client, redis_
     assert queued(scheduler, *links) == 5
     assert command_calls(redis_client, "smismember", "sismember", "evalsha", "eval") == 2
     assert scheduler.stats.get_value("dupefilter/filtered") == 45
+
+
+@pytest.mark.parametrize("dupefilter", SEEN_SETS)
+def test_on_sixteen_partitions_links_to_many_sites_cost_two_round_trips_and_a_pop_one(redis_client, redis_url,
+                                                                                     dupefilter):  # fmt: skip
+    """As a cluster lays the frontier out, on one server: one pipeline asks every partition touched, one queues."""
+    scheduler = open_scheduler(redis_url, DUPEFILTER_CLASS=dupefilter, FRONTIER_PARTITIONS=16, FRONTIER_PREFETCH=4)
+    sites = [f"www.site{n}.com" for n in range(40)]
+    assert queued(scheduler, *(Request(f"http://{site}/") for site in sites)) == 40
+    assert len({scheduler.partitions.of_site(site) for site in sites}) >= 12
+    with RoundTrips() as trips:
+        assert queued(scheduler, *(Request(f"http://{site}/{page}") for site in sites for page in ("", "a"))) == 40
+    assert trips.count == 2
+    with RoundTrips() as trips:
+        popped = [scheduler.next_request() for _ in range(4)]
+    assert trips.count == 1
+    assert len({scheduler.partitions.of_site(request.url.split("/")[2]) for request in popped}) == 4
 
 
 def test_links_waiting_in_the_batch_reach_redis_before_their_page_is_acknowledged(redis_client, redis_url):

@@ -10,12 +10,13 @@ from scrapy import Request
 from scrapy.utils.test import get_crawler
 
 from linkcrawler.frontier.leases import LEASE_META, request_done
+from linkcrawler.frontier.partitions import Partitions
 from linkcrawler.frontier.scheduler import Scheduler
 from linkcrawler.frontier.seeds import start_new_run
 from tests.conftest import command_calls, lease_ids, queued_count
 from tests.test_frontier import Probe, open_scheduler, queued
 
-HOLDERS = "probe:{p0.41}:lease_holders"  # partition 0 of 16
+HOLDERS = Partitions("probe", 1).key(0, "lease_holders")
 
 
 def test_a_popped_request_is_leased_until_acknowledged(redis_client, redis_url):

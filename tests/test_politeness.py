@@ -141,7 +141,8 @@ def test_a_late_request_waits_for_its_sites_delay(redis_client, redis_url):
     waiting = Deferred.fromCoroutine(middleware.process_request(late))
     clock.advance(9)
     assert not waiting.called
-    site_last = Partitions("probe", 16).key(Partitions("probe", 16).of_site("a.com"), "site_last")
+    partitions = Partitions.of_crawl(redis_client, "probe")
+    site_last = partitions.key(partitions.of_site("a.com"), "site_last")
     redis_client.hset(site_last, "a.com", time.time() - 10)  # as if the delay had passed in Redis time
     clock.advance(2)
     assert waiting.called
@@ -188,7 +189,7 @@ def test_the_unpartitioned_frontier_is_carried_over_into_the_partitions(redis_cl
     assert not redis_client.exists("probe:sites", "probe:leases", "probe:queue:{a.com}", "probe:domain_pages")
     assert "carried 6 requests over" in caplog.text and "seen-set (probe:dupefilter) cannot be split" in caplog.text
     assert redis_client.lrange("probe:start_urls", 0, -1) == [b'{"url": "http://d.com/"}']
-    partitions = Partitions("probe", 16)
+    partitions = Partitions.of_crawl(redis_client, "probe")
     assert redis_client.hget(partitions.key(partitions.of_site("a.com"), "domain_pages"), "a.com") == b"7"
     popped = pop_all(scheduler)
     assert sorted(urls(popped)) == ["http://a.com/0", "http://a.com/1", "http://b.com/0", "http://b.com/1",
@@ -240,6 +241,6 @@ def test_robots_txt_sharing_can_be_turned_off(redis_url):
 
 
 def test_a_worker_with_another_partition_count_is_refused_in_one_line(redis_client, redis_url):
-    open_scheduler(redis_url)
-    with pytest.raises(UserError, match=r"has 16 partitions .* this worker has FRONTIER_PARTITIONS=8; give every"):
+    open_scheduler(redis_url, FRONTIER_PARTITIONS=16)
+    with pytest.raises(UserError, match=r"has 16 partition\(s\) .* this worker has FRONTIER_PARTITIONS=8; give"):
         open_scheduler(redis_url, FRONTIER_PARTITIONS=8)

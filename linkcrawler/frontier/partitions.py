@@ -16,12 +16,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from redis.cluster import RedisCluster
 from redis.crc import REDIS_CLUSTER_HASH_SLOTS, key_slot
 from redis.exceptions import NoScriptError
 
 from linkcrawler import config
 from linkcrawler.errors import UserError
 from linkcrawler.extract.hosts import registered_domain
+
+CLUSTER_PARTITIONS = 16
+"""Partitions on a Redis Cluster unless `FRONTIER_PARTITIONS` says otherwise: enough to share three to five
+primaries out within 1.25x of even (6/5/5 over three), few enough that a heartbeat's pipeline stays small."""
+
+
+def automatic_count(cluster: bool) -> int:
+    """One partition on one server: one heap, so the pop's longest-queue-first order spans every site (across
+    partitions a worker can only rotate); `CLUSTER_PARTITIONS` on a cluster, to spread over its primaries."""
+    return CLUSTER_PARTITIONS if cluster else 1
 
 
 @functools.cache
@@ -48,18 +59,19 @@ class Partitions:
 
     @classmethod
     def from_settings(cls, settings: Any, spider: str) -> Partitions:
-        """`FRONTIER_PARTITIONS` (default 16): every worker of a crawl must use the same number."""
+        """`FRONTIER_PARTITIONS` (default 0: `CLUSTER_PARTITIONS` with `REDIS_CLUSTER`, else one); every worker of
+        a crawl must use the same number."""
         count = config.get(settings, "FRONTIER_PARTITIONS")
-        if not 1 <= count <= 1024:
-            raise UserError(f"FRONTIER_PARTITIONS: {count} must be between 1 and 1024")
-        return cls(spider, count)
+        if not 0 <= count <= 1024:
+            raise UserError(f"FRONTIER_PARTITIONS: {count} must be between 1 and 1024, or 0 (automatic)")
+        return cls(spider, count or automatic_count(config.get(settings, "REDIS_CLUSTER")))
 
     @classmethod
     def of_crawl(cls, server: Any, spider: str) -> Partitions:
         """The partitions the crawl in Redis uses (recorded by its workers), for tools that read it from outside
-        (`linkcrawler stats`, a new run); the default count before any worker started."""
+        (`linkcrawler stats`, a new run); the automatic count before any worker started."""
         stored = server.get(cls.count_key(spider))
-        return cls(spider, int(stored) if stored is not None else config.default("FRONTIER_PARTITIONS"))
+        return cls(spider, int(stored) if stored is not None else automatic_count(isinstance(server, RedisCluster)))
 
     @staticmethod
     def count_key(spider: str) -> str:
@@ -93,7 +105,7 @@ class Partitions:
         stored = int(server.get(key))
         if stored != self.count:
             raise UserError(
-                f"the frontier in Redis has {stored} partitions ({key}), this worker has FRONTIER_PARTITIONS="
+                f"the frontier in Redis has {stored} partition(s) ({key}), this worker has FRONTIER_PARTITIONS="
                 f"{self.count}; give every worker the same FRONTIER_PARTITIONS"
             )
 
