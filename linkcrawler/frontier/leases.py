@@ -130,8 +130,8 @@ class Leases:
         self._ids = itertools.count(1)
         self.held: set[str] = set()
         self.partition_of: dict[str, int] = {}
-        self._has_sites = [False] * partitions.count
-        self._cursor = 0
+        self._backlog = [0] * partitions.count
+        self._credit = [0] * partitions.count
         self._pop = server.register_script(SITE_LUA + POP)
         self._ack = server.register_script(SITE_LUA + RELEASE_SLOT + _ACK)
         self._take_seeds = server.register_script(_TAKE_SEEDS)
@@ -159,52 +159,77 @@ class Leases:
     def pop_as(self, ids: list[str]) -> tuple[list[tuple[str, bytes]], float | None]:
         """`pop` under the lease ids given; what it leases is not yet recorded as received (`held`).
 
-        The ids are shared out over the partitions that have sites (as the
-        last heartbeat or pop saw them, or this worker queued into since), in turn
-        from the one after the last served, and the pops of all of them are
-        sent in one pipeline; their requests are handed out interleaved, so
-        consecutive requests come from different partitions' sites. If some
-        came back short, the ids left go to the partitions not asked yet,
-        then to those that gave all they were asked, until none is left or
-        none gives more; if that gave nothing, the partitions' sites are
-        counted again (other workers queue meanwhile) and those found are
-        asked. The seconds until the next site may be ready are the least
-        over the partitions asked.
+        The ids are shared out over the partitions that have requests queued
+        (as the last heartbeat or pop counted them, or that this worker
+        queued into since) in proportion to how many each holds (`_plan`),
+        and the pops of all of them are sent in one pipeline; their requests
+        are handed out interleaved, so consecutive requests come from
+        different partitions' sites. If some came back short, the ids left
+        go to the partitions not asked yet, biggest first, then to those that
+        gave all they were asked, until none is left or none gives more; if
+        that gave nothing, the partitions are counted again (other workers
+        queue meanwhile) and those found are asked. The seconds until the
+        next site may be ready are the least over the partitions asked.
         """
-        count = self.partitions.count
         retried = self.partition_of.get(ids[0]) if ids else None  # a retry: first where it leased
-        first = self._cursor if retried is None else retried
-        order = [(first + step) % count for step in range(count)]
-        leased, waits = self._pop_from([n for n in order if self._has_sites[n] or n == retried], ids)
+        candidates = [n for n in self.partitions if self._backlog[n] or n == retried]
+        leased, waits = self._pop_from(self._plan(candidates, len(ids), retried), ids)
         if not leased:  # other workers may have queued since the last heartbeat: look at every partition
             self._see_sites()
-            more, also = self._pop_from([n for n in order if self._has_sites[n]], ids)
+            candidates = [n for n in self.partitions if self._backlog[n]]
+            more, also = self._pop_from(self._plan(candidates, len(ids), None), ids)
             leased, waits = more, waits + also
         return leased, min(waits, default=None)
 
-    def _pop_from(self, partitions: list[int], ids: list[str]) -> tuple[list[tuple[str, bytes]], list[float]]:
-        """Pop under `ids` from these partitions, as `pop_as` says; the requests and each partition's wait."""
-        untried, full = deque(partitions), deque()
+    def _plan(self, candidates: list[int], wanted: int, first: int | None) -> list[int]:
+        """The partitions to ask, in order, one entry per id: by smooth weighted round robin over the
+        partitions' backlogs (queued requests), so a partition holding twice the work is asked twice as often,
+        as one heap would start the biggest backlogs first; `first` (a retry) leads."""
+        if not candidates:
+            return []
+        weights = {n: max(1, self._backlog[n]) for n in candidates}
+        total = sum(weights.values())
+        plan = [first] if first is not None else []
+        while len(plan) < wanted:
+            for n in candidates:
+                self._credit[n] += weights[n]
+            best = max(candidates, key=self._credit.__getitem__)
+            self._credit[best] -= total
+            plan.append(best)
+        return plan + sorted(set(candidates) - set(plan), key=weights.__getitem__, reverse=True)
+
+    def _pop_from(self, plan: list[int], ids: list[str]) -> tuple[list[tuple[str, bytes]], list[float]]:
+        """Pop under `ids` as `plan` says (its first `len(ids)` entries: one id each; the others: partitions to
+        ask if those come back short), as `pop_as` says; the requests and each partition's wait."""
+        first_round = plan[: len(ids)]
+        asked_first = list(dict.fromkeys(first_round))
+        untried, full = deque(n for n in dict.fromkeys(plan) if n not in asked_first), deque()
         leased: list[tuple[str, bytes]] = []
         waits: list[float] = []
         pending = list(ids)
-        while pending and (untried or full):
-            pool = untried or full
-            asked = [pool.popleft() for _ in range(min(len(pool), len(pending)))]
-            shares = [len(pending) // len(asked) + (i < len(pending) % len(asked)) for i in range(len(asked))]
+        while pending and (asked_first or untried or full):
+            if asked_first:
+                pool, asked = None, asked_first
+                shares = [first_round.count(n) for n in asked]
+                asked_first = []
+            else:
+                pool = untried or full
+                asked = [pool.popleft() for _ in range(min(len(pool), len(pending)))]
+                shares = [len(pending) // len(asked) + (i < len(pending) % len(asked)) for i in range(len(asked))]
             chunks = [pending[sum(shares[:i]) : sum(shares[: i + 1])] for i in range(len(asked))]
             calls = [self._pop_call(n, chunk) for n, chunk in zip(asked, chunks, strict=True)]
             got: list[list[tuple[str, bytes]]] = []
             for n, chunk, (popped, wait) in zip(asked, chunks, run_scripts(self.server, calls), strict=True):
                 seconds = float(wait)
-                self._has_sites[n] = seconds >= 0
-                if seconds >= 0:
+                if seconds < 0:
+                    self._backlog[n] = 0
+                else:
                     waits.append(seconds)
+                    self._backlog[n] = max(1, self._backlog[n] - len(popped))
                 got.append(list(zip(chunk, popped, strict=False)))  # leased in order until no site was ready
                 self.partition_of.update((lease, n) for lease, _ in got[-1])
                 if len(popped) == len(chunk):
                     full.append(n)
-                self._cursor = (n + 1) % self.partitions.count
             round_leased = [pair for pairs in zip_longest(*got) for pair in pairs if pair is not None]
             if not round_leased and pool is full:
                 break
@@ -214,11 +239,11 @@ class Leases:
         return leased, waits
 
     def _see_sites(self) -> None:
-        """Which partitions have sites queued: one pipeline."""
+        """How many requests each partition holds queued: one pipeline."""
         with self.server.pipeline(transaction=False) as pipe:
-            for key in self.partitions.keys(keys.SITES):
-                pipe.zcard(key)
-            self._has_sites = [bool(sites) for sites in pipe.execute()]
+            for key in self.partitions.keys(keys.QUEUED):
+                pipe.get(key)
+            self._backlog = [int(queued or 0) for queued in pipe.execute()]
 
     def _pop_call(self, n: int, ids: list[str]) -> tuple[Any, list[str], list[Any]]:
         args = [time.time() + self.lease_seconds, self.worker, self.partitions.prefix(n), *self.politeness, *ids]
@@ -229,7 +254,7 @@ class Leases:
         """This worker queued links into these partitions, or gave requests back there: the next pop looks there
         too."""
         for n in partitions:
-            self._has_sites[n] = True
+            self._backlog[n] = max(1, self._backlog[n])
 
     def ack(self, leases: Iterable[str]) -> None:
         """Done with these requests; unknown ids (already recovered by another worker) are ignored.
@@ -272,10 +297,10 @@ class Leases:
         with self.server.pipeline(transaction=False) as pipe:
             for key in [*self.partitions.keys(keys.LEASE_HOLDERS), self.seed_holders_key]:
                 pipe.zadd(key, deadline)
-            for key in self.partitions.keys(keys.SITES):
-                pipe.zcard(key)
+            for key in self.partitions.keys(keys.QUEUED):
+                pipe.get(key)
             replies = pipe.execute()
-        self._has_sites = [bool(sites) for sites in replies[-self.partitions.count :]]
+        self._backlog = [int(queued or 0) for queued in replies[-self.partitions.count :]]
 
     def requeue_expired(self, now: float | None = None) -> int:
         """Put the leases of workers past their deadline back on the frontier, and the seeds they took back
