@@ -21,6 +21,7 @@ from linkcrawler.frontier import serializer
 from linkcrawler.frontier.leases import LEASE_META
 from linkcrawler.frontier.partitions import Partitions
 from linkcrawler.frontier.sites import SLOT_META
+from linkcrawler.local.redis_server import EmbeddedRedis
 from tests.test_frontier import open_scheduler, queued
 
 
@@ -55,10 +56,29 @@ def test_a_site_gives_no_more_than_its_concurrency_until_a_slot_is_freed(redis_c
     assert sorted(urls(held)) == ["http://a.com/0", "http://a.com/1", "http://b.com/"]
     scheduler._not_before = 0.0  # a worker would look again at its next wake
     assert scheduler.next_request() is None
-    a_request = next(r for r in held if "a.com" in r.url)
-    PolitenessMiddleware.from_crawler(get_crawler(Probe, {"REDIS_URL": redis_url})).request_left(a_request)
+    a_request, b_request = (next(r for r in held if site in r.url) for site in ("a.com", "b.com"))
+    middleware = PolitenessMiddleware.from_crawler(get_crawler(Probe, {"REDIS_URL": redis_url}))
+    middleware.timer = turn = task.Clock()
+    middleware.request_left(a_request)
+    scheduler._not_before = 0.0
+    assert scheduler.next_request() is None  # freed on the reactor's next turn, with whatever else left meanwhile
+    middleware.request_left(b_request)
+    turn.advance(0)
     scheduler._not_before = 0.0
     assert urls(pop_all(scheduler)) == ["http://a.com/2"]
+    assert redis_client.zcard("probe:slots:{b.com}") == 0
+
+
+def test_slots_redis_cannot_free_are_one_warning_not_an_error(caplog):
+    """Redis gone when downloads end: the worker goes on; the slots expire by themselves (POLITENESS_SLOT_SECONDS)."""
+    with EmbeddedRedis() as server:
+        middleware = PolitenessMiddleware.from_crawler(
+            get_crawler(Probe, {"REDIS_URL": server.url, "REDIS_RETRIES": 0})
+        )
+    middleware.request_left(Request("http://a.com/", meta={SLOT_META: ("probe#1", time.monotonic())}))
+    middleware.send_freed_slots()
+    warnings = [r.getMessage() for r in caplog.records if r.name == "linkcrawler.downloader.politeness"]
+    assert len(warnings) == 1 and warnings[0].startswith("Could not free 1 politeness slot(s) in Redis (")
 
 
 def test_a_dropped_requests_acknowledgement_frees_its_slot(redis_client, redis_url):

@@ -24,6 +24,7 @@ Cluster. `{prefix}:queued` counts the partition's queued requests.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +32,7 @@ from linkcrawler import config
 from linkcrawler.errors import UserError
 from linkcrawler.extract.urls import split_host
 from linkcrawler.frontier import keys
-from linkcrawler.frontier.partitions import Partitions
+from linkcrawler.frontier.partitions import Partitions, run_scripts
 
 SLOT_META = "frontier_slot"
 """`request.meta` key of a popped request: (lease id its site's slot is held under, `time.monotonic()` of the pop)."""
@@ -163,7 +164,9 @@ end
 SITE_KEYS = (keys.SITES, keys.SITE_LAST, keys.SITE_DELAY)
 """A partition's keys the site scripts take, in order: its heap, its sites' last request times, their delays."""
 
-_RELEASE = "release_slot(ARGV[1], KEYS[1], KEYS[2], KEYS[3], ARGV[2], ARGV[3], ARGV[4])"
+_RELEASE = """
+for i = 3, #ARGV, 2 do release_slot(ARGV[1], KEYS[1], KEYS[2], KEYS[3], ARGV[i], ARGV[i + 1], ARGV[2]) end
+"""
 
 _CHECK_IN = """
 local site = ARGV[1]
@@ -191,10 +194,20 @@ class SiteClock:
         n = self.partitions.of_site(site)
         return self.partitions.prefix(n), tuple(self.partitions.key(n, name) for name in SITE_KEYS)
 
-    def release(self, site: str, lease: str) -> None:
-        """A download of `site` is over: its slot is free, and the site may be ready sooner."""
-        prefix, site_keys = self._keys(site)
-        self._release(keys=site_keys, args=[prefix, site, lease, self.delay])
+    def release(self, slots: list[tuple[str, str]]) -> None:
+        """Downloads are over: each `(site, lease id)` slot is free, and its site may be ready sooner.
+
+        One script per partition, all in one round trip: the downloader
+        hands over the slots of the responses of one reactor turn together.
+        """
+        by_partition: dict[int, list[str]] = defaultdict(list)
+        for site, lease in slots:
+            by_partition[self.partitions.of_site(site)].extend((site, lease))
+        calls = []
+        for n, pairs in by_partition.items():
+            site_keys = [self.partitions.key(n, name) for name in SITE_KEYS]
+            calls.append((self._release, site_keys, [self.partitions.prefix(n), self.delay, *pairs]))
+        run_scripts(self.server, calls)
 
     def check_in(self, site: str) -> float:
         """A request to `site` starts now unless the site's delay forbids it: 0, or seconds to wait first.
