@@ -24,7 +24,7 @@ run on the same machine, never compare them across runs. `--quick` (one
 round of small crawls) takes about five minutes on a 2-core machine, three
 of them in the regimes; the full run, five rounds of bigger crawls (the
 CPU-bound ratios move by 0.1-0.3 from round to round on a shared machine,
-so the median needs more than three) and bigger regime webs, about twenty.
+so the median needs more than three) and bigger regime webs, ten to twenty (10 minutes on a quiet machine).
 """
 
 from __future__ import annotations
