@@ -66,8 +66,9 @@ class Scheduler(RedisScheduler):
     Settings read here:
 
     - `REDIS_URL`: the shared Redis (see `linkcrawler.frontier.connection`).
-    - `FRONTIER_PARTITIONS` (default 16): how many partitions the frontier is
-      split into (`linkcrawler.frontier.partitions`); the same for every worker.
+    - `FRONTIER_PARTITIONS` (default 0: one on one server, 16 on a Redis
+      Cluster): how many partitions the frontier is split into
+      (`linkcrawler.frontier.partitions`); the same for every worker.
     - `PAGES_PER_DOMAIN` (int, default 0 = unlimited): the most pages scheduled
       per registered domain in one crawl run, across all workers. Requests
       past it are dropped and counted as `frontier/over_domain_budget`.

@@ -191,7 +191,9 @@ class SiteClock:
 
     def _keys(self, site: str) -> tuple[str, tuple[str, str, str]]:
         """The prefix and (heap, last request times, delays) of the site's partition."""
-        n = self.partitions.of_site(site)
+        return self._partition_keys(self.partitions.of_site(site))
+
+    def _partition_keys(self, n: int) -> tuple[str, tuple[str, str, str]]:
         return self.partitions.prefix(n), tuple(self.partitions.key(n, name) for name in SITE_KEYS)
 
     def release(self, slots: list[tuple[str, str]]) -> None:
@@ -205,8 +207,8 @@ class SiteClock:
             by_partition[self.partitions.of_site(site)].extend((site, lease))
         calls = []
         for n, pairs in by_partition.items():
-            site_keys = [self.partitions.key(n, name) for name in SITE_KEYS]
-            calls.append((self._release, site_keys, [self.partitions.prefix(n), self.delay, *pairs]))
+            prefix, site_keys = self._partition_keys(n)
+            calls.append((self._release, list(site_keys), [prefix, self.delay, *pairs]))
         run_scripts(self.server, calls)
 
     def check_in(self, site: str) -> float:
