@@ -6,6 +6,7 @@ import asyncio
 import time
 
 import pytest
+import redis
 from scrapy import Request, Spider
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
@@ -33,6 +34,11 @@ def urls(requests) -> list[str]:
     return [r.url for r in requests]
 
 
+def slots(scheduler, site: str) -> str:
+    """The key of a site's slots (lease ids of its requests in flight)."""
+    return scheduler.partitions.key(scheduler.partitions.of_site(site), f"slots:{site}")
+
+
 def pop_all(scheduler) -> list[Request]:
     popped = []
     while (request := scheduler.next_request()) is not None:
@@ -57,28 +63,33 @@ def test_a_site_gives_no_more_than_its_concurrency_until_a_slot_is_freed(redis_c
     scheduler._not_before = 0.0  # a worker would look again at its next wake
     assert scheduler.next_request() is None
     a_request, b_request = (next(r for r in held if site in r.url) for site in ("a.com", "b.com"))
-    middleware = PolitenessMiddleware.from_crawler(get_crawler(Probe, {"REDIS_URL": redis_url}))
-    middleware.timer = turn = task.Clock()
-    middleware.request_left(a_request)
-    scheduler._not_before = 0.0
-    assert scheduler.next_request() is None  # freed on the reactor's next turn, with whatever else left meanwhile
-    middleware.request_left(b_request)
-    turn.advance(0)
-    scheduler._not_before = 0.0
-    assert urls(pop_all(scheduler)) == ["http://a.com/2"]
-    assert redis_client.zcard("probe:slots:{b.com}") == 0
+    scheduler.request_left(a_request)
+    assert redis_client.zcard(slots(scheduler, "a.com")) == 2  # not sent on its own...
+    assert urls(pop_all(scheduler)) == ["http://a.com/2"]  # ...but by the next pop, ahead of it
+    scheduler.request_left(b_request)
+    scheduler.flush()
+    assert redis_client.zcard(slots(scheduler, "b.com")) == 0
 
 
-def test_slots_redis_cannot_free_are_one_warning_not_an_error(caplog):
-    """Redis gone when downloads end: the worker goes on; the slots expire by themselves (POLITENESS_SLOT_SECONDS)."""
-    with EmbeddedRedis() as server:
-        middleware = PolitenessMiddleware.from_crawler(
-            get_crawler(Probe, {"REDIS_URL": server.url, "REDIS_RETRIES": 0})
-        )
-    middleware.request_left(Request("http://a.com/", meta={SLOT_META: ("probe#1", time.monotonic())}))
-    middleware.send_freed_slots()
-    warnings = [r.getMessage() for r in caplog.records if r.name == "linkcrawler.downloader.politeness"]
-    assert len(warnings) == 1 and warnings[0].startswith("Could not free 1 politeness slot(s) in Redis (")
+def test_links_and_freed_slots_redis_cannot_take_wait_for_the_next_round_trip(caplog):
+    """Redis down at the end of a reactor turn: one warning a turn, nothing dropped; sent once Redis is back."""
+    with EmbeddedRedis(persist=True) as server:
+        scheduler = open_scheduler(server.url, REDIS_RETRIES=0)
+        client = redis.Redis.from_url(server.url)
+        assert queued(scheduler, Request("http://a.com/0"), Request("http://a.com/1")) == 2
+        popped = scheduler.next_request()
+        assert client.zscore(slots(scheduler, "a.com"), popped.meta[LEASE_META]) is not None
+        server.kill()
+        scheduler.request_left(popped)
+        scheduler._flush_later()
+        scheduler.enqueue_request(Request("http://b.com/"))
+        scheduler._flush_later()
+        warnings = [r.getMessage() for r in caplog.records if r.name == "linkcrawler.frontier.scheduler"]
+        assert len(warnings) == 2 and all(w.startswith("Could not reach Redis (") for w in warnings)
+        server.start()
+        scheduler.flush()
+        assert client.zscore(slots(scheduler, "a.com"), popped.meta[LEASE_META]) is None
+        assert client.zcard(slots(scheduler, "b.com").replace(":slots:", ":queue:")) == 1
 
 
 def test_a_dropped_requests_acknowledgement_frees_its_slot(redis_client, redis_url):

@@ -37,8 +37,8 @@ from scrapy_redis.dupefilter import RFPDupeFilter
 from linkcrawler import config
 from linkcrawler.errors import UserError
 from linkcrawler.frontier.keys import DOMAIN_PAGES, SEEN, SITES
-from linkcrawler.frontier.partitions import Partitions, run_scripts
-from linkcrawler.frontier.queueing import QUEUE_NEW, Checked, Entry, queue_by_partition
+from linkcrawler.frontier.partitions import Call, Partitions, run_scripts
+from linkcrawler.frontier.queueing import QUEUE_NEW, Checked, Entry, Results, calls_by_partition, queue_now
 
 MAX_PARTITION_BYTES = 8 * 1024 * 1024
 """Largest Redis string a partition may be: big enough to keep key counts low, small enough to allocate lazily."""
@@ -188,7 +188,7 @@ class BloomFilter:
             return []
         return [bool(found) for found in run_scripts(self.server, [self.contains_call(fingerprints)])[0]]
 
-    def contains_call(self, fingerprints: list[bytes]) -> tuple[Any, list[str], list[Any]]:
+    def contains_call(self, fingerprints: list[bytes]) -> Call:
         """The script call of `contains_many`, for `run_scripts` to send with others."""
         keys: dict[str, int] = {}
         args = [self.layout.hashes]
@@ -304,10 +304,13 @@ class BloomQueueing:
         return found
 
     def queue(self, limit: int, entries: list[Entry]) -> list[int]:
-        return queue_by_partition(self.server, self.partitions, entries, self._call(limit))
+        return queue_now(self.server, self.queue_calls(limit, entries))
 
-    def _call(self, limit: int) -> Callable[[int, list[Entry]], tuple[Any, list[str], list[Any]]]:
-        def call(n: int, group: list[Entry]) -> tuple[Any, list[str], list[Any]]:
+    def queue_calls(self, limit: int, entries: list[Entry]) -> tuple[list[Call], Results]:
+        return calls_by_partition(self.partitions, entries, self._call(limit))
+
+    def _call(self, limit: int) -> Callable[[int, list[Entry]], Call]:
+        def call(n: int, group: list[Entry]) -> Call:
             bloom = self.filter(n)
             keys = {self.partitions.key(n, SITES): 1, self.partitions.key(n, DOMAIN_PAGES): 2}
             unfiltered = [0] * (self.layout.hashes + 1)

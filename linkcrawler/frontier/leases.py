@@ -41,7 +41,7 @@ from itertools import zip_longest
 from typing import Any
 
 from linkcrawler.frontier import keys
-from linkcrawler.frontier.partitions import Partitions, run_scripts
+from linkcrawler.frontier.partitions import Call, Outbox, Partitions, run_scripts
 from linkcrawler.frontier.sites import POP, RELEASE_SLOT, SITE_LUA
 
 LEASE_META = "lease"
@@ -132,6 +132,7 @@ class Leases:
         self.partition_of: dict[str, int] = {}
         self._backlog = [0] * partitions.count
         self._credit = [0] * partitions.count
+        self.outbox = Outbox(server)
         self._pop = server.register_script(SITE_LUA + POP)
         self._ack = server.register_script(SITE_LUA + RELEASE_SLOT + _ACK)
         self._take_seeds = server.register_script(_TAKE_SEEDS)
@@ -170,11 +171,14 @@ class Leases:
         that gave nothing, the partitions are counted again (other workers
         queue meanwhile) and those found are asked. The seconds until the
         next site may be ready are the least over the partitions asked.
+        What `outbox` carries (links to queue, slots to free) goes first,
+        in the first pipeline.
         """
         retried = self.partition_of.get(ids[0]) if ids else None  # a retry: first where it leased
         candidates = [n for n in self.partitions if self._backlog[n] or n == retried]
         leased, waits = self._pop_from(self._plan(candidates, len(ids), retried), ids)
         if not leased:  # other workers may have queued since the last heartbeat: look at every partition
+            self.outbox.run([])  # if no pop carried them (none to ask), what this worker queued counts too
             self._see_sites()
             candidates = [n for n in self.partitions if self._backlog[n]]
             more, also = self._pop_from(self._plan(candidates, len(ids), None), ids)
@@ -219,7 +223,7 @@ class Leases:
             chunks = [pending[sum(shares[:i]) : sum(shares[: i + 1])] for i in range(len(asked))]
             calls = [self._pop_call(n, chunk) for n, chunk in zip(asked, chunks, strict=True)]
             got: list[list[tuple[str, bytes]]] = []
-            for n, chunk, (popped, wait) in zip(asked, chunks, run_scripts(self.server, calls), strict=True):
+            for n, chunk, (popped, wait) in zip(asked, chunks, self.outbox.run(calls), strict=True):
                 seconds = float(wait)
                 if seconds < 0:
                     self._backlog[n] = 0
@@ -245,7 +249,7 @@ class Leases:
                 pipe.get(key)
             self._backlog = [int(queued or 0) for queued in pipe.execute()]
 
-    def _pop_call(self, n: int, ids: list[str]) -> tuple[Any, list[str], list[Any]]:
+    def _pop_call(self, n: int, ids: list[str]) -> Call:
         args = [time.time() + self.lease_seconds, self.worker, self.partitions.prefix(n), *self.politeness, *ids]
         site_keys = self._keys(n, keys.SITES, keys.LEASES, keys.LEASE_HOLDERS, keys.SITE_LAST, keys.SITE_DELAY)
         return self._pop, site_keys, args

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from linkcrawler.frontier import keys
-from linkcrawler.frontier.partitions import Partitions, run_scripts
+from linkcrawler.frontier.partitions import Call, Partitions, run_scripts
 from linkcrawler.frontier.sites import SITE_LUA
 
 Entry = tuple[str, float, str | bytes, str, str]
@@ -63,20 +63,37 @@ class Queueing(Protocol):
         """Mark seen, count and queue each entry, atomically per partition; per entry 1 queued, 0 seen before,
         -1 over budget."""
 
+    def queue_calls(self, limit: int, entries: list[Entry]) -> tuple[list[Call], Results]:
+        """`queue` as script calls to send with others (`linkcrawler.frontier.partitions.Outbox`), and what turns
+        their replies into `queue`'s results."""
 
-def queue_by_partition(server: Any, partitions: Partitions, entries: list[Entry],
-                       call: Callable[[int, list[Entry]], tuple[Any, list[str], list[Any]]]) -> list[int]:  # fmt: skip
-    """Group entries by their site's partition, run `call(partition, group)`'s script for each group in one
-    pipeline, and give the results back in the entries' order."""
+
+Results = Callable[[list[Any]], list[int]]
+"""What turns the replies of a batch's queueing scripts into one result per entry, in the entries' order."""
+
+
+def calls_by_partition(partitions: Partitions, entries: list[Entry],
+                       call: Callable[[int, list[Entry]], Call]) -> tuple[list[Call], Results]:  # fmt: skip
+    """Group entries by their site's partition, one `call(partition, group)` per group; and what gives the
+    results back in the entries' order."""
     groups: dict[int, list[int]] = {}
     for index, entry in enumerate(entries):
         groups.setdefault(partitions.of_site(entry[4]), []).append(index)
-    replies = run_scripts(server, [call(n, [entries[i] for i in indexes]) for n, indexes in groups.items()])
-    results = [0] * len(entries)
-    for indexes, reply in zip(groups.values(), replies, strict=True):
-        for index, result in zip(indexes, reply, strict=True):
-            results[index] = int(result)
-    return results
+
+    def results(replies: list[Any]) -> list[int]:
+        ordered = [0] * len(entries)
+        for indexes, reply in zip(groups.values(), replies, strict=True):
+            for index, result in zip(indexes, reply, strict=True):
+                ordered[index] = int(result)
+        return ordered
+
+    return [call(n, [entries[i] for i in indexes]) for n, indexes in groups.items()], results
+
+
+def queue_now(server: Any, calls: tuple[list[Call], Results]) -> list[int]:
+    """Send a batch's queueing calls on their own: one round trip."""
+    scripts, results = calls
+    return results(run_scripts(server, scripts))
 
 
 _SET_QUEUE = """
@@ -116,10 +133,13 @@ class SetQueueing:
         return found
 
     def queue(self, limit: int, entries: list[Entry]) -> list[int]:
-        return queue_by_partition(self.server, self.partitions, entries, self._call(limit))
+        return queue_now(self.server, self.queue_calls(limit, entries))
 
-    def _call(self, limit: int) -> Callable[[int, list[Entry]], tuple[Any, list[str], list[Any]]]:
-        def call(n: int, group: list[Entry]) -> tuple[Any, list[str], list[Any]]:
+    def queue_calls(self, limit: int, entries: list[Entry]) -> tuple[list[Call], Results]:
+        return calls_by_partition(self.partitions, entries, self._call(limit))
+
+    def _call(self, limit: int) -> Callable[[int, list[Entry]], Call]:
+        def call(n: int, group: list[Entry]) -> Call:
             partition_keys = [self.partitions.key(n, name) for name in (keys.SITES, keys.DOMAIN_PAGES, keys.SEEN)]
             args = [limit, self.partitions.prefix(n), *(value for entry in group for value in entry)]
             return self._script, partition_keys, args

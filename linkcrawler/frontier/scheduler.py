@@ -33,6 +33,7 @@ from collections.abc import Callable
 from itertools import compress
 from typing import Any
 
+from redis.exceptions import RedisError
 from scrapy import Request, signals
 from scrapy.utils.misc import load_object
 from scrapy_redis.dupefilter import RFPDupeFilter
@@ -49,7 +50,7 @@ from linkcrawler.frontier.leases import LEASE_META, Leases, request_done
 from linkcrawler.frontier.migration import carry_over
 from linkcrawler.frontier.partitions import Partitions
 from linkcrawler.frontier.queueing import Entry, Queueing, SetQueueing
-from linkcrawler.frontier.sites import SLOT_META, Politeness
+from linkcrawler.frontier.sites import SLOT_META, Politeness, SiteClock
 from linkcrawler.frontier.workers import worker_id
 from linkcrawler.internals.scrapy_private import wake_engine
 from linkcrawler.internals.scrapy_redis_private import decode_request, encode_request
@@ -107,7 +108,9 @@ class Scheduler(RedisScheduler):
         self.pages_per_domain = pages_per_domain
         self.leases = leases
         self.partitions = leases.partitions
+        self.outbox = leases.outbox
         self.politeness = politeness
+        self.clock = SiteClock(server, leases.partitions, politeness.delay)
         self.lease_requests = lease_requests
         self.downloader: Any = None
         self.engine: Any = None
@@ -119,6 +122,7 @@ class Scheduler(RedisScheduler):
         self._renewal: task.LoopingCall | None = None
         self.queueing: Queueing | None = None
         self._pending: list[Request] = []
+        self._freed: list[tuple[str, str]] = []
         self._prefetched: deque[Request] = deque()
         self._fingerprints: dict[tuple[str, str, bytes], tuple[str, int]] = {}
         self._flush_call: DelayedCall | None = None
@@ -171,7 +175,7 @@ class Scheduler(RedisScheduler):
         crawler.signals.connect(scheduler.item_done, signal=signals.item_error)
         crawler.signals.connect(scheduler.response_failed, signal=signals.spider_error)
         crawler.signals.connect(scheduler.requeue_orphans, signal=signals.spider_idle)
-        crawler.signals.connect(scheduler.look_again, signal=signals.request_left_downloader)
+        crawler.signals.connect(scheduler.request_left, signal=signals.request_left_downloader)
         return scheduler
 
     def open(self, spider: Any) -> None:
@@ -202,7 +206,7 @@ class Scheduler(RedisScheduler):
         self.leases.release()
 
     def enqueue_request(self, request: Request) -> bool:
-        """Requests wait in a local batch until the next pop, ack or reactor turn (see `flush`).
+        """Requests wait in a local batch until the next pop, ack or reactor turn (see `flush`, `_carry`).
 
         A page's links then cost two round trips to the shared seen-set, not
         one each. A duplicate is thus dropped after this has returned True:
@@ -212,8 +216,8 @@ class Scheduler(RedisScheduler):
         self._pending.append(request)
         if lease is not None:
             self.ack([lease])
-        elif self._flush_call is None:
-            self._flush_call = reactor.callLater(0, self.flush)
+        else:
+            self._flush_soon()
         return True
 
     def take_seeds(self, make_request: Callable[[bytes], Request | None], count: int) -> int:
@@ -246,12 +250,12 @@ class Scheduler(RedisScheduler):
         return bool(self._prefetched) or self.queued() > 0
 
     def next_request(self) -> Request | None:
-        self.flush()
         if not self._prefetched:
-            wait = self._not_before - time.monotonic()
+            wait = 0.0 if self._pending else self._not_before - time.monotonic()
             if wait <= 0:
                 self._prefetch()
             else:
+                self.flush()
                 # A timer may fire a little early (asyncio runs what is due within its clock's resolution):
                 # without a new one, the engine slept until its own 5 s poll.
                 self._wake_engine_in(wait)
@@ -262,7 +266,9 @@ class Scheduler(RedisScheduler):
 
     def _prefetch(self) -> None:
         """Lease what may start now, as much as the downloader has room for; if short, look again when a site
-        may be ready (at the latest after a heartbeat: other workers queue new sites meanwhile)."""
+        may be ready (at the latest after a heartbeat: other workers queue new sites meanwhile). The waiting
+        links and freed slots ride with the pop."""
+        self._carry()
         wanted = self.prefetch
         if self.downloader is not None:
             wanted = max(1, min(wanted, self.downloader.total_concurrency - len(self.downloader.active)))
@@ -296,28 +302,56 @@ class Scheduler(RedisScheduler):
         self.stats.inc_value("frontier/leases_acked", len(leases))
 
     def flush(self) -> None:
-        """Queue the waiting requests: one round trip asks the seen-set about all, one more queues the new ones.
+        """Queue the waiting requests and free the slots of finished downloads, now (see `_carry`): two round
+        trips with links to queue, one without.
 
-        If Redis fails (past its retries), the requests stay waiting for the
-        next flush, and the error stops whatever asked: above all an ack,
-        so a page is never released while its links are not in Redis.
-        Queueing twice is harmless: the seen-set filters the second time.
+        If Redis fails (past its retries), the requests and slots stay
+        waiting for the next round trip, and the error stops whatever
+        asked: above all an ack, so a page is never released while its
+        links are not in Redis. Queueing twice is harmless: the seen-set
+        filters the second time.
+        """
+        self._carry()
+        self.outbox.run([])
+
+    def _carry(self) -> None:
+        """Hand the freed slots and the waiting requests to the outbox, for the next round trip to carry.
+
+        The seen-set is asked about the requests first (one round trip), so
+        the links of a page already seen, most of them, are never encoded;
+        the new ones are queued by the scripts the outbox carries.
         """
         if self._flush_call is not None and self._flush_call.active():
             self._flush_call.cancel()
         self._flush_call = None
+        freed, self._freed = self._freed, []
+        self.outbox.add(self.clock.release_calls(freed))
         pending, self._pending = self._pending, []
         try:
             if self.queueing is None:
                 for request in pending:
                     self._push_checked(request)
             elif pending:
-                self._push_batch(pending)
+                self._carry_batch(pending)
             if pending:
                 self._not_before = 0.0  # a site made ready by these links may be served now
         except BaseException:
             self._pending[:0] = pending
             raise
+
+    def _flush_soon(self) -> None:
+        """Flush at the end of this reactor turn, unless a pop or an ack carries the lot first."""
+        if self._flush_call is None:
+            self._flush_call = reactor.callLater(0, self._flush_later)
+
+    def _flush_later(self) -> None:
+        """A failure here has nobody to stop: one warning, and what was not sent waits for the next round trip."""
+        self._flush_call = None
+        try:
+            self.flush()
+        except RedisError as error:
+            logger.warning("Could not reach Redis (%s): new links and freed politeness slots wait in this worker "
+                           "for its next round trip", error)  # fmt: skip
 
     def item_done(self, item: Any, **_: Any) -> None:
         """A dropped or failed item ends its page's processing all the same."""
@@ -328,9 +362,20 @@ class Scheduler(RedisScheduler):
         if lease:
             self.ack([lease])
 
-    def look_again(self, **_: Any) -> None:
-        """A request left the downloader: its site's slot is free, so the next pop need not wait for a wake."""
+    def request_left(self, request: Request, **_: Any) -> None:
+        """Handler of `request_left_downloader`, sent for every outcome (retries included): the request's site
+        slot is free, and the next pop need not wait for a wake.
+
+        The slot is freed in Redis by the next round trip, at the latest at
+        the end of this reactor turn: responses come in bursts, and the slot
+        release was a page's most frequent round trip (1.0 of 1.7) when each
+        went on its own.
+        """
         self._not_before = 0.0
+        slot = request.meta.pop(SLOT_META, None)
+        if slot is not None and self.politeness.concurrency:
+            self._freed.append((self.politeness.site_of(request.url), slot[0]))
+            self._flush_soon()
 
     def requeue_orphans(self) -> None:
         """When this worker is idle, leases it never received go back (see `Leases.requeue_orphans`)."""
@@ -344,7 +389,7 @@ class Scheduler(RedisScheduler):
         request.meta[SLOT_META] = (lease, time.monotonic())
         return request
 
-    def _push_batch(self, requests: list[Request]) -> None:
+    def _carry_batch(self, requests: list[Request]) -> None:
         located = [self._checked(request) for request in requests]
         checked = [(partition, fingerprint) for fingerprint, partition in located if fingerprint]
         seen = set(compress(checked, self.queueing.seen(checked))) if checked else set()
@@ -355,11 +400,15 @@ class Scheduler(RedisScheduler):
                 continue
             fresh.append(request)
             entries.append(self._entry(fingerprint, request))
-        results = self.queueing.queue(self.pages_per_domain, entries) if entries else []
-        self.leases.wake({self.partitions.of_site(entry[4]) for entry, result in zip(entries, results, strict=True)
-                          if result == 1})  # fmt: skip
-        duplicates += [request for request, result in zip(fresh, results, strict=True) if result == 0]
         self._filtered(duplicates)
+        if not entries:
+            return
+        calls, results = self.queueing.queue_calls(self.pages_per_domain, entries)
+        self.leases.wake({self.partitions.of_site(entry[4]) for entry in entries})  # the pop carrying them looks there
+        self.outbox.add(calls, lambda replies: self._queued(fresh, results(replies)))
+
+    def _queued(self, requests: list[Request], results: list[int]) -> None:
+        self._filtered([request for request, result in zip(requests, results, strict=True) if result == 0])
         self._count("frontier/over_domain_budget", results.count(-1))
         self._count("scheduler/enqueued/redis", results.count(1))
 

@@ -14,7 +14,7 @@ slot expires) and its last request started at least its delay ago
 `{prefix}:site_delay`). A site served goes to the back of the heap: pops
 rotate over the sites, and a worker never holds a request its site is not
 ready for. A site that is full or waiting on its delay is rescored to the
-time it may be ready; a response frees its slot (`release`) and brings the
+time it may be ready; a response frees its slot (`SiteClock.release_calls`) and brings the
 site forward again.
 
 `{prefix}` is one partition's (`linkcrawler.frontier.partitions`): every
@@ -32,7 +32,7 @@ from linkcrawler import config
 from linkcrawler.errors import UserError
 from linkcrawler.extract.urls import split_host
 from linkcrawler.frontier import keys
-from linkcrawler.frontier.partitions import Partitions, run_scripts
+from linkcrawler.frontier.partitions import Call, Partitions
 
 SLOT_META = "frontier_slot"
 """`request.meta` key of a popped request: (lease id its site's slot is held under, `time.monotonic()` of the pop)."""
@@ -48,8 +48,8 @@ local function enqueue(prefix, sites, site, score, data)
   end
   redis.call('zadd', sites, 'NX', now, site)
 end
-local function head_start(prefix, site)
-  return math.min(redis.call('zcard', site_queue(prefix, site)), 100) / 20
+local function head_start(queued)
+  return math.min(queued, 100) / 20
 end
 local function lease_parts(value)
   local first = string.find(value, '|', 1, true)
@@ -81,7 +81,8 @@ bound, 50 ms 0.89-0.90, 500 ms 0.73 (the first links found decide too much)."""
 POP = """
 local prefix, sites, leases = ARGV[3], KEYS[1], KEYS[2]
 local concurrency, default_delay, slot_seconds = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
-local popped = {}
+local popped, started = {}, {}
+local stamp = string.format('%.6f', now)
 local n = 7
 while n <= #ARGV do
   local held = redis.call('hget', leases, ARGV[n])
@@ -90,6 +91,7 @@ while n <= #ARGV do
   popped[#popped + 1] = data
   n = n + 1
 end
+local retried = #popped
 while n <= #ARGV do
   local ready = redis.call('zrangebyscore', sites, '-inf', now, 'LIMIT', 0, #ARGV - n + 1)
   if #ready == 0 then break end
@@ -98,45 +100,47 @@ while n <= #ARGV do
     if n > #ARGV then break end
     local queue, slots = site_queue(prefix, site), site_slots(prefix, site)
     local delay = tonumber(redis.call('hget', KEYS[5], site) or default_delay)
-    local last = tonumber(redis.call('hget', KEYS[4], site) or 0)
-    local busy = 0
-    if concurrency > 0 then
-      redis.call('zremrangebyscore', slots, '-inf', now)
-      busy = redis.call('zcard', slots)
-    end
+    local busy, last = 0, 0
+    if concurrency > 0 then busy = redis.call('zcount', slots, '(' .. now, '+inf') end
+    if delay > 0 then last = tonumber(redis.call('hget', KEYS[4], site) or 0) end
     if concurrency > 0 and busy >= concurrency then
+      redis.call('zremrangebyscore', slots, '-inf', now)
       redis.call('zadd', sites, redis.call('zrange', slots, 0, 0, 'WITHSCORES')[2], site)
-    elseif delay > 0 and last + delay > now then
+    elseif last + delay > now then
       redis.call('zadd', sites, last + delay, site)
     else
-      local top = redis.call('zrange', queue, 0, 0, 'WITHSCORES')
+      local top = redis.call('zpopmin', queue)
       if #top == 0 then
         redis.call('zrem', sites, site)
       else
-        redis.call('zremrangebyrank', queue, 0, 0)
-        redis.call('decr', prefix .. ':queued')
         redis.call('hset', leases, ARGV[n], site .. '|' .. top[2] .. '|' .. top[1])
         if concurrency > 0 then
           redis.call('zadd', slots, now + slot_seconds, ARGV[n])
           redis.call('pexpire', slots, math.ceil(slot_seconds * 1000) + 1000)
         end
-        redis.call('hset', KEYS[4], site, string.format('%.6f', now))
+        started[#started + 1] = site
+        started[#started + 1] = stamp
         popped[#popped + 1] = top[1]
         n = n + 1
         progress = true
-        if redis.call('zcard', queue) == 0 then
+        local left = redis.call('zcard', queue)
+        if left == 0 then
           redis.call('zrem', sites, site)
         elseif delay > 0 then
           redis.call('zadd', sites, now + delay, site)
         elseif concurrency > 0 and busy + 1 >= concurrency then
           redis.call('zadd', sites, now + slot_seconds, site)
         else
-          redis.call('zadd', sites, now - head_start(prefix, site), site)
+          redis.call('zadd', sites, now - head_start(left), site)
         end
       end
     end
   end
   if not progress then break end
+end
+if #popped > retried then
+  redis.call('decrby', prefix .. ':queued', #popped - retried)
+  for i = 1, #started, 400 do redis.call('hset', KEYS[4], unpack(started, i, math.min(i + 399, #started))) end
 end
 if #popped > 0 then redis.call('zadd', KEYS[3], ARGV[1], ARGV[2]) end
 local first = redis.call('zrange', sites, 0, 0, 'WITHSCORES')
@@ -154,7 +158,7 @@ RELEASE_SLOT = """
 local function release_slot(prefix, sites, last_key, delay_key, site, lease, default_delay)
   if redis.call('zrem', site_slots(prefix, site), lease) == 0 then return end
   local delay = tonumber(redis.call('hget', delay_key, site) or default_delay)
-  local ready = now - head_start(prefix, site)
+  local ready = now - head_start(redis.call('zcard', site_queue(prefix, site)))
   if delay > 0 then ready = math.max(now, tonumber(redis.call('hget', last_key, site) or 0) + delay) end
   redis.call('zadd', sites, 'XX', 'LT', ready, site)
 end
@@ -196,20 +200,20 @@ class SiteClock:
     def _partition_keys(self, n: int) -> tuple[str, tuple[str, str, str]]:
         return self.partitions.prefix(n), tuple(self.partitions.key(n, name) for name in SITE_KEYS)
 
-    def release(self, slots: list[tuple[str, str]]) -> None:
+    def release_calls(self, slots: list[tuple[str, str]]) -> list[Call]:
         """Downloads are over: each `(site, lease id)` slot is free, and its site may be ready sooner.
 
-        One script per partition, all in one round trip: the downloader
-        hands over the slots of the responses of one reactor turn together.
+        One script per partition; the scheduler sends them with its next
+        round trip (`linkcrawler.frontier.partitions.Outbox`).
         """
         by_partition: dict[int, list[str]] = defaultdict(list)
         for site, lease in slots:
             by_partition[self.partitions.of_site(site)].extend((site, lease))
-        calls = []
+        calls: list[Call] = []
         for n, pairs in by_partition.items():
             prefix, site_keys = self._partition_keys(n)
             calls.append((self._release, list(site_keys), [prefix, self.delay, *pairs]))
-        run_scripts(self.server, calls)
+        return calls
 
     def check_in(self, site: str) -> float:
         """A request to `site` starts now unless the site's delay forbids it: 0, or seconds to wait first.
