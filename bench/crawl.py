@@ -281,9 +281,11 @@ def measure_rounds(bench: CrawlBench) -> list[dict[str, Run]]:
 
 
 def summarize(rounds: list[dict[str, Run]]) -> dict[str, Any]:
-    """Median ratios over rounds, and each side's median pages per second for context."""
+    """Median ratios over rounds, and each side's median pages per second for context; the main ratio round by
+    round too, since one machine's speed drifts between runs (0.82-1.12 over five rounds of unchanged code)."""
     per_round = [ratios(runs) for runs in rounds]
     result: dict[str, Any] = {key: round(statistics.median(r[key] for r in per_round), 3) for key in per_round[0]}
+    result["worker_vs_bare_scrapy_by_round"] = [round(r["worker_vs_bare_scrapy"], 3) for r in per_round]
     for side in SIDES:
         result[f"{side}_pages_per_second"] = round(statistics.median(r[side].pages_per_second for r in rounds), 1)
         result[f"{side}_cpu_ms_per_page"] = round(statistics.median(r[side].cpu_ms_per_page for r in rounds), 2)

@@ -59,6 +59,10 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_QUEUE_CLASS = "scrapy_redis.queue.PriorityQueue"
 FINGERPRINT_CACHE_SIZE = 100_000
+FLUSH_SECONDS = 0.005
+"""How long new links and freed slots wait for a pop to carry them before they are sent on their own: the engine
+asks for requests within a reactor turn or two of a response, a crawl's next request to a site is hundreds of
+milliseconds away at the least."""
 
 
 class Scheduler(RedisScheduler):
@@ -340,9 +344,9 @@ class Scheduler(RedisScheduler):
             raise
 
     def _flush_soon(self) -> None:
-        """Flush at the end of this reactor turn, unless a pop or an ack carries the lot first."""
+        """Flush in `FLUSH_SECONDS`, unless a pop or an ack carries the lot first."""
         if self._flush_call is None:
-            self._flush_call = reactor.callLater(0, self._flush_later)
+            self._flush_call = reactor.callLater(FLUSH_SECONDS, self._flush_later)
 
     def _flush_later(self) -> None:
         """A failure here has nobody to stop: one warning, and what was not sent waits for the next round trip."""
