@@ -72,7 +72,8 @@ def test_a_site_gives_no_more_than_its_concurrency_until_a_slot_is_freed(redis_c
 
 
 def test_links_and_freed_slots_redis_cannot_take_wait_for_the_next_round_trip(caplog):
-    """Redis down at the end of a reactor turn: one warning a turn, nothing dropped; sent once Redis is back."""
+    """Redis down when links and freed slots go on their own: one warning each time, nothing dropped; sent once
+    Redis is back."""
     with EmbeddedRedis(persist=True) as server:
         scheduler = open_scheduler(server.url, REDIS_RETRIES=0)
         client = redis.Redis.from_url(server.url)

@@ -210,7 +210,7 @@ class Scheduler(RedisScheduler):
         self.leases.release()
 
     def enqueue_request(self, request: Request) -> bool:
-        """Requests wait in a local batch until the next pop, ack or reactor turn (see `flush`, `_carry`).
+        """Requests wait in a local batch until the next pop or ack, or `FLUSH_SECONDS` (see `flush`, `_carry`).
 
         A page's links then cost two round trips to the shared seen-set, not
         one each. A duplicate is thus dropped after this has returned True:
@@ -370,10 +370,10 @@ class Scheduler(RedisScheduler):
         """Handler of `request_left_downloader`, sent for every outcome (retries included): the request's site
         slot is free, and the next pop need not wait for a wake.
 
-        The slot is freed in Redis by the next round trip, at the latest at
-        the end of this reactor turn: responses come in bursts, and the slot
-        release was a page's most frequent round trip (1.0 of 1.7) when each
-        went on its own.
+        The slot is freed in Redis by the next round trip, at the latest
+        `FLUSH_SECONDS` later: responses come in bursts, and the slot release
+        was a page's most frequent round trip (1.0 of 1.7) when each went on
+        its own.
         """
         self._not_before = 0.0
         slot = request.meta.pop(SLOT_META, None)
