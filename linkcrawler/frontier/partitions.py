@@ -172,9 +172,6 @@ class Outbox:
         if calls:
             self._waiting.append((calls, handle))
 
-    def __bool__(self) -> bool:
-        return bool(self._waiting)
-
     def run(self, calls: list[Call]) -> list[Any]:
         """Send what is carried, then `calls`, in one pipeline; the replies of `calls`.
 

@@ -61,8 +61,8 @@ DEFAULT_QUEUE_CLASS = "scrapy_redis.queue.PriorityQueue"
 FINGERPRINT_CACHE_SIZE = 100_000
 FLUSH_SECONDS = 0.005
 """How long new links and freed slots wait for a pop to carry them before they are sent on their own: the engine
-asks for requests within a reactor turn or two of a response, a crawl's next request to a site is hundreds of
-milliseconds away at the least."""
+asks for requests within a reactor turn or two of a response, and 5 ms is short next to a download on a real web
+(waiting for the end of the reactor turn instead, 0.71 round trips a page against 0.65)."""
 
 
 class Scheduler(RedisScheduler):
