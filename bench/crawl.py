@@ -70,8 +70,10 @@ class Plan:
 # The second of two workers joins after its process start-up, and up to one worker heartbeat (1 s)
 # more if the first has queued nothing yet: the web must outlast that, or the two-worker window
 # never opens (a 900-page web did not, when idle workers waited for Scrapy's 5 s poll).
+# Nine full rounds: single rounds of unchanged code spread over 0.15 or more on a quiet 2-core machine
+# (0.83-0.98 and 0.99-1.15 on one day), and five could not tell 0.94 from 0.96.
 QUICK = Plan(sites=40, pages_per_site=40, warmup=50, pages=200, rounds=1)
-FULL = Plan(sites=60, pages_per_site=60, warmup=300, pages=1500, rounds=5)
+FULL = Plan(sites=60, pages_per_site=60, warmup=300, pages=1500, rounds=9)
 
 
 @dataclass
@@ -282,7 +284,7 @@ def measure_rounds(bench: CrawlBench) -> list[dict[str, Run]]:
 
 def summarize(rounds: list[dict[str, Run]]) -> dict[str, Any]:
     """Median ratios over rounds, and each side's median pages per second for context; the main ratio round by
-    round too, since one machine's speed drifts between runs (0.82-1.12 over five rounds of unchanged code)."""
+    round too, since one machine's speed drifts between runs."""
     per_round = [ratios(runs) for runs in rounds]
     result: dict[str, Any] = {key: round(statistics.median(r[key] for r in per_round), 3) for key in per_round[0]}
     result["worker_vs_bare_scrapy_by_round"] = [round(r["worker_vs_bare_scrapy"], 3) for r in per_round]

@@ -22,9 +22,10 @@ Serves a synthetic web on loopback, starts an embedded Redis, and measures
 Only ratios are comparable: every number in one output comes from the same
 run on the same machine, never compare them across runs. `--quick` (one
 round of small crawls) takes about five minutes on a 2-core machine, three
-of them in the regimes; the full run, five rounds of bigger crawls (the
-CPU-bound ratios move by 0.1-0.3 from round to round on a shared machine,
-so the median needs more than three) and bigger regime webs, ten to twenty (10 minutes on a quiet machine).
+of them in the regimes; the full run, nine rounds of bigger crawls (the
+CPU-bound ratios move by 0.15 from round to round even on a quiet machine,
+so the median needs many) and bigger regime webs, about 13 minutes on a
+quiet machine, more on a shared one.
 """
 
 from __future__ import annotations
