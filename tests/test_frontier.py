@@ -16,6 +16,7 @@ from bench.frontier_cluster import RoundTrips
 from linkcrawler.frontier import scheduler as frontier
 from linkcrawler.frontier.leases import LEASE_META
 from linkcrawler.frontier.scheduler import Scheduler
+from linkcrawler.frontier.seeds import start_new_run
 from tests.conftest import command_calls, lease_ids, queued_count, queued_requests
 
 SEEN_SETS = ("scrapy_redis.dupefilter.RFPDupeFilter", "linkcrawler.frontier.bloom.BloomDupeFilter")
@@ -119,6 +120,44 @@ def test_on_sixteen_partitions_links_to_many_sites_cost_two_round_trips_and_a_po
         popped = [scheduler.next_request() for _ in range(4)]
     assert trips.count == 1
     assert len({scheduler.partitions.of_site(request.url.split("/")[2]) for request in popped}) == 4
+
+
+@pytest.mark.parametrize("dupefilter", SEEN_SETS)
+def test_links_a_worker_knows_are_seen_cost_no_round_trip(redis_client, redis_url, dupefilter):
+    """A site's pages share most of their links: after the first page, they are dropped without asking Redis."""
+    scheduler = open_scheduler(redis_url, DUPEFILTER_CLASS=dupefilter)
+    nav = [Request(f"http://a.com/nav/{n}") for n in range(20)]
+    assert queued(scheduler, *nav) == 20
+    with RoundTrips() as trips:
+        assert queued(scheduler, *nav) == 0
+    assert trips.count == 0
+    other = open_scheduler(redis_url, DUPEFILTER_CLASS=dupefilter)
+    assert queued(other, *nav, Request("http://a.com/new")) == 1  # another worker asks the shared seen-set
+    assert other.stats.get_value("dupefilter/filtered") == 20
+
+
+def test_a_worker_learns_of_a_new_run_from_its_next_pop_and_queues_known_urls_again(redis_client, redis_url):
+    """Its pages leased from then on are the new run's: their links go to the new seen-set."""
+    worker = open_scheduler(redis_url)
+    assert queued(worker, Request("http://a.com/known")) == 1
+    page = worker.next_request()
+    start_new_run(redis_client, spider="probe")
+    assert queued(open_scheduler(redis_url), Request("http://b.com/seed")) == 1
+    worker.request_left(page)  # its download is over: the worker may pop again
+    assert worker.next_request().url == "http://b.com/seed"
+    assert queued(worker, Request("http://a.com/known")) == 1
+
+
+def test_a_worker_that_reconnects_asks_redis_again(redis_client, redis_url):
+    """A server restarted or failed over may have lost its last writes: what the worker learnt is forgotten."""
+    worker = open_scheduler(redis_url)
+    assert queued(worker, Request("http://a.com/x")) == 1
+    redis_client.delete(*redis_client.keys("probe:*dupefilter*"))  # the writes a failover lost
+    assert queued(worker, Request("http://a.com/x")) == 0
+    worker.server.connection_pool.disconnect()
+    assert worker.next_request().url == "http://a.com/x"  # a round trip: the client connects again
+    assert queued(worker, Request("http://a.com/x")) == 1
+    assert worker.stats.get_value("frontier/seen_cache_resets") == 1
 
 
 def test_links_waiting_in_the_batch_reach_redis_before_their_page_is_acknowledged(redis_client, redis_url):

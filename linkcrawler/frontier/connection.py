@@ -16,6 +16,7 @@ for a URL alone), so the one setting switches them all.
 
 from __future__ import annotations
 
+from itertools import count
 from typing import Any
 
 import redis
@@ -31,6 +32,31 @@ REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 Client = redis.Redis | RedisCluster
 """What the frontier talks to: one server's client, or a cluster's (`REDIS_CLUSTER`)."""
+
+_connections = count(1)
+_made = 0
+
+
+def connections_made() -> int:
+    """How many connections this process's clients have opened: it changes when one reconnects.
+
+    A reconnect may mean the server restarted or failed over and lost its
+    last writes, so what a worker remembers of Redis must be learnt again
+    (see `linkcrawler.frontier.scheduler.Scheduler`).
+    """
+    return _made
+
+
+def _connected(connection: Any) -> None:
+    global _made
+    _made = next(_connections)
+
+
+def _connect_server(connection: Any) -> None:
+    """A server client's connect hook: the handshake it replaces, then the count (a cluster client runs its own
+    handshake before the hook)."""
+    connection.on_connect()
+    _connected(connection)
 
 
 def redis_from_settings(settings: Any, url: str | None = None) -> Client:
@@ -91,8 +117,8 @@ def connect_redis(url: str, *, check: bool = True, timeout: float = 5.0, retries
     options = {"socket_timeout": 30, "socket_connect_timeout": timeout, "retry": reconnect_policy(retries)}
     try:
         if cluster:
-            return RedisCluster.from_url(url, **options)
-        return ResilientRedis.from_url(url, health_check_interval=30, **options)
+            return RedisCluster.from_url(url, redis_connect_func=_connected, **options)
+        return ResilientRedis.from_url(url, health_check_interval=30, redis_connect_func=_connect_server, **options)
     except ValueError as exc:
         raise UserError(f"REDIS_URL {mask_uri(url)!r} is malformed: {exc}") from None
     except redis.RedisError as exc:  # a cluster client reads the slot map as it is built

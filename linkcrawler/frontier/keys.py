@@ -35,6 +35,9 @@ LEASES = "leases"
 LEASE_HOLDERS = "lease_holders"
 SEEN = "dupefilter"
 DOMAIN_PAGES = "domain_pages"
+RUN = "run"
+"""Counts the crawl runs started (`linkcrawler seed --new-run`): a worker that sees it change forgets what it
+learnt of the seen-set."""
 
 # What the previous versions kept, carried over on start (see `linkcrawler.frontier.migration`).
 LEGACY_QUEUE_KEY = "%(spider)s:requests"

@@ -132,6 +132,8 @@ class Leases:
         self.partition_of: dict[str, int] = {}
         self._backlog = [0] * partitions.count
         self._credit = [0] * partitions.count
+        self._runs: list[bytes] | None = None
+        self.new_runs = 0
         self.outbox = Outbox(server)
         self._pop = server.register_script(SITE_LUA + POP)
         self._ack = server.register_script(SITE_LUA + RELEASE_SLOT + _ACK)
@@ -223,7 +225,8 @@ class Leases:
             chunks = [pending[sum(shares[:i]) : sum(shares[: i + 1])] for i in range(len(asked))]
             calls = [self._pop_call(n, chunk) for n, chunk in zip(asked, chunks, strict=True)]
             got: list[list[tuple[str, bytes]]] = []
-            for n, chunk, (popped, wait) in zip(asked, chunks, self.outbox.run(calls), strict=True):
+            for n, chunk, (popped, wait, run) in zip(asked, chunks, self.outbox.run(calls), strict=True):
+                self._see_run(n, run)
                 seconds = float(wait)
                 if seconds < 0:
                     self._backlog[n] = 0
@@ -241,6 +244,22 @@ class Leases:
             taken = {lease for lease, _ in round_leased}
             pending = [lease for lease in pending if lease not in taken]
         return leased, waits
+
+    def see_runs(self) -> None:
+        """Read every partition's run count (`keys.RUN`): from then on, `new_runs` counts the changes pops
+        report. One pipeline."""
+        with self.server.pipeline(transaction=False) as pipe:
+            for key in self.partitions.keys(keys.RUN):
+                pipe.get(key)
+            runs = [run or b"0" for run in pipe.execute()]
+        if self._runs is not None and runs != self._runs:
+            self.new_runs += 1
+        self._runs = runs
+
+    def _see_run(self, n: int, run: bytes) -> None:
+        if self._runs is not None and self._runs[n] != run:
+            self._runs[n] = run
+            self.new_runs += 1
 
     def _see_sites(self) -> None:
         """How many requests each partition holds queued: one pipeline."""

@@ -45,7 +45,7 @@ from linkcrawler import config
 from linkcrawler.errors import UserError
 from linkcrawler.extract.urls import split_host
 from linkcrawler.frontier import keys, serializer
-from linkcrawler.frontier.connection import redis_from_settings
+from linkcrawler.frontier.connection import connections_made, redis_from_settings
 from linkcrawler.frontier.leases import LEASE_META, Leases, request_done
 from linkcrawler.frontier.migration import carry_over
 from linkcrawler.frontier.partitions import Partitions
@@ -129,6 +129,8 @@ class Scheduler(RedisScheduler):
         self._freed: list[tuple[str, str]] = []
         self._prefetched: deque[Request] = deque()
         self._fingerprints: dict[tuple[str, str, bytes], tuple[str, int]] = {}
+        self._seen_here: dict[str, None] = {}
+        self._learnt_under = (0, 0)
         self._flush_call: DelayedCall | None = None
 
     @classmethod
@@ -186,6 +188,7 @@ class Scheduler(RedisScheduler):
         super().open(spider)
         self.queue.spider = SpiderMethods(spider)
         self.partitions.claim(self.server)
+        self.leases.see_runs()
         self.unfiltered = SetQueueing(self.server, self.partitions)
         if hasattr(self.df, "queueing"):
             self.queueing = self.df.queueing(self.partitions)
@@ -236,6 +239,8 @@ class Scheduler(RedisScheduler):
         `make_request_from_data`).
         """
         taken = self.leases.take_seeds(count)
+        if taken:
+            self.leases.see_runs()  # seeds of a new run: no pop may have told this worker of it yet
         self._pending.extend(request for request in map(make_request, taken) if request is not None)
         self.flush()
         if taken:
@@ -394,22 +399,56 @@ class Scheduler(RedisScheduler):
         return request
 
     def _carry_batch(self, requests: list[Request]) -> None:
+        """Queue the requests not known to be seen (see `_unknown`)."""
         located = [self._checked(request) for request in requests]
-        checked = [(partition, fingerprint) for fingerprint, partition in located if fingerprint]
-        seen = set(compress(checked, self.queueing.seen(checked))) if checked else set()
+        self._ask_seen(self._unknown(located))
         fresh, duplicates, entries = [], [], []
-        for request, (fingerprint, partition) in zip(requests, located, strict=True):
-            if (partition, fingerprint) in seen:  # most links: seen, and cheap to say so without encoding the request
+        for request, (fingerprint, _) in zip(requests, located, strict=True):
+            if fingerprint in self._seen_here:
                 duplicates.append(request)
                 continue
             fresh.append(request)
             entries.append(self._entry(fingerprint, request))
+            if fingerprint:
+                self._remember_seen(fingerprint)
         self._filtered(duplicates)
         if not entries:
             return
         calls, results = self.queueing.queue_calls(self.pages_per_domain, entries)
         self.leases.wake({self.partitions.of_site(entry[4]) for entry in entries})  # the pop carrying them looks there
         self.outbox.add(calls, lambda replies: self._queued(fresh, results(replies)))
+
+    def _unknown(self, located: list[tuple[str, int]]) -> list[tuple[int, str]]:
+        """The (partition, fingerprint) of the requests not known to be seen, once each.
+
+        A fingerprint is known once the seen-set said so or this worker sent
+        it to be queued (the outbox keeps it until Redis has it): the links
+        a site's pages share (template, navigation) then cost no round trip
+        after the first page. What was learnt is forgotten when a pop reports
+        a new crawl run, or a client reconnects (a server restarted or
+        failed over may have lost its last writes).
+        """
+        learnt_under = (self.leases.new_runs, connections_made())
+        if learnt_under != self._learnt_under:
+            if self._seen_here:
+                self._count("frontier/seen_cache_resets", 1)
+            self._seen_here.clear()
+            self._learnt_under = learnt_under
+        unknown = {fingerprint: partition for fingerprint, partition in located
+                   if fingerprint and fingerprint not in self._seen_here}  # fmt: skip
+        return [(partition, fingerprint) for fingerprint, partition in unknown.items()]
+
+    def _ask_seen(self, unknown: list[tuple[int, str]]) -> None:
+        """Ask the seen-set about the requests before encoding them (one round trip): a page of links another
+        worker queued already costs its fingerprints, not its requests."""
+        if unknown:
+            for _, fingerprint in compress(unknown, self.queueing.seen(unknown)):
+                self._remember_seen(fingerprint)
+
+    def _remember_seen(self, fingerprint: str) -> None:
+        self._seen_here[fingerprint] = None
+        if len(self._seen_here) > FINGERPRINT_CACHE_SIZE:
+            del self._seen_here[next(iter(self._seen_here))]
 
     def _queued(self, requests: list[Request], results: list[int]) -> None:
         self._filtered([request for request, result in zip(requests, results, strict=True) if result == 0])

@@ -46,6 +46,9 @@ def start_new_run(server: Any, spider: str = keys.SPIDER_NAME) -> None:
     Stored links are untouched: the recrawl moves their last_seen, and links
     missing from a refetched page become lost for the profile job.
 
+    Each partition's run count goes up: a pop tells the workers, which
+    then forget which URLs they knew were seen.
+
     Leases (`linkcrawler.frontier.leases`) are kept: they are requests in progress,
     and a dead worker's come back to the frontier as usual. Politeness slots
     expire by themselves; the pages-per-minute history stays for `stats`.
@@ -64,4 +67,6 @@ def start_new_run(server: Any, spider: str = keys.SPIDER_NAME) -> None:
     with server.pipeline(transaction=False) as pipe:
         for key in forgotten:
             pipe.delete(key)
+        for key in partitions.keys(keys.RUN):
+            pipe.incr(key)
         pipe.execute()

@@ -146,13 +146,13 @@ if #popped > 0 then redis.call('zadd', KEYS[3], ARGV[1], ARGV[2]) end
 local first = redis.call('zrange', sites, 0, 0, 'WITHSCORES')
 local wait = -1
 if #first > 0 then wait = math.max(0, tonumber(first[2]) - now) end
-return {popped, tostring(wait)}
+return {popped, tostring(wait), redis.call('get', prefix .. ':run') or '0'}
 """
 """Pop up to #ARGV - 6 requests, leased under the ids ARGV[7..]: ARGV[1] the holder's deadline, ARGV[2] the
 holder, ARGV[3] the key prefix, ARGV[4..6] concurrency (0: none), default delay and slot seconds; KEYS are the
 heap, the lease hash, the holders, the sites' last request times and their delays. Idempotent per lease id: a
-retried call returns what it leased. Replies the requests and the seconds until the next site may be ready (-1:
-no site queued)."""
+retried call returns what it leased. Replies the requests, the seconds until the next site may be ready (-1:
+no site queued) and the partition's run count (`keys.RUN`)."""
 
 RELEASE_SLOT = """
 local function release_slot(prefix, sites, last_key, delay_key, site, lease, default_delay)
