@@ -13,6 +13,7 @@ from scrapy import Request, Spider
 from scrapy.utils.test import get_crawler
 
 from bench.frontier_cluster import RoundTrips
+from linkcrawler.frontier import roundtrips
 from linkcrawler.frontier import scheduler as frontier
 from linkcrawler.frontier.leases import LEASE_META
 from linkcrawler.frontier.scheduler import Scheduler
@@ -95,14 +96,29 @@ def test_closing_one_worker_keeps_the_frontier_for_the_others(redis_client, redi
 
 @pytest.mark.parametrize("dupefilter", SEEN_SETS)
 def test_a_pages_links_cost_two_round_trips_to_the_seen_set(redis_client, redis_url, dupefilter):
-    """Fifty links of which five are new: one question for all fifty, one script queueing the five."""
+    """Fifty links another worker mostly queued already: one question for all fifty, one script queueing the five
+    new ones."""
+    first = open_scheduler(redis_url, DUPEFILTER_CLASS=dupefilter)
+    assert queued(first, *(Request(f"http://a.com/old/{n}") for n in range(45))) == 45
     scheduler = open_scheduler(redis_url, DUPEFILTER_CLASS=dupefilter)
-    assert queued(scheduler, *(Request(f"http://a.com/old/{n}") for n in range(45))) == 45
     redis_client.config_resetstat()
     links = [Request(f"http://a.com/old/{n}") for n in range(45)] + [Request(f"http://a.com/new/{n}") for n in range(5)]
     assert queued(scheduler, *links) == 5
     assert command_calls(redis_client, "smismember", "sismember", "evalsha", "eval") == 2
     assert scheduler.stats.get_value("dupefilter/filtered") == 45
+
+
+@pytest.mark.parametrize("dupefilter", SEEN_SETS)
+def test_a_few_unknown_links_go_straight_to_the_queueing_script(redis_client, redis_url, dupefilter):
+    """Below `SEEN_QUESTION_MIN` unknown links, asking first costs more than encoding them: the script checks."""
+    first = open_scheduler(redis_url, DUPEFILTER_CLASS=dupefilter)
+    assert queued(first, Request("http://a.com/seen")) == 1
+    scheduler = open_scheduler(redis_url, DUPEFILTER_CLASS=dupefilter)
+    assert queued(scheduler, Request("http://b.com/")) == 1  # a Bloom filter reads its shape once
+    with RoundTrips() as trips:
+        assert queued(scheduler, Request("http://a.com/seen"), Request("http://a.com/new")) == 1
+    assert trips.count == 1
+    assert scheduler.stats.get_value("dupefilter/filtered") == 1
 
 
 @pytest.mark.parametrize("dupefilter", SEEN_SETS)
@@ -186,7 +202,7 @@ def test_links_stay_waiting_when_redis_fails_and_their_page_is_not_acknowledged(
     page = scheduler.next_request()
     scheduler.enqueue_request(Request("http://a.com/linked"))
     with monkeypatch.context() as outage:
-        outage.setattr(scheduler.queueing, "seen", Mock(side_effect=redis.ConnectionError("gone")))
+        outage.setattr(roundtrips, "run_scripts", Mock(side_effect=redis.ConnectionError("gone")))
         with pytest.raises(redis.ConnectionError):
             scheduler.ack([page.meta[LEASE_META]])
     assert len(lease_ids(redis_client)) == 1  # the page is still leased: refetched if this worker dies

@@ -37,8 +37,9 @@ from scrapy_redis.dupefilter import RFPDupeFilter
 from linkcrawler import config
 from linkcrawler.errors import UserError
 from linkcrawler.frontier.keys import DOMAIN_PAGES, SEEN, SITES
-from linkcrawler.frontier.partitions import Call, Partitions, run_scripts
+from linkcrawler.frontier.partitions import Partitions
 from linkcrawler.frontier.queueing import QUEUE_NEW, Checked, Entry, Results, calls_by_partition, queue_now
+from linkcrawler.frontier.roundtrips import Call, run_scripts
 
 MAX_PARTITION_BYTES = 8 * 1024 * 1024
 """Largest Redis string a partition may be: big enough to keep key counts low, small enough to allocate lazily."""

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from redis.cluster import RedisCluster
 from redis.crc import REDIS_CLUSTER_HASH_SLOTS, key_slot
-from redis.exceptions import NoScriptError
 
 from linkcrawler import config
 from linkcrawler.errors import UserError
@@ -122,72 +121,3 @@ class Partitions:
             for key in self.keys(name):
                 getattr(pipe, command)(key)
             return sum(pipe.execute())
-
-
-Call = tuple[Any, list[str], list[Any]]
-"""A registered script's call: (script, keys, args)."""
-
-
-def run_scripts(server: Any, calls: list[Call]) -> list[Any]:
-    """Run registered scripts `(script, keys, args)` in one pipeline; their replies in order.
-
-    The pipeline sends EVALSHA alone (a pipeline given the scripts
-    themselves first asks the server whether it has them: one more round
-    trip). A node that lacks a script (a server restarted, a replica just
-    promoted) answers NOSCRIPT, and that call, which did not run, is run
-    again on its own, which loads it.
-    """
-    if len(calls) == 1:
-        script, script_keys, args = calls[0]
-        return [script(keys=script_keys, args=args)]
-    with server.pipeline(transaction=False) as pipe:
-        for script, script_keys, args in calls:
-            pipe.evalsha(script.sha, len(script_keys), *script_keys, *args)
-        replies = pipe.execute(raise_on_error=False)
-    for index, reply in enumerate(replies):
-        if isinstance(reply, NoScriptError):
-            script, script_keys, args = calls[index]
-            replies[index] = script(keys=script_keys, args=args)
-        elif isinstance(reply, Exception):
-            raise reply
-    return replies
-
-
-@dataclass
-class Outbox:
-    """Script calls nobody waits on: each rides with the next round trip the frontier makes, in its pipeline.
-
-    A page's new links and the politeness slots its download freed need
-    no answer before the worker's next pop: carried by it, they cost no
-    round trip of their own (on the two-core bench machine a worker waits
-    about 0.3 ms for one, against 4 ms of CPU a page). Carried calls go
-    first in the pipeline, so a pop sees the sites they queued or freed.
-    """
-
-    server: Any
-    _waiting: list[tuple[list[Call], Callable[[list[Any]], None]]] = field(default_factory=list)
-
-    def add(self, calls: list[Call], handle: Callable[[list[Any]], None] = lambda replies: None) -> None:
-        """Carry `calls`; `handle` gets their replies once they are sent."""
-        if calls:
-            self._waiting.append((calls, handle))
-
-    def run(self, calls: list[Call]) -> list[Any]:
-        """Send what is carried, then `calls`, in one pipeline; the replies of `calls`.
-
-        If Redis fails, what was carried stays carried, for the next round
-        trip: a page's links are never dropped on the way.
-        """
-        carried, self._waiting = self._waiting, []
-        if not carried and not calls:
-            return []
-        try:
-            replies = run_scripts(self.server, [call for group, _ in carried for call in group] + calls)
-        except BaseException:
-            self._waiting[:0] = carried
-            raise
-        start = 0
-        for group, handle in carried:
-            handle(replies[start : start + len(group)])
-            start += len(group)
-        return replies[start:]

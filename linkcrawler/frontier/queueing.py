@@ -26,7 +26,8 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from linkcrawler.frontier import keys
-from linkcrawler.frontier.partitions import Call, Partitions, run_scripts
+from linkcrawler.frontier.partitions import Partitions
+from linkcrawler.frontier.roundtrips import Call, run_scripts
 from linkcrawler.frontier.sites import SITE_LUA
 
 Entry = tuple[str, float, str | bytes, str, str]
@@ -64,7 +65,7 @@ class Queueing(Protocol):
         -1 over budget."""
 
     def queue_calls(self, limit: int, entries: list[Entry]) -> tuple[list[Call], Results]:
-        """`queue` as script calls to send with others (`linkcrawler.frontier.partitions.Outbox`), and what turns
+        """`queue` as script calls to send with others (`linkcrawler.frontier.roundtrips.Outbox`), and what turns
         their replies into `queue`'s results."""
 
 

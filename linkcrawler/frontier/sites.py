@@ -32,7 +32,8 @@ from linkcrawler import config
 from linkcrawler.errors import UserError
 from linkcrawler.extract.urls import split_host
 from linkcrawler.frontier import keys
-from linkcrawler.frontier.partitions import Call, Partitions
+from linkcrawler.frontier.partitions import Partitions
+from linkcrawler.frontier.roundtrips import Call
 
 SLOT_META = "frontier_slot"
 """`request.meta` key of a popped request: (lease id its site's slot is held under, `time.monotonic()` of the pop)."""
@@ -204,7 +205,7 @@ class SiteClock:
         """Downloads are over: each `(site, lease id)` slot is free, and its site may be ready sooner.
 
         One script per partition; the scheduler sends them with its next
-        round trip (`linkcrawler.frontier.partitions.Outbox`).
+        round trip (`linkcrawler.frontier.roundtrips.Outbox`).
         """
         by_partition: dict[int, list[str]] = defaultdict(list)
         for site, lease in slots:
