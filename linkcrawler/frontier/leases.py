@@ -37,15 +37,12 @@ import itertools
 import time
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
 from itertools import zip_longest
 from typing import Any
 
-from redis.exceptions import RedisError
-
 from linkcrawler.frontier import keys
 from linkcrawler.frontier.partitions import Partitions
-from linkcrawler.frontier.roundtrips import Call, Outbox, Sent, run_scripts
+from linkcrawler.frontier.roundtrips import Call, Outbox, run_scripts
 from linkcrawler.frontier.sites import POP, RELEASE_SLOT, SITE_LUA
 
 LEASE_META = "lease"
@@ -53,21 +50,6 @@ LEASE_META = "lease"
 
 request_done = object()
 """Signal `(leases: list[str])`: these requests are fully processed; send with `crawler.signals`."""
-
-Leased = list[tuple[str, bytes]]
-"""Requests a pop leased: (lease id, encoded request) pairs."""
-
-
-@dataclass(frozen=True)
-class SentPop:
-    """A pop written to Redis and not read yet (`Leases.send_pop`): what it asked of which partitions."""
-
-    sent: Sent
-    ids: list[str]
-    asked: list[int]
-    chunks: list[list[str]]
-    calls: list[Call]
-
 
 _TAKE_SEEDS = """
 local taken = redis.call('lrange', KEYS[2], 0, -1)
@@ -198,58 +180,13 @@ class Leases:
         retried = self.partition_of.get(ids[0]) if ids else None  # a retry: first where it leased
         candidates = [n for n in self.partitions if self._backlog[n] or n == retried]
         leased, waits = self._pop_from(self._plan(candidates, len(ids), retried), ids)
-        if not leased:
-            leased, more = self._pop_anywhere(ids)
-            waits += more
+        if not leased:  # other workers may have queued since the last heartbeat: look at every partition
+            self.outbox.run([])  # if no pop carried them (none to ask), what this worker queued counts too
+            self._see_sites()
+            candidates = [n for n in self.partitions if self._backlog[n]]
+            more, also = self._pop_from(self._plan(candidates, len(ids), None), ids)
+            leased, waits = more, waits + also
         return leased, min(waits, default=None)
-
-    def send_pop(self, count: int) -> SentPop | None:
-        """`pop`, written to Redis now and read later (`receive_pop`), so the worker parses pages while Redis
-        runs it; None if it cannot be sent so (a cluster client, no partition known to hold work, a failed
-        write): the caller pops the blocking way. Only the first of `pop`'s rounds is sent: the next pop asks
-        again where this one came back short."""
-        candidates = [n for n in self.partitions if self._backlog[n]]
-        if not candidates or not self.outbox.can_send():
-            return None
-        ids = [f"{self.worker}#{next(self._ids)}" for _ in range(count)]
-        asked, chunks = _first_round(self._plan(candidates, count, None), ids)
-        calls = [self._pop_call(n, chunk) for n, chunk in zip(asked, chunks, strict=True)]
-        try:
-            sent = self.outbox.send(calls)
-        except RedisError:
-            return None
-        return SentPop(sent, ids, asked, chunks, calls)
-
-    def receive_pop(self, pending: SentPop) -> tuple[Leased, float | None]:
-        """What a `send_pop` leased, as `pop` returns it (reading its reply, waiting if it is not in yet).
-
-        A lost reply (the connection failed) is read again by running the
-        same pop the blocking way, under the same lease ids: a retried pop
-        returns what it leased. If it leased nothing, the other partitions
-        are asked as `pop` asks them.
-        """
-        try:
-            replies = pending.sent.replies()
-        except RedisError:
-            replies = self.outbox.run(pending.calls)
-        got, waits = [], []
-        for n, chunk, reply in zip(pending.asked, pending.chunks, replies, strict=True):
-            pairs, wait = self._took(n, chunk, reply)
-            got.append(pairs)
-            waits += [] if wait is None else [wait]
-        leased = _interleaved(got)
-        if not leased:
-            leased, more = self._pop_anywhere(pending.ids)
-            waits += more
-        self.held.update(lease for lease, _ in leased)
-        return leased, min(waits, default=None)
-
-    def _pop_anywhere(self, ids: list[str]) -> tuple[Leased, list[float]]:
-        """Pop from every partition with work: other workers may have queued since the last heartbeat."""
-        self.outbox.run([])  # if no pop carried them (none to ask), what this worker queued counts too
-        self._see_sites()
-        candidates = [n for n in self.partitions if self._backlog[n]]
-        return self._pop_from(self._plan(candidates, len(ids), None), ids)
 
     def _plan(self, candidates: list[int], wanted: int, first: int | None) -> list[int]:
         """The partitions to ask, in order, one entry per id: by smooth weighted round robin over the
@@ -271,46 +208,43 @@ class Leases:
     def _pop_from(self, plan: list[int], ids: list[str]) -> tuple[list[tuple[str, bytes]], list[float]]:
         """Pop under `ids` as `plan` says (its first `len(ids)` entries: one id each; the others: partitions to
         ask if those come back short), as `pop_as` says; the requests and each partition's wait."""
-        asked_first, first_chunks = _first_round(plan, ids)
+        first_round = plan[: len(ids)]
+        asked_first = list(dict.fromkeys(first_round))
         untried, full = deque(n for n in dict.fromkeys(plan) if n not in asked_first), deque()
-        leased: Leased = []
+        leased: list[tuple[str, bytes]] = []
         waits: list[float] = []
         pending = list(ids)
         while pending and (asked_first or untried or full):
             if asked_first:
-                pool, asked, chunks = None, asked_first, first_chunks
+                pool, asked = None, asked_first
+                shares = [first_round.count(n) for n in asked]
                 asked_first = []
             else:
                 pool = untried or full
                 asked = [pool.popleft() for _ in range(min(len(pool), len(pending)))]
                 shares = [len(pending) // len(asked) + (i < len(pending) % len(asked)) for i in range(len(asked))]
-                chunks = [pending[sum(shares[:i]) : sum(shares[: i + 1])] for i in range(len(asked))]
+            chunks = [pending[sum(shares[:i]) : sum(shares[: i + 1])] for i in range(len(asked))]
             calls = [self._pop_call(n, chunk) for n, chunk in zip(asked, chunks, strict=True)]
-            got: list[Leased] = []
-            for n, chunk, reply in zip(asked, chunks, self.outbox.run(calls), strict=True):
-                pairs, wait = self._took(n, chunk, reply)
-                got.append(pairs)
-                waits += [] if wait is None else [wait]
-                if len(pairs) == len(chunk):
+            got: list[list[tuple[str, bytes]]] = []
+            for n, chunk, (popped, wait, run) in zip(asked, chunks, self.outbox.run(calls), strict=True):
+                self._see_run(n, run)
+                seconds = float(wait)
+                if seconds < 0:
+                    self._backlog[n] = 0
+                else:
+                    waits.append(seconds)
+                    self._backlog[n] = max(1, self._backlog[n] - len(popped))
+                got.append(list(zip(chunk, popped, strict=False)))  # leased in order until no site was ready
+                self.partition_of.update((lease, n) for lease, _ in got[-1])
+                if len(popped) == len(chunk):
                     full.append(n)
-            round_leased = _interleaved(got)
+            round_leased = [pair for pairs in zip_longest(*got) for pair in pairs if pair is not None]
             if not round_leased and pool is full:
                 break
             leased += round_leased
             taken = {lease for lease, _ in round_leased}
             pending = [lease for lease in pending if lease not in taken]
         return leased, waits
-
-    def _took(self, n: int, chunk: list[str], reply: list[Any]) -> tuple[Leased, float | None]:
-        """Record partition `n`'s reply to a pop under `chunk`'s ids: what it leased, in order until no site was
-        ready, and the seconds until its next site may be (None: nothing queued there)."""
-        popped, wait, run = reply
-        self._see_run(n, run)
-        seconds = float(wait)
-        self._backlog[n] = 0 if seconds < 0 else max(1, self._backlog[n] - len(popped))
-        pairs = list(zip(chunk, popped, strict=False))
-        self.partition_of.update((lease, n) for lease, _ in pairs)
-        return pairs, None if seconds < 0 else seconds
 
     def see_runs(self) -> None:
         """Read every partition's run count (`keys.RUN`): from then on, `new_runs` counts the changes pops
@@ -438,17 +372,3 @@ class Leases:
                 pipe.zadd(key, {self.worker: 0})
             pipe.execute()
         return self.requeue_expired(now=0)
-
-
-def _first_round(plan: list[int], ids: list[str]) -> tuple[list[int], list[list[str]]]:
-    """The partitions a pop asks first (the first `len(ids)` entries of `plan`, one per id) and the ids each
-    gets."""
-    first = plan[: len(ids)]
-    asked = list(dict.fromkeys(first))
-    shares = [first.count(n) for n in asked]
-    return asked, [ids[sum(shares[:i]) : sum(shares[: i + 1])] for i in range(len(asked))]
-
-
-def _interleaved(got: list[Leased]) -> Leased:
-    """The partitions' requests taken in turn, so consecutive requests come from different partitions' sites."""
-    return [pair for pairs in zip_longest(*got) for pair in pairs if pair is not None]

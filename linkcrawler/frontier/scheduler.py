@@ -40,15 +40,13 @@ from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
 from twisted.internet import reactor, task
 from twisted.internet.base import DelayedCall
-from twisted.internet.interfaces import IReadDescriptor
-from zope.interface import implementer
 
 from linkcrawler import config
 from linkcrawler.errors import UserError
 from linkcrawler.extract.urls import split_host
 from linkcrawler.frontier import keys, serializer
 from linkcrawler.frontier.connection import connections_made, redis_from_settings
-from linkcrawler.frontier.leases import LEASE_META, Leased, Leases, SentPop, request_done
+from linkcrawler.frontier.leases import LEASE_META, Leases, request_done
 from linkcrawler.frontier.migration import carry_over
 from linkcrawler.frontier.partitions import Partitions
 from linkcrawler.frontier.queueing import Entry, Queueing, SetQueueing
@@ -138,7 +136,6 @@ class Scheduler(RedisScheduler):
         self._seen_here: dict[str, None] = {}
         self._learnt_under = (0, 0)
         self._flush_call: DelayedCall | None = None
-        self._popping: PopInFlight | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> Scheduler:
@@ -218,7 +215,6 @@ class Scheduler(RedisScheduler):
         if self._wake is not None and self._wake.active():
             self._wake.cancel()
         self.leases.release()
-        self.outbox.close()
 
     def enqueue_request(self, request: Request) -> bool:
         """Requests wait in a local batch until the next pop or ack, or `FLUSH_SECONDS` (see `flush`, `_carry`).
@@ -267,7 +263,7 @@ class Scheduler(RedisScheduler):
         return bool(self._prefetched) or self.queued() > 0
 
     def next_request(self) -> Request | None:
-        if not self._prefetched and self._popping is None:
+        if not self._prefetched:
             wait = 0.0 if self._pending else self._not_before - time.monotonic()
             if wait <= 0:
                 self._prefetch()
@@ -284,25 +280,12 @@ class Scheduler(RedisScheduler):
     def _prefetch(self) -> None:
         """Lease what may start now, as much as the downloader has room for; if short, look again when a site
         may be ready (at the latest after a heartbeat: other workers queue new sites meanwhile). The waiting
-        links and freed slots ride with the pop.
-
-        In a crawl, the pop is sent and its reply read when it comes in
-        (`PopInFlight`): the engine gets its requests a reactor turn later,
-        and parses pages meanwhile instead of waiting on Redis.
-        """
+        links and freed slots ride with the pop."""
         self._carry()
         wanted = self.prefetch
         if self.downloader is not None:
             wanted = max(1, min(wanted, self.downloader.total_concurrency - len(self.downloader.active)))
-        if self.engine is not None:
-            pending = self.leases.send_pop(wanted)
-            if pending is not None:
-                self._popping = PopInFlight(self, pending, wanted)
-                reactor.addReader(self._popping)
-                return
-        self._received(*self.leases.pop(wanted), wanted)
-
-    def _received(self, leased: Leased, wait: float | None, wanted: int) -> None:
+        leased, wait = self.leases.pop(wanted)
         requests = [self._leased(*popped) for popped in leased]
         if not self.lease_requests:
             self.leases.ack([request.meta.pop(LEASE_META) for request in requests])
@@ -311,29 +294,6 @@ class Scheduler(RedisScheduler):
             wait = self.renew_seconds if wait is None else min(wait, self.renew_seconds)
             self._not_before = time.monotonic() + wait
             self._wake_engine_in(wait)
-
-    def finish_pop(self) -> None:
-        """Read the reply of the pop in flight, if any, waiting for it if it is not in yet.
-
-        Everything else this scheduler sends waits for it: the pop may
-        carry the links of a page about to be acknowledged, and Redis runs
-        the pipelines of two connections in no promised order.
-        """
-        popping, self._popping = self._popping, None
-        if popping is None:
-            return
-        reactor.removeReader(popping)
-        self._received(*self.leases.receive_pop(popping.pending), popping.wanted)
-        if self._prefetched:
-            wake_engine(self.engine)
-
-    def _pop_replied(self) -> None:
-        """A failure here has nobody to stop: one warning; what the pop leased goes back when this worker is idle
-        (`requeue_orphans`), and what it carried waits for the next round trip."""
-        try:
-            self.finish_pop()
-        except RedisError as error:
-            logger.warning("Could not reach Redis (%s): this worker pops again on its next turn", error)
 
     def _wake_engine_in(self, seconds: float) -> None:
         if self.engine is None:
@@ -364,7 +324,6 @@ class Scheduler(RedisScheduler):
         links are not in Redis. Queueing twice is harmless: the seen-set
         filters the second time.
         """
-        self.finish_pop()
         self._carry()
         self.outbox.run([])
 
@@ -433,7 +392,6 @@ class Scheduler(RedisScheduler):
 
     def requeue_orphans(self) -> None:
         """When this worker is idle, leases it never received go back (see `Leases.requeue_orphans`)."""
-        self.finish_pop()
         moved = self.leases.requeue_orphans()
         if moved:
             self.stats.inc_value("frontier/leases_orphaned", moved)
@@ -560,28 +518,6 @@ class Scheduler(RedisScheduler):
         moved = self.leases.requeue_expired()
         if moved:
             self.stats.inc_value("frontier/leases_recovered", moved)
-
-
-@implementer(IReadDescriptor)
-class PopInFlight:
-    """A pop sent and not read yet, as the reactor watches it: its socket turns readable when Redis replies."""
-
-    def __init__(self, scheduler: Scheduler, pending: SentPop, wanted: int) -> None:
-        self.scheduler = scheduler
-        self.pending = pending
-        self.wanted = wanted
-
-    def fileno(self) -> int:
-        return self.pending.sent.fileno()
-
-    def doRead(self) -> None:
-        self.scheduler._pop_replied()
-
-    def connectionLost(self, reason: Any) -> None:
-        """Only the reactor stopping ends the watch without a reply read: the scheduler's close reads it."""
-
-    def logPrefix(self) -> str:
-        return "frontier pop"
 
 
 class SpiderMethods:
