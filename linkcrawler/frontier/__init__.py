@@ -7,5 +7,6 @@ new links on the frontier through the seen-set, `serializer` stores requests
 as JSON, `seeds` puts start URLs on it, `scope` decides which links are
 followed, `workers` and `stats` tell who is crawling and how far the crawl
 is, `health` is the workers' liveness probe, `connection` the one way to a
-Redis client and `keys` the names of everything the frontier keeps in Redis.
+Redis client, `roundtrips` what the frontier sends to Redis together, and
+`keys` the names of everything the frontier keeps in Redis.
 """

@@ -16,7 +16,6 @@ for a URL alone), so the one setting switches them all.
 
 from __future__ import annotations
 
-from itertools import count
 from typing import Any
 
 import redis
@@ -33,8 +32,7 @@ REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 Client = redis.Redis | RedisCluster
 """What the frontier talks to: one server's client, or a cluster's (`REDIS_CLUSTER`)."""
 
-_connections = count(1)
-_made = 0
+_connections_made = 0
 
 
 def connections_made() -> int:
@@ -44,12 +42,12 @@ def connections_made() -> int:
     last writes, so what a worker remembers of Redis must be learnt again
     (see `linkcrawler.frontier.scheduler.Scheduler`).
     """
-    return _made
+    return _connections_made
 
 
 def _connected(connection: Any) -> None:
-    global _made
-    _made = next(_connections)
+    global _connections_made
+    _connections_made += 1
 
 
 def _connect_server(connection: Any) -> None:

@@ -17,6 +17,8 @@ What changes against stock scrapy-redis:
   queueing it is one Lua script (`linkcrawler.frontier.queueing`), for the Bloom
   filter as for scrapy-redis's set: a worker killed between the steps
   cannot leave a URL seen but never queued (which would lose it for the run);
+- a worker remembers which links it knows are seen, so the links a site's
+  pages share cost no round trip after the first page (`_unknown`);
 - a per-domain page budget (`PAGES_PER_DOMAIN`) is counted in Redis, so the
   limit holds across all workers together;
 - stats are reported without the `spider` argument Scrapy 2.13+ deprecates.
