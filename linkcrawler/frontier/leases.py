@@ -249,10 +249,7 @@ class Leases:
     def see_runs(self) -> None:
         """Read every partition's run count (`keys.RUN`): from then on, `new_runs` counts the changes pops
         report. One pipeline."""
-        with self.server.pipeline(transaction=False) as pipe:
-            for key in self.partitions.keys(keys.RUN):
-                pipe.get(key)
-            runs = [run or b"0" for run in pipe.execute()]
+        runs = [run or b"0" for run in self.partitions.values(self.server, keys.RUN)]
         if self._runs is not None and runs != self._runs:
             self.new_runs += 1
         self._runs = runs
@@ -264,10 +261,7 @@ class Leases:
 
     def _see_sites(self) -> None:
         """How many requests each partition holds queued: one pipeline."""
-        with self.server.pipeline(transaction=False) as pipe:
-            for key in self.partitions.keys(keys.QUEUED):
-                pipe.get(key)
-            self._backlog = [int(queued or 0) for queued in pipe.execute()]
+        self._backlog = [int(queued or 0) for queued in self.partitions.values(self.server, keys.QUEUED)]
 
     def _pop_call(self, n: int, ids: list[str]) -> Call:
         args = [time.time() + self.lease_seconds, self.worker, self.partitions.prefix(n), *self.politeness, *ids]

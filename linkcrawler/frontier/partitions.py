@@ -108,12 +108,16 @@ class Partitions:
                 f"{self.count}; give every worker the same FRONTIER_PARTITIONS"
             )
 
-    def total(self, server: Any, name: str) -> int:
-        """The sum of a counter (`queued`) over the partitions, in one pipeline."""
+    def values(self, server: Any, name: str) -> list[Any]:
+        """The string `name` of every partition, None where it is not set, in one pipeline."""
         with server.pipeline(transaction=False) as pipe:
             for key in self.keys(name):
                 pipe.get(key)
-            return sum(int(value or 0) for value in pipe.execute())
+            return pipe.execute()
+
+    def total(self, server: Any, name: str) -> int:
+        """The sum of a counter (`queued`) over the partitions, in one pipeline."""
+        return sum(int(value or 0) for value in self.values(server, name))
 
     def sizes(self, server: Any, name: str, command: str) -> int:
         """The sum of a size (`hlen`, `zcard`) of `name` over the partitions, in one pipeline."""

@@ -221,9 +221,10 @@ class Scheduler(RedisScheduler):
     def enqueue_request(self, request: Request) -> bool:
         """Requests wait in a local batch until the next pop or ack, or `FLUSH_SECONDS` (see `flush`, `_carry`).
 
-        A page's links then cost two round trips to the shared seen-set, not
-        one each. A duplicate is thus dropped after this has returned True:
-        it counts as `dupefilter/filtered` but sends no `request_dropped`.
+        A page's links then cost no round trip of their own in the common
+        case, and at most two, not one each. A duplicate is thus dropped
+        after this has returned True: it counts as `dupefilter/filtered` but
+        sends no `request_dropped`.
         """
         lease = request.meta.pop(LEASE_META, None)  # a retry of a leased request: queued again, then released
         self._pending.append(request)
@@ -317,8 +318,8 @@ class Scheduler(RedisScheduler):
         self.stats.inc_value("frontier/leases_acked", len(leases))
 
     def flush(self) -> None:
-        """Queue the waiting requests and free the slots of finished downloads, now (see `_carry`): two round
-        trips with links to queue, one without.
+        """Queue the waiting requests and free the slots of finished downloads, now (see `_carry`): one round
+        trip, two when many links are unknown to this worker.
 
         If Redis fails (past its retries), the requests and slots stay
         waiting for the next round trip, and the error stops whatever
@@ -332,9 +333,10 @@ class Scheduler(RedisScheduler):
     def _carry(self) -> None:
         """Hand the freed slots and the waiting requests to the outbox, for the next round trip to carry.
 
-        The seen-set is asked about the requests first (one round trip), so
-        the links of a page already seen, most of them, are never encoded;
-        the new ones are queued by the scripts the outbox carries.
+        Links this worker knows are seen are dropped here; many unknown
+        ones are asked about first (`_ask_seen`, one round trip), so links
+        another worker queued are never encoded; the rest are queued by the
+        scripts the outbox carries.
         """
         if self._flush_call is not None and self._flush_call.active():
             self._flush_call.cancel()
