@@ -14,9 +14,11 @@ RUN /opt/venv/bin/pip install '.[scrapyd]' && /opt/venv/bin/pip uninstall --yes 
 
 # The runtime stage gets the virtualenv only: no sources, no pip cache, no build files.
 FROM python:3.11-slim
+# /var/lib/linkcrawler/spill is STORE_SPILL_DIR in deploy/: a volume is mounted there (the image's owner
+# carries over to a new Docker volume).
 RUN useradd --system --uid 10001 --user-group --home-dir /home/linkcrawler --create-home linkcrawler \
-    && mkdir -p /var/lib/scrapyd \
-    && chown linkcrawler:linkcrawler /var/lib/scrapyd
+    && mkdir -p /var/lib/scrapyd /var/lib/linkcrawler/spill \
+    && chown linkcrawler:linkcrawler /var/lib/scrapyd /var/lib/linkcrawler/spill
 COPY --from=build /opt/venv /opt/venv
 COPY deploy/scrapyd.conf /etc/scrapyd/scrapyd.conf
 # Cluster settings: REDIS_URL and MONGO_URI must come from the environment.

@@ -123,10 +123,16 @@ SETTINGS: dict[str, Setting] = {
         Setting("DOWNLOAD_TIMEOUT", 30, int),
         Setting("DOWNLOAD_MAXSIZE", 10 * 1024 * 1024, int),
         Setting("DOWNLOAD_WARNSIZE", 2 * 1024 * 1024, int),
+        # A response's status line and headers, which Scrapy does not bound (linkcrawler.downloader.headers);
+        # as much as Chrome takes.
+        Setting("DOWNLOAD_MAX_HEADER_BYTES", 256 * 1024, int),
         Setting("RETRY_TIMES", 2, int),
         Setting("CRAWL_NETWORKS", [], list),
         Setting("CRAWL_HOSTS", {}, dict),
         Setting("CRAWL_HOSTS_ONLY", False, bool),
+        # Scrapy's own switch for `http_proxy`/`https_proxy` (its HttpProxyMiddleware), off unless the operator
+        # opts in: through a proxy only the proxy's address meets the network policy, the proxy resolves targets.
+        Setting("HTTPPROXY_ENABLED", False, bool),
         # Seeds from sitemaps (`linkcrawler seed --sitemaps`), per site: the sitemaps protocol's own limits
         # (50,000 URLs and 50 MB a file) for one file, and no more than that many index entries fetched.
         Setting("SITEMAP_MAX_FILES", 50, int),
@@ -148,6 +154,9 @@ SETTINGS: dict[str, Setting] = {
         Setting("STORE_BUFFER_SIZE", 10_000, int),
         Setting("STORE_SPILL_DIR", "linkcrawler-spill", str),
         Setting("STORE_WRITE_TIMEOUT", 10.0, float),
+        # `linkcrawler replay` deletes the files it replayed (and files of writers that died before naming theirs)
+        # once they are this old: kept a while to check a replay against, never forever.
+        Setting("STORE_REPLAYED_RETENTION_DAYS", 7.0, float),
         # Link risk flags in profiles (linkcrawler.profile.risk; the README says why these values).
         Setting("RISK_SITEWIDE_SHARE", 0.5, float),
         Setting("RISK_SITEWIDE_MIN_PAGES", 10, int),
@@ -165,6 +174,9 @@ SETTINGS: dict[str, Setting] = {
         Setting("NOTIFY_BACKOFF", 1.0, float),
         Setting("NOTIFY_MAX_SECONDS", 60.0, float),
         Setting("NOTIFY_SPOOL_DIR", "linkcrawler-alerts", str),
+        # The spool's bounds: a kept alert older than this, or beyond this many (the oldest first), is dropped.
+        Setting("NOTIFY_SPOOL_MAX_AGE_SECONDS", 7 * 86_400.0, float),
+        Setting("NOTIFY_SPOOL_MAX_FILES", 1000, int),
         Setting("LOG_LEVEL", "INFO", str),
     )
 }

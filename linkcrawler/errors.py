@@ -9,6 +9,8 @@ traceback.
 from __future__ import annotations
 
 import re
+import tempfile
+from pathlib import Path
 
 _CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<password>[^@/\s]*)@", re.I)
 
@@ -20,3 +22,20 @@ class UserError(Exception):
 def mask_uri(text: str) -> str:
     """Hide passwords in any URI inside `text` (`redis://u:secret@h` -> `redis://u:***@h`)."""
     return _CREDENTIALS.sub(lambda m: f"{m['scheme']}{m['user']}:***@", text)
+
+
+def check_writable_directory(directory: Path, setting: str, consequence: str) -> None:
+    """Create `directory` if needed and write a file there, before the work that will need it starts.
+
+    A directory found unwritable only when something must be kept there (an
+    alert not delivered, a batch MongoDB refused) is found too late. The probe
+    file has a unique name: workers sharing the directory check it at once.
+    """
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".writable-"):
+            pass
+    except OSError as exc:
+        raise UserError(
+            f"{setting} {directory} is not a writable directory ({exc.strerror or exc}); {consequence}"
+        ) from None

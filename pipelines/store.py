@@ -50,7 +50,10 @@ class StorePipeline:
     - `STORE_BUFFER_SIZE` (default 10,000): links and pages held in memory
       while a write is in flight or retried; older batches past it are spilled.
     - `STORE_SPILL_DIR` (default `linkcrawler-spill`): where spilled batches
-      go, one journal file per worker; load them with `linkcrawler replay DIR`.
+      go, one journal file per worker and outage; load them with
+      `linkcrawler replay DIR`. `scrapy crawl` refuses to start when it is not
+      writable; a batch that cannot be spilled all the same stays in memory,
+      its leases held.
     - `STORE_WRITE_TIMEOUT` (default 10 s): a write that takes longer, server
       selection included, fails (and is retried), so a MongoDB that hangs or
       is gone cannot hold a batch forever.
@@ -75,6 +78,15 @@ class StorePipeline:
     def from_crawler(cls, crawler: Any) -> StorePipeline:
         settings = crawler.settings
         sink = open_sink(config.get(settings, "MONGO_URI"), config.get(settings, "MONGO_DATABASE"))
+        return cls.on_sink(crawler, sink)
+
+    @classmethod
+    def on_sink(cls, crawler: Any, sink: Any) -> StorePipeline:
+        """The pipeline of `crawler` writing to `sink`: a `Journal` directly, anything else through a `SpillingWriter`.
+
+        Apart from `from_crawler` so a fault test can hand a worker a store that fails on demand.
+        """
+        settings = crawler.settings
         pipeline = cls(
             sink,
             crawler.stats,

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 from scrapy import Request, signals
@@ -30,6 +29,7 @@ from linkcrawler.frontier import keys
 from linkcrawler.frontier.connection import redis_from_settings
 from linkcrawler.frontier.leases import LEASE_META, request_done
 from linkcrawler.frontier.scope import DomainFilter
+from linkcrawler.frontier.sharedclock import SharedClock
 from linkcrawler.frontier.workers import WorkerRegistry
 from linkcrawler.internals.scrapy_private import wake_engine
 
@@ -69,6 +69,7 @@ class BacklinksSpider(RedisSpider):
             pages_key=keys.spider_key(keys.PAGES_PER_MINUTE_KEY, cls.name),
         )
         spider.heartbeat_seconds = config.get(settings, "WORKER_HEARTBEAT_SECONDS")
+        spider.shared_clock = SharedClock(spider.server)  # dates pages and links by Redis's clock, not this host's
         spider.last_active = time.time()
         spider.pages_seen = 0
         spider.idle_since: float | None = None
@@ -132,7 +133,7 @@ class BacklinksSpider(RedisSpider):
         headers = response.headers.to_unicode_dict()
         item = PageItem(
             url=self.extractor.normalize_url(response.url, response.url) or response.url,
-            fetched_at=datetime.now(UTC),
+            fetched_at=self.shared_clock.now(),
             status=response.status,
             content_type=headers.get("Content-Type"),
             ip=str(response.ip_address) if response.ip_address else None,
@@ -191,7 +192,7 @@ class BacklinksSpider(RedisSpider):
         error = f"{failure.type.__name__}: {message}"
         yield PageItem(
             url=url,
-            fetched_at=datetime.now(UTC),
+            fetched_at=self.shared_clock.now(),
             depth=request.meta.get("depth", 0),
             error=error,
             lease=request.meta.get(LEASE_META),
@@ -208,6 +209,7 @@ class BacklinksSpider(RedisSpider):
 
     def _beat(self) -> None:
         """Report this worker; while it waits for work, look for some (seeds or other workers' links)."""
+        self.shared_clock.sync()
         self.workers.beat(self.last_active, self.pages_seen)
         if self.waiting and (self.queued() or self.server.llen(self.redis_key)):
             self.waiting = False

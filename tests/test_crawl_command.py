@@ -44,6 +44,18 @@ def test_unreachable_mongodb(redis_url):
     assert line.startswith("scrapy crawl: error: cannot reach MongoDB at mongodb://admin:***@127.0.0.1:1/")
 
 
+def test_unwritable_spill_directory(redis_url, tmp_path):
+    """The shipped Kubernetes worker had a read-only home for its relative spill directory: found only when
+    MongoDB went down and a batch had to go there."""
+    blocker = tmp_path / "blocker"
+    blocker.write_text("")
+    line = crawl(REDIS_URL=redis_url, MONGO_URI="mongomock://preflight", STORE_SPILL_DIR=str(blocker / "spill"))
+    assert line == (
+        f"scrapy crawl: error: STORE_SPILL_DIR {blocker / 'spill'} is not a writable directory (Not a directory); "
+        "set it to a writable volume, where batches MongoDB cannot take are kept"
+    )
+
+
 def test_wrong_uri_scheme(redis_url):
     assert crawl(REDIS_URL=redis_url, MONGO_URI="postgres://db/") == (
         "scrapy crawl: error: MONGO_URI 'postgres://db/' has an unsupported scheme; "

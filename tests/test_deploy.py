@@ -153,6 +153,27 @@ def test_workers_request_resources_and_are_probed_by_their_heartbeat():
     ]
 
 
+def test_workers_spill_to_a_writable_volume_everywhere():
+    """The Kubernetes worker's root filesystem is read-only and `STORE_SPILL_DIR` defaulted to a relative directory
+    under it: batches spilled during a MongoDB outage were lost. Every deployment must point it at a volume."""
+    spill = example_environment()["STORE_SPILL_DIR"]
+    assert Path(spill).is_absolute()
+    worker = pod_spec(resources()[("Deployment", "linkcrawler-worker")])
+    (container,) = worker["containers"]
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    [mount] = [m for m in container["volumeMounts"] if Path(spill).is_relative_to(m["mountPath"])]
+    assert not mount.get("readOnly") and mount["mountPath"] != "/tmp"
+    assert any(volume["name"] == mount["name"] for volume in worker["volumes"])
+
+    config = compose()
+    for name in ("worker", "scrapyd", "replay"):
+        [named] = [v.split(":")[0] for v in config["services"][name]["volumes"] if v.endswith(f":{spill}")]
+        assert named in config["volumes"], name
+    assert config["services"]["replay"]["command"] == ["linkcrawler", "replay", spill]
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert f"chown linkcrawler:linkcrawler /var/lib/scrapyd {spill}" in dockerfile  # writable without a volume too
+
+
 def test_the_probe_command_exists():
     result = subprocess.run([sys.executable, *PROBE_COMMAND[1:3], "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr

@@ -127,7 +127,7 @@ def test_backoff_doubles_up_to_its_cap_and_a_success_resets_it(mongo_db, tmp_pat
     store.down = False
     clock.advance(4)
     assert outcome == {"written": 1, "spilled": 0} and writer.failures == 0
-    assert writer.close().called and writer.spill_path is None
+    assert writer.close().called and writer.spill_paths == []
 
 
 def test_closing_during_an_outage_spills_everything_at_once(mongo_db, tmp_path):
@@ -194,4 +194,97 @@ def test_frontier_leases_are_released_only_once_their_batch_is_durable(mongo_db,
     clock.advance(1)
     assert released == ["lease-a", "lease-b", "lease-c"]  # written once MongoDB answered
     assert writer.close().called
-    assert writer.spill_path is not None and writer.spill_path.exists()
+    [spilled] = writer.spill_paths
+    assert spilled.exists()
+
+
+def unwritable(tmp_path):
+    """A spill directory that cannot be created, even by root: its parent is a file."""
+    blocker = tmp_path / "blocker"
+    blocker.write_text("")
+    return blocker / "spill"
+
+
+def test_a_batch_that_cannot_be_spilled_stays_in_memory_with_its_leases_held(mongo_db, tmp_path, caplog):
+    """Injects: MongoDB down and the spill directory unwritable, with batches past the buffer's bound.
+
+    Proves: neither the retries-exhausted path nor the buffer-overflow path
+    drops a batch or raises (a raise ended the pipeline's flush timer, and in
+    `process_item` made Scrapy ack the page's lease); no lease is released
+    while its batch is only in memory; once MongoDB is back every batch is
+    written, in order, and every lease released once.
+    """
+    store = FlakyStore(LinkStore(mongo_db))
+    store.down = True
+    clock = task.Clock()
+    released: list[str] = []
+    writer = SpillingWriter(
+        store, unwritable(tmp_path), SpillPolicy(retry_times=1, backoff=1, max_backoff=2, buffer_size=10),
+        on_written=lambda *_: None, on_spilled=lambda *_: None, on_durable=released.extend,
+        clock=clock, run_in_thread=run_now,
+    )  # fmt: skip
+    work = batches(4)  # 6 documents each: past the bound of 10 from the third on
+    for n, (links, pages) in enumerate(work):
+        writer.submit(links, pages, [f"lease-{n}"])
+        clock.advance(1)
+    clock.advance(10)
+    assert released == [] and writer.spill_paths == []
+    assert writer.buffered == 18  # three queued behind the one in flight, none dropped
+    assert sum("cannot spill" in message for message in caplog.messages) == 1  # said once, not at every try
+
+    store.down = False
+    clock.advance(2)
+    assert writer.close().called
+    assert released == [f"lease-{n}" for n in range(4)]
+    assert stored_ids(mongo_db)[0] == {doc["_id"] for batch in work for doc in batch[0]}
+    assert writer.spill_paths == []
+
+
+def test_closing_when_nothing_can_be_stored_or_spilled_leaves_the_leases_held(mongo_db, tmp_path):
+    """Injects: a worker closing while MongoDB is down and the spill directory unwritable.
+
+    Proves: close finishes (a worker must be able to stop) without releasing
+    a lease, so those pages go back to the frontier when the leases expire.
+    """
+    store = FlakyStore(LinkStore(mongo_db))
+    store.down = True
+    clock = task.Clock()
+    released: list[str] = []
+    writer = SpillingWriter(
+        store, unwritable(tmp_path), SpillPolicy(retry_times=5, backoff=1),
+        on_written=lambda *_: None, on_spilled=lambda *_: None, on_durable=released.extend,
+        clock=clock, run_in_thread=run_now,
+    )  # fmt: skip
+    for n, (links, pages) in enumerate(batches(3)):
+        writer.submit(links, pages, [f"lease-{n}"])
+    assert writer.close().called and clock.getDelayedCalls() == []
+    assert released == []
+
+
+def test_each_outage_gets_its_own_file_which_replay_takes_while_the_worker_runs(mongo_db, tmp_path):
+    """Injects: two MongoDB outages in one writer's life, with `linkcrawler replay`'s loader run between them.
+
+    Proves: the first write MongoDB takes after an outage closes that
+    outage's journal file, so a replay loads it while the worker goes on;
+    the next outage spills to a new file, replayed once closed; nothing is
+    applied twice.
+    """
+    store = FlakyStore(LinkStore(mongo_db))
+    clock = task.Clock()
+    writer, outcome = writer_for(store, tmp_path, clock, retry_times=0, backoff=1)
+    first, second, third, fourth = batches(4)
+    store.down = True
+    writer.submit(*first)
+    store.down = False
+    writer.submit(*second)
+    assert replay(tmp_path / "spill", LinkStore(mongo_db)).batches == 1
+    store.down = True
+    writer.submit(*third)
+    store.down = False
+    writer.submit(*fourth)
+    assert writer.close().called
+    assert outcome == {"written": 2, "spilled": 2} and len(set(writer.spill_paths)) == 2
+    result = replay(tmp_path / "spill", LinkStore(mongo_db))
+    assert (result.files, result.batches, result.in_use) == (1, 1, 0)
+    assert {doc["seen_count"] for doc in mongo_db["links"].find()} == {1}
+    assert len(stored_ids(mongo_db)[0]) == 20

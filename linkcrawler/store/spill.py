@@ -11,6 +11,15 @@ journal (`linkcrawler.store.journal`) instead, which `linkcrawler replay DIR` lo
 once MongoDB is back. Memory stays bounded through an outage of any length,
 and nothing is dropped: each batch ends in MongoDB or on disk.
 
+A batch that can be written neither to MongoDB nor to disk (the spill
+directory unwritable, the disk full) stays in memory with its frontier leases
+held, and is tried again: then memory grows with the crawl, and a worker
+killed for it leaves its pages leased, to be fetched again, rather than acked
+and lost. A worker closing in that state leaves those pages leased for the
+same reason. Each outage gets a journal file of its own, closed once MongoDB
+has taken every queued batch again, so `linkcrawler replay` can load it while
+the worker keeps running (it takes only closed files).
+
 Replayed batches may land after newer ones; the upserts are built for that
 (`$min` first_seen, `$max` last_seen, `$inc` seen_count; see `linkcrawler.store.linkstore`).
 """
@@ -97,18 +106,19 @@ class SpillingWriter:
         self._closing = False
         self._drained: list[defer.Deferred[None]] = []
         self._journal: Journal | None = None
-
-    @property
-    def spill_path(self) -> Path | None:
-        """The journal file batches were spilled to, if any."""
-        return self._journal.path if self._journal is not None else None
+        self._unspillable = False
+        self.spill_paths: list[Path] = []
+        """Every journal file batches were spilled to, one per outage."""
 
     def submit(self, links: list[dict[str, Any]], pages: list[dict[str, Any]], leases: list[str] = ()) -> None:
         """Queue a batch; spill the oldest queued ones while the buffer holds more than its bound."""
         self.pending.append(Batch(links, pages, list(leases)))
         self.buffered += len(links) + len(pages)
         while self.buffered > self.policy.buffer_size and self.pending:
-            self._spill(self._take())
+            batch = self._take()
+            if not self._spill(batch):
+                self._put_back(batch)
+                break
         self._next()
 
     def close(self) -> defer.Deferred[None]:
@@ -123,8 +133,7 @@ class SpillingWriter:
             self._retry_call = None
             self._spill_inflight()
         if self.failures:
-            while self.pending:
-                self._spill(self._take())
+            self._spill_pending()
         drained: defer.Deferred[None] = defer.Deferred()
         self._drained.append(drained)
         self._next()
@@ -135,6 +144,10 @@ class SpillingWriter:
         batch = self.pending.popleft()
         self.buffered -= len(batch[0]) + len(batch[1])
         return batch
+
+    def _put_back(self, batch: Batch) -> None:
+        self.pending.appendleft(batch)
+        self.buffered += len(batch[0]) + len(batch[1])
 
     def _next(self) -> None:
         if self._inflight is not None or (self._retry_call is not None and self._retry_call.active()):
@@ -163,45 +176,78 @@ class SpillingWriter:
         self._attempts = self.failures = 0
         self.on_written(batch.links, batch.pages, result)
         self._durable(batch)
+        if self._journal is not None and not self.pending:
+            logger.info("MongoDB has caught up; %s is complete (load with `linkcrawler replay %s`)",
+                        self._journal.path, self.spill_dir)  # fmt: skip
+            self._close_journal()
         self._next()
 
     def _failed(self, failure: Failure) -> None:
         self._attempts += 1
         self.failures += 1
         message = failure.getErrorMessage().splitlines()[0] if failure.getErrorMessage() else ""
-        if self._closing or self._attempts > self.policy.retry_times:
-            logger.error("store write failed %d time(s) (%s: %s); batch spilled to %s",
+        retries_left = self.policy.retry_times - self._attempts
+        if self._closing or retries_left < 0:
+            logger.error("store write failed %d time(s) (%s: %s); spilling the batch to %s",
                          self._attempts, failure.type.__name__, message, self.spill_dir)  # fmt: skip
-            self._spill_inflight()
-            while self._closing and self.pending:
-                self._spill(self._take())
-            self._next()
-            return
+            if self._spill_inflight():
+                if self._closing:
+                    self._spill_pending()
+                self._next()
+                return
         delay = self.policy.delay(self.failures)
-        logger.warning("store write failed (%s: %s); retry %d of %d in %.1f s",
-                       failure.type.__name__, message, self._attempts, self.policy.retry_times, delay)  # fmt: skip
+        logger.warning("store write failed (%s: %s); %d retries left, next in %.1f s",
+                       failure.type.__name__, message, max(retries_left, 0), delay)  # fmt: skip
         self.retries += 1
         self._retry_call = self.clock.callLater(delay, self._attempt)
 
-    def _spill_inflight(self) -> None:
+    def _spill_inflight(self) -> bool:
+        """Spill the batch being written; one that cannot be stays in flight (or is left, when closing)."""
         assert self._inflight is not None
-        batch, self._inflight = self._inflight, None
+        if not self._spill(self._inflight) and not self._closing:
+            return False
+        self._inflight = None
         self._attempts = 0
-        self._spill(batch)
+        return True
 
-    def _spill(self, batch: Batch) -> None:
-        if self._journal is None:
-            self._journal = Journal(self.spill_dir)
-            logger.warning("MongoDB is not keeping up; spilling batches to %s (load with `linkcrawler replay %s`)",
-                           self._journal.path, self.spill_dir)  # fmt: skip
-        self._journal.write(batch.links, batch.pages)
+    def _spill_pending(self) -> None:
+        """Closing: spill every queued batch; those that cannot be are left with their leases held."""
+        while self.pending:
+            self._spill(self._take())
+
+    def _spill(self, batch: Batch) -> bool:
+        """Append a batch to the journal and release its leases; False (leases held) if the disk refused it."""
+        try:
+            if self._journal is None:
+                self._journal = Journal(self.spill_dir)
+                self.spill_paths.append(self._journal.path)
+                logger.warning("MongoDB is not keeping up; spilling batches to %s (load with `linkcrawler replay %s`)",
+                               self._journal.path, self.spill_dir)  # fmt: skip
+            self._journal.write(batch.links, batch.pages)
+        except OSError as exc:
+            self._cannot_spill(batch, exc)
+            return False
+        self._unspillable = False
         self.on_spilled(batch.links, batch.pages)
         self._durable(batch)
+        return True
+
+    def _cannot_spill(self, batch: Batch, exc: OSError) -> None:
+        pages = len(batch.pages)
+        if self._closing:
+            logger.error("cannot spill a batch to %s (%s); its %d page(s) stay leased and will be fetched again",
+                         self.spill_dir, exc.strerror or exc, pages)  # fmt: skip
+        elif not self._unspillable:
+            logger.error("cannot spill to %s (%s); batches stay in memory, their pages leased, until MongoDB "
+                         "or the disk takes them", self.spill_dir, exc.strerror or exc)  # fmt: skip
+        self._unspillable = True
 
     def _durable(self, batch: Batch) -> None:
         if batch.leases and self.on_durable is not None:
             self.on_durable(batch.leases)
 
     def _close_journal(self) -> None:
+        """End this outage's journal file: closed, it is `linkcrawler replay`'s to take."""
         if self._journal is not None:
             self._journal.close()
+            self._journal = None

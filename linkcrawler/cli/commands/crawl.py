@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 
+from linkcrawler import config
 from linkcrawler.downloader.netpolicy import parse_networks
-from linkcrawler.errors import UserError, mask_uri
+from linkcrawler.errors import UserError, check_writable_directory, mask_uri
 from linkcrawler.frontier.connection import redis_from_settings
 from linkcrawler.store.mongo import JOURNAL_SCHEME, get_database
 
 
 def check_services(settings: object) -> None:
-    """Raise `UserError` if a required setting is empty, the network policy is malformed or the shared Redis or
-    MongoDB cannot be reached.
+    """Raise `UserError` if a required setting is empty, the network policy is malformed, the shared Redis or
+    MongoDB cannot be reached, or the spill directory (`STORE_SPILL_DIR`) cannot be written.
 
     REQUIRED_SETTINGS (a list of setting names, empty by default) is how a
     settings module such as settings.cluster says which values must come
@@ -38,6 +40,10 @@ def check_services(settings: object) -> None:
     uri = settings.get("MONGO_URI")
     if not uri.startswith(JOURNAL_SCHEME):
         get_database(uri, settings.get("MONGO_DATABASE"))
+        spill_dir = Path(config.get(settings, "STORE_SPILL_DIR"))
+        check_writable_directory(
+            spill_dir, "STORE_SPILL_DIR", "set it to a writable volume, where batches MongoDB cannot take are kept"
+        )
 
 
 class Command(ScrapyCrawlCommand):
