@@ -10,6 +10,7 @@ import pytest
 
 from linkcrawler.local.redis_server import EmbeddedRedis
 from linkcrawler.local.synthweb import WebServer, fetchable_pages, generate_web, ground_truth, identity
+from linkcrawler.local.workers import WorkerProcess
 from tests.conftest import local_crawl
 from tests.crawlfaults import finish, leased, page_hits, wait_for
 
@@ -83,3 +84,42 @@ def crawl_through(redis_url: str, fault: Callable[[], None]) -> None:
     assert set(hits) == expected
     assert sorted({identity(link) for link in ground_truth(server.web)} - stored)[:10] == []
     assert still_leased == 0
+
+
+def test_acks_that_meet_redis_down_are_sent_once_it_is_back(redis_server):
+    """Injects: Redis SIGKILLed for 3 s while two workers store pages and acknowledge their leases, the workers'
+    clients retrying once (`REDIS_RETRIES=1`), so acknowledgements fail past their retries (issue 23 #4).
+
+    Proves: a failed acknowledgement waits in its worker and goes with the next round trip once Redis is
+    back: no lease is left held, the workers close by themselves (`IDLE_CLOSE_SECONDS`), every page fetched.
+    Before, the ack was dropped; its lease stayed held, renewed by a live worker, and nobody ever closed.
+    """
+    web = generate_web(seed=8, sites=20, pages_per_site=15)
+    settings = {"LEASE_SECONDS": 5, "REDIS_RETRIES": 1, "STORE_FLUSH_SECONDS": 0.3}
+    with local_crawl(redis_server.url, "linkcrawler_acks") as crawl, WebServer(web, delay=0.02) as server:
+        expected = fetchable_pages(server.web)
+        crawl.seed(server.seeds)
+        workers = crawl.start_workers(2, server.hosts, settings)
+        wait_for(lambda: len(server.hits()) >= len(expected) // 3, 120, "a third of the crawl")
+        redis_server.kill()
+        time.sleep(3)
+        redis_server.start()
+        closed = wait_closed(workers, timeout=60)
+        still_leased = leased(crawl)
+        codes = finish(crawl, workers, timeout=10)
+        hits = page_hits(server.hits())
+        logs = [w.log_path.read_text(errors="replace") for w in workers]
+
+    assert closed and codes == [0, 0], [log[-3000:] for log in logs]
+    assert still_leased == 0
+    assert any("acknowledgement(s) wait in this worker" in log for log in logs)  # the outage did meet acks
+    assert set(hits) == expected
+
+
+def wait_closed(workers: list[WorkerProcess], timeout: float) -> bool:
+    """Whether every worker exited by itself within `timeout` seconds (a bound on a hang, not a speed test)."""
+    try:
+        wait_for(lambda: not any(w.running() for w in workers), timeout, "the workers to close by themselves", 0.2)
+    except AssertionError:
+        return False
+    return True

@@ -12,8 +12,9 @@ from scrapy.utils.test import get_crawler
 from linkcrawler.frontier.leases import LEASE_META, request_done
 from linkcrawler.frontier.partitions import Partitions
 from linkcrawler.frontier.scheduler import Scheduler
-from linkcrawler.frontier.seeds import start_new_run
-from tests.conftest import command_calls, lease_ids, queued_count
+from linkcrawler.frontier.seeds import push_seeds, start_new_run
+from linkcrawler.local.redis_server import EmbeddedRedis
+from tests.conftest import command_calls, lease_ids, queued_count, queued_requests
 from tests.test_frontier import Probe, open_scheduler, queued
 
 HOLDERS = Partitions("probe", 1).key(0, "lease_holders")
@@ -71,6 +72,26 @@ def test_the_request_done_signal_and_dropped_items_acknowledge(redis_client, red
     crawler.signals.send_catch_log(request_done, leases=[first.meta[LEASE_META]])
     scheduler.item_done(item=type("Records", (), {"leases": [second.meta[LEASE_META]]})())
     assert len(lease_ids(redis_client)) == 0
+
+
+@pytest.mark.faults
+def test_an_ack_that_meets_redis_down_goes_with_the_next_round_trip(tmp_path):
+    """Issue 23 #4: the store's `request_done` reached a Redis that was down (past the client's retries); the error
+    was logged and the ack dropped, so the lease stayed held by a live worker forever and the crawl never ended."""
+    with EmbeddedRedis(data_dir=tmp_path / "redis", persist=True) as server:
+        scheduler = open_scheduler(server.url, REDIS_RETRIES=0)
+        scheduler.enqueue_request(Request("http://a.com/page"))
+        scheduler.enqueue_request(Request("http://a.com/linked"))
+        request = scheduler.next_request()
+        server.kill()
+        scheduler.crawler.signals.send_catch_log(request_done, leases=[request.meta[LEASE_META]])
+        server.start()
+        assert scheduler.leases.leased() == 2  # the page's lease and the prefetched one
+        assert scheduler.has_pending_requests()  # a round trip: the ack rides with it
+        assert scheduler.leases.leased() == 1
+        assert scheduler.stats.get_value("frontier/acks_carried") == 1
+        scheduler.ack([scheduler.next_request().meta[LEASE_META]])
+        assert scheduler.leases.leased() == 0 and not scheduler.has_pending_requests()
 
 
 def test_seen_and_queued_are_one_step(redis_client, redis_url):
@@ -208,6 +229,18 @@ def test_a_failed_take_is_retried_with_the_seeds_it_took(redis_client, redis_url
     assert scheduler.take_seeds(_seed_request, 2) == 2
     assert redis_client.lrange(START, 0, -1) == seeds[2:]
     assert {scheduler.next_request().url for _ in range(2)} == {"http://a.com/seed0", "http://a.com/seed1"}
+
+
+def test_a_batch_of_seeds_past_luas_unpack_limit_is_taken_whole(redis_client, redis_url):
+    """Issue 23 #5: 9,000 seeds with REDIS_START_URLS_BATCH_SIZE raised; the take script's one `unpack` failed
+    after its pop, and the start list and the taken list were both empty."""
+    scheduler = open_scheduler(redis_url, REDIS_START_URLS_BATCH_SIZE=9_000)
+    urls = [f"http://s{n % 30}.example.com/seed{n}" for n in range(9_000)]
+    assert push_seeds(redis_client, urls, spider="probe") == 9_000
+    batch = scheduler.crawler.settings.getint("REDIS_START_URLS_BATCH_SIZE")
+    assert scheduler.take_seeds(_seed_request, batch) == 9_000
+    assert redis_client.llen(START) == 0 and queued_count(redis_client) == 9_000
+    assert sorted(json.loads(raw)["url"] for raw in queued_requests(redis_client)) == sorted(urls)
 
 
 def test_without_leases_seeds_are_popped_and_queued_in_one_step(redis_client, redis_url):

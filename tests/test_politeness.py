@@ -105,10 +105,18 @@ def test_a_dropped_requests_acknowledgement_frees_its_slot(redis_client, redis_u
     assert scheduler.next_request() is not None
 
 
-def test_a_delay_spaces_the_pops_of_one_site_and_says_when_to_look_again(redis_client, redis_url):
+def test_a_delay_counts_from_the_end_of_the_sites_request_and_says_when_to_look_again(redis_client, redis_url):
+    """A site with a delay gets one request at a time: a request that left its worker late must not reach the server
+    less than the delay before the next, so the next waits for its end."""
     scheduler = open_scheduler(redis_url, POLITENESS_DELAY=0.3, POLITENESS_CONCURRENCY=4)
     assert queued(scheduler, Request("http://a.com/1"), Request("http://a.com/2"), Request("http://b.com/")) == 3
-    assert sorted(urls(pop_all(scheduler))) == ["http://a.com/1", "http://b.com/"]
+    first = pop_all(scheduler)
+    assert sorted(urls(first)) == ["http://a.com/1", "http://b.com/"]
+    time.sleep(0.3)
+    scheduler._not_before = 0.0
+    assert pop_all(scheduler) == []
+    scheduler.request_left(next(request for request in first if request.url == "http://a.com/1"))
+    assert pop_all(scheduler) == []
     assert 0.2 < scheduler._not_before - time.monotonic() <= 0.3
     time.sleep(0.3)
     assert urls(pop_all(scheduler)) == ["http://a.com/2"]
@@ -143,10 +151,13 @@ def test_robots_crawl_delay_reaches_the_request():
 def test_a_crawl_delay_becomes_the_sites_delay_for_every_worker(redis_client, redis_url):
     scheduler = open_scheduler(redis_url, POLITENESS_CONCURRENCY=4, FRONTIER_PREFETCH=1)
     middleware = PolitenessMiddleware.from_crawler(get_crawler(Probe, {"REDIS_URL": redis_url}))
+    middleware.timer = task.Clock()
     assert queued(scheduler, *(Request(f"http://a.com/{n}") for n in range(3))) == 3
     first = scheduler.next_request()
     first.meta[CRAWL_DELAY_META] = 5
-    asyncio.run(middleware.process_request(first))
+    assert not Deferred.fromCoroutine(middleware.process_request(first)).called  # robots.txt was just read
+    scheduler.request_left(first)
+    scheduler.flush()
     other = open_scheduler(redis_url, POLITENESS_CONCURRENCY=4)
     leased, wait = other.leases.pop(2)
     assert leased == [] and 4 < wait <= 5
@@ -174,8 +185,8 @@ def test_a_late_request_waits_for_its_sites_delay(redis_client, redis_url):
     clock.advance(9)
     assert not waiting.called
     partitions = Partitions.of_crawl(redis_client, "probe")
-    site_last = partitions.key(partitions.of_site("a.com"), "site_last")
-    redis_client.hset(site_last, "a.com", time.time() - 10)  # as if the delay had passed in Redis time
+    site_last = partitions.key(partitions.of_site("a.com"), "last:a.com")
+    redis_client.set(site_last, time.time() - 10)  # as if the delay had passed in Redis time
     clock.advance(2)
     assert waiting.called
 
@@ -276,3 +287,67 @@ def test_a_worker_with_another_partition_count_is_refused_in_one_line(redis_clie
     open_scheduler(redis_url, FRONTIER_PARTITIONS=16)
     with pytest.raises(UserError, match=r"has 16 partition\(s\) .* this worker has FRONTIER_PARTITIONS=8; give"):
         open_scheduler(redis_url, FRONTIER_PARTITIONS=8)
+
+
+def kept_for_good(redis_client, sites: list[str]) -> list[str]:
+    """What Redis keeps about these sites with no expiry: keys naming one, and hash fields or set members that do."""
+    members = {
+        "hash": redis_client.hkeys,
+        "set": redis_client.smembers,
+        "zset": lambda key: redis_client.zrange(key, 0, -1),
+    }
+    kept = []
+    for key in redis_client.scan_iter():
+        name = key.decode()
+        if any(site in name for site in sites):
+            kept += [name] if redis_client.pttl(key) < 0 else []
+        elif (read := members.get(redis_client.type(key).decode())) is not None:
+            kept += [f"{name} {m.decode()}" for m in read(key) if any(site in m.decode() for site in sites)]
+    return kept
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.3])
+def test_sites_crawled_to_the_end_leave_nothing_behind_once_their_delay_has_passed(redis_client, redis_url, delay):
+    """Their last request's time matters only until their delay has passed, and not at all without a delay."""
+    sites = [f"site{n}.com" for n in range(30)]
+    scheduler = open_scheduler(redis_url, POLITENESS_DELAY=delay, POLITENESS_CONCURRENCY=1, FRONTIER_PREFETCH=30)
+    assert queued(scheduler, *(Request(f"http://{site}/") for site in sites)) == 30
+    popped = pop_all(scheduler)
+    assert len(popped) == 30
+    for request in popped:
+        scheduler.request_left(request)
+    scheduler.ack([request.meta[LEASE_META] for request in popped])
+    time.sleep(delay + 0.05)
+    assert kept_for_good(redis_client, sites) == []
+    assert [key for key in redis_client.scan_iter() if any(site in key.decode() for site in sites)] == []
+
+
+def test_a_crawl_delay_expires_and_counts_from_the_end_of_the_sites_request(redis_client, redis_url):
+    """The request that brought it waits for it (robots.txt was just read); Redis keeps it with an expiry."""
+    scheduler = open_scheduler(redis_url, POLITENESS_CONCURRENCY=1)
+    middleware = PolitenessMiddleware.from_crawler(get_crawler(Probe, {"REDIS_URL": redis_url}))
+    middleware.timer = clock = task.Clock()
+    assert queued(scheduler, Request("http://a.com/")) == 1
+    request = scheduler.next_request()
+    request.meta[CRAWL_DELAY_META] = 0.2
+    waiting = Deferred.fromCoroutine(middleware.process_request(request))
+    assert not waiting.called
+    time.sleep(0.25)
+    clock.advance(0.25)
+    assert waiting.called
+    scheduler.request_left(request)
+    scheduler.ack([request.meta[LEASE_META]])
+    assert kept_for_good(redis_client, ["a.com"]) == []
+    other = open_scheduler(redis_url, POLITENESS_CONCURRENCY=1)
+    assert queued(other, Request("http://a.com/2")) == 1
+    leased, wait = other.leases.pop(1)
+    assert leased == [] and 0 < wait <= 0.2  # the delay still holds, counted from the request's end
+
+
+def test_the_site_clock_hashes_the_previous_version_left_are_deleted(redis_client, redis_url):
+    partitions = Partitions.of_crawl(redis_client, "probe")
+    old = [partitions.key(n, name) for n in partitions for name in ("site_last", "site_delay")]
+    for key in old:
+        redis_client.hset(key, "a.com", 1)
+    open_scheduler(redis_url)
+    assert redis_client.exists(*old) == 0

@@ -8,8 +8,10 @@ partition `n` of spider `backlinks` names its keys `backlinks:{TAG}:NAME`,
 one hash tag per partition, so a Lua script touching one partition touches
 one Redis Cluster slot. The `NAME`s are below; requests wait per site (a
 host, or a registered domain with `POLITENESS_BY=domain`) in
-`{prefix}:queue:{site}`, in flight in `{prefix}:slots:{site}`, names the Lua
-scripts build from the partition's prefix (see `linkcrawler.frontier.sites`).
+`{prefix}:queue:{site}`, in flight in `{prefix}:slots:{site}`; a site's clock
+is `{prefix}:last:{site}` and its own delay `{prefix}:delay:{site}`, both
+expiring: names the Lua scripts build from the partition's prefix (see
+`linkcrawler.frontier.sites`).
 """
 
 SPIDER_NAME = "backlinks"
@@ -29,8 +31,6 @@ ROBOTS_PREFIX = "%(spider)s:robots"
 # Names of the keys every partition has.
 SITES = "sites"
 QUEUED = "queued"
-SITE_LAST = "site_last"
-SITE_DELAY = "site_delay"
 LEASES = "leases"
 LEASE_HOLDERS = "lease_holders"
 SEEN = "dupefilter"
@@ -47,6 +47,9 @@ LEGACY_LEASES_KEY = "%(spider)s:leases"
 LEGACY_DOMAIN_PAGES_KEY = "%(spider)s:domain_pages"
 LEGACY_KEYS = ("%(spider)s:site_last", "%(spider)s:site_delay", "%(spider)s:lease_holders")
 """Left by the unpartitioned frontier and of no use once its requests are carried over."""
+LEGACY_PARTITION_KEYS = ("site_last", "site_delay")
+"""Every partition's hashes of its sites' clocks and delays, which the previous version never emptied; its sites'
+clocks and delays are now keys that expire."""
 
 
 def spider_key(pattern: str, spider_name: str) -> str:

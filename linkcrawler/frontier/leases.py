@@ -56,13 +56,14 @@ local taken = redis.call('lrange', KEYS[2], 0, -1)
 if #taken == 0 then
   taken = redis.call('lpop', KEYS[1], ARGV[1])
   if not taken then return {} end
-  redis.call('rpush', KEYS[2], unpack(taken))
+  for i = 1, #taken, 1000 do redis.call('rpush', KEYS[2], unpack(taken, i, math.min(i + 999, #taken))) end
 end
 redis.call('zadd', KEYS[3], ARGV[2], ARGV[3])
 return taken
 """
 """Move up to ARGV[1] seeds from the start list to this worker's list, unless that list still holds seeds a
-failed attempt took: then those again."""
+failed attempt took: then those again. Pushed 1,000 at a time: Lua's `unpack` fails past about 8,000 values (its C
+stack), and the seeds popped before that error were lost."""
 
 _REQUEUE_SEEDS = """
 local expired = redis.call('zrangebyscore', KEYS[2], '-inf', ARGV[1])
@@ -87,18 +88,18 @@ end
 local leases = redis.call('hkeys', KEYS[2])
 for _, lease in ipairs(leases) do
   local holder = string.match(lease, '^(.*)#')
-  if holder and dead[holder] then moved = moved + give_back(ARGV[2], KEYS[1], KEYS[2], lease) end
+  if holder and dead[holder] then moved = moved + give_back(ARGV[2], KEYS[1], KEYS[2], lease, ARGV[3]) end
 end
 return moved
 """
-_REQUEUE_ONE = "return give_back(ARGV[2], KEYS[1], KEYS[2], ARGV[1])"
+_REQUEUE_ONE = "return give_back(ARGV[2], KEYS[1], KEYS[2], ARGV[1], ARGV[3])"
 
 _ACK = """
 for i = 3, #ARGV do
   local value = redis.call('hget', KEYS[2], ARGV[i])
   if value then
     local site = lease_parts(value)
-    release_slot(ARGV[1], KEYS[1], KEYS[3], KEYS[4], site, ARGV[i], ARGV[2])
+    release_slot(ARGV[1], KEYS[1], site, ARGV[i], ARGV[2])
     redis.call('hdel', KEYS[2], ARGV[i])
   end
 end
@@ -265,7 +266,7 @@ class Leases:
 
     def _pop_call(self, n: int, ids: list[str]) -> Call:
         args = [time.time() + self.lease_seconds, self.worker, self.partitions.prefix(n), *self.politeness, *ids]
-        site_keys = self._keys(n, keys.SITES, keys.LEASES, keys.LEASE_HOLDERS, keys.SITE_LAST, keys.SITE_DELAY)
+        site_keys = self._keys(n, keys.SITES, keys.LEASES, keys.LEASE_HOLDERS)
         return self._pop, site_keys, args
 
     def wake(self, partitions: Iterable[int]) -> None:
@@ -289,7 +290,7 @@ class Leases:
             for n in [self.partition_of[lease]] if lease in self.partition_of else self.partitions:
                 by_partition.setdefault(n, []).append(lease)
         calls = [
-            (self._ack, self._keys(n, keys.SITES, keys.LEASES, keys.SITE_LAST, keys.SITE_DELAY),
+            (self._ack, self._keys(n, keys.SITES, keys.LEASES),
              [self.partitions.prefix(n), self.politeness[1], *group])
             for n, group in by_partition.items()
         ]  # fmt: skip
@@ -326,7 +327,7 @@ class Leases:
         now = time.time() if now is None else now
         calls = [
             (self._requeue, self._keys(n, keys.SITES, keys.LEASES, keys.LEASE_HOLDERS),
-             [now, self.partitions.prefix(n)])
+             [now, self.partitions.prefix(n), self.politeness[1]])
             for n in self.partitions
         ]  # fmt: skip
         calls.append((self._requeue_seeds, [self.start_key, self.seed_holders_key, self.seeds_key], [now]))
@@ -350,7 +351,8 @@ class Leases:
                 if (field.decode() if isinstance(field, bytes) else field) not in self.held
             ]
             prefix = self.partitions.prefix(n)
-            moved += sum(int(self._requeue_one(keys=lease_keys, args=[field, prefix])) for field in orphans)
+            delay = self.politeness[1]
+            moved += sum(int(self._requeue_one(keys=lease_keys, args=[field, prefix, delay])) for field in orphans)
             if orphans:
                 self.wake([n])
         return moved

@@ -11,6 +11,11 @@ one carries on. Leases go back to their sites' queues, and seeds the old
 workers took (`backlinks:seeds_taken:WORKER`) to the head of the start list:
 workers of the old version must be stopped first.
 
+The partitioned frontier of before kept its sites' clocks and delays in two
+hashes per partition (`site_last`, `site_delay`) that were never emptied; they
+are deleted (on a cluster too): a site's clock and delay are keys that expire
+now, and a worker learns a site's Crawl-delay again from its robots.txt.
+
 The previous run's seen-set cannot be split by site (a fingerprint does not
 say its URL), so it is left unread: one warning line says so, and pages of
 that run may be fetched once more. A Redis Cluster has nothing to carry (the
@@ -63,6 +68,7 @@ return 1
 
 def carry_over(server: Any, partitions: Partitions, site_of: Callable[[str], str]) -> int:
     """Move what the previous versions left on one server into the partitions; how many requests moved."""
+    _drop_clock_hashes(server, partitions)
     if isinstance(server, RedisCluster):
         return 0
     spider = partitions.spider
@@ -88,6 +94,16 @@ def carry_over(server: Any, partitions: Partitions, site_of: Callable[[str], str
                 seen,
             )
     return moved
+
+
+def _drop_clock_hashes(server: Any, partitions: Partitions) -> None:
+    """The previous version's hashes of site clocks and delays, on a cluster too: a worker relearns a site's
+    Crawl-delay from its robots.txt."""
+    with server.pipeline(transaction=False) as pipe:
+        for name in keys.LEGACY_PARTITION_KEYS:
+            for key in partitions.keys(name):
+                pipe.delete(key)
+        pipe.execute()
 
 
 def _move_queue(server: Any, move: Any, queue: str, partitions: Partitions, site_of: Callable[[str], str]) -> int:

@@ -65,6 +65,10 @@ SEEN_QUESTION_MIN = 16
 """A batch with fewer links this worker does not know are seen goes straight to the queueing scripts, which check
 the seen-set themselves: encoding a request costs the worker about 20 us, a question to the seen-set a round trip
 (about 0.3 ms of wall time, 0.2 ms of it CPU in redis-py)."""
+CHARGED_META = "frontier_charged"
+"""`request.meta` key of a request the frontier handed out: the URL that was counted against its domain's page
+budget when it was queued. A copy of it queued again under that URL (Scrapy's retry after a 503 or a timeout, any
+`dont_filter` copy) is the same page and is not counted again; a copy under another URL (a redirect) is."""
 FLUSH_SECONDS = 0.005
 """How long new links and freed slots wait for a pop to carry them before they are sent on their own: the engine
 asks for requests within a reactor turn or two of a response, and 5 ms is short next to a download on a real web
@@ -81,8 +85,10 @@ class Scheduler(RedisScheduler):
       Cluster): how many partitions the frontier is split into
       (`linkcrawler.frontier.partitions`); the same for every worker.
     - `PAGES_PER_DOMAIN` (int, default 0 = unlimited): the most pages scheduled
-      per registered domain in one crawl run, across all workers. Requests
-      past it are dropped and counted as `frontier/over_domain_budget`.
+      per registered domain in one crawl run, across all workers; a retry of
+      a page is the same page, not counted again (`CHARGED_META`). Requests
+      past it are dropped, counted as `frontier/over_domain_budget` and
+      logged once per domain (`_over_budget`).
     - `FRONTIER_LEASES` (bool, default True): lease popped requests until
       their page is stored. Off, a popped request is acknowledged at once,
       as stock scrapy-redis removes it (kept for measuring what leases cost).
@@ -133,6 +139,9 @@ class Scheduler(RedisScheduler):
         self.queueing: Queueing | None = None
         self._pending: list[Request] = []
         self._freed: list[tuple[str, str]] = []
+        self._unacked: list[str] = []
+        self._over_budget_domains: set[str] = set()
+        self._budget_run = 0
         self._prefetched: deque[Request] = deque()
         self._fingerprints: dict[tuple[str, str, bytes], tuple[str, int]] = {}
         self._seen_here: dict[str, None] = {}
@@ -312,23 +321,40 @@ class Scheduler(RedisScheduler):
 
         The waiting requests are queued first: a page's lease must not be
         released while the links found on it are only in this process.
+        If Redis fails (past its retries), the acknowledgement waits in this
+        worker behind those links, for the next round trip (`flush`), as
+        links and freed slots do: dropped, its lease stayed held and renewed
+        by this live worker forever, and the crawl never counted as done.
         """
-        self.flush()
-        self.leases.ack(leases)
-        self.stats.inc_value("frontier/leases_acked", len(leases))
+        self._unacked += leases
+        try:
+            self.flush()
+        except RedisError as error:
+            self._count("frontier/acks_carried", len(leases))
+            logger.warning("Could not reach Redis (%s): %d acknowledgement(s) wait in this worker for its next "
+                           "round trip", error, len(self._unacked))  # fmt: skip
 
     def flush(self) -> None:
         """Queue the waiting requests and free the slots of finished downloads, now (see `_carry`): one round
-        trip, two when many links are unknown to this worker.
+        trip, two when many links are unknown to this worker; then the waiting acknowledgements, one more.
 
-        If Redis fails (past its retries), the requests and slots stay
-        waiting for the next round trip, and the error stops whatever
-        asked: above all an ack, so a page is never released while its
-        links are not in Redis. Queueing twice is harmless: the seen-set
-        filters the second time.
+        If Redis fails (past its retries), the requests, slots and
+        acknowledgements stay waiting for the next round trip, and the error
+        stops whatever asked; an acknowledgement is sent only once the
+        links before it are in Redis, so a page is never released while its
+        links are not. Queueing twice is harmless: the seen-set filters the
+        second time; acknowledging twice too: an unknown lease is ignored.
         """
         self._carry()
         self.outbox.run([])
+        self._ack_waiting()
+
+    def _ack_waiting(self) -> None:
+        """Acknowledge the leases `ack` was given, the links queued before them being in Redis now."""
+        if self._unacked:
+            self.leases.ack(self._unacked)
+            self._count("frontier/leases_acked", len(self._unacked))
+            self._unacked = []
 
     def _carry(self) -> None:
         """Hand the freed slots and the waiting requests to the outbox, for the next round trip to carry.
@@ -404,6 +430,7 @@ class Scheduler(RedisScheduler):
         request = decode_request(self.queue, data)
         request.meta[LEASE_META] = lease
         request.meta[SLOT_META] = (lease, time.monotonic())
+        request.meta[CHARGED_META] = request.url
         return request
 
     def _carry_batch(self, requests: list[Request]) -> None:
@@ -460,8 +487,26 @@ class Scheduler(RedisScheduler):
 
     def _queued(self, requests: list[Request], results: list[int]) -> None:
         self._filtered([request for request, result in zip(requests, results, strict=True) if result == 0])
-        self._count("frontier/over_domain_budget", results.count(-1))
+        self._over_budget([request for request, result in zip(requests, results, strict=True) if result == -1])
         self._count("scheduler/enqueued/redis", results.count(1))
+
+    def _over_budget(self, requests: list[Request]) -> None:
+        """Requests refused by their domain's page budget: counted, and one line the first time this worker sees
+        a domain's budget reached in a run, so an operator can tell why its other pages were never fetched (each
+        URL refused is a DEBUG line). No page document is written: the page was never fetched, and the link to
+        it is stored with the page that has it."""
+        self._count("frontier/over_domain_budget", len(requests))
+        if self._budget_run != self.leases.new_runs:
+            self._budget_run = self.leases.new_runs
+            self._over_budget_domains.clear()
+        for request in requests:
+            domain = split_host(request.url)[1]
+            if domain not in self._over_budget_domains:
+                self._over_budget_domains.add(domain)
+                logger.info("%s reached PAGES_PER_DOMAIN (%d pages scheduled this run): its pages not scheduled "
+                            "yet are not crawled, starting with %s (counted as frontier/over_domain_budget)",
+                            domain, self.pages_per_domain, request.url)  # fmt: skip
+            logger.debug("Over the page budget of %s, not crawled: %s", domain, request.url)
 
     def _checked(self, request: Request) -> tuple[str, int]:
         """The seen-set key of a request, "" for one never filtered, and the partition of its site.
@@ -489,7 +534,8 @@ class Scheduler(RedisScheduler):
 
     def _entry(self, fingerprint: str, request: Request) -> Entry:
         host, domain = split_host(request.url)
-        budget = domain if self.pages_per_domain else ""
+        charged = request.meta.pop(CHARGED_META, None) == request.url  # a retry: its page was counted already
+        budget = domain if self.pages_per_domain and not charged else ""
         return (
             fingerprint,
             -request.priority,
@@ -504,7 +550,7 @@ class Scheduler(RedisScheduler):
             self._filtered([request])
             return
         (result,) = self.unfiltered.queue(self.pages_per_domain, [self._entry("", request)])
-        self._count("frontier/over_domain_budget", int(result == -1))
+        self._over_budget([request] if result == -1 else [])
         self._count("scheduler/enqueued/redis", int(result == 1))
 
     def _filtered(self, requests: list[Request]) -> None:

@@ -9,13 +9,17 @@ Heritrix's frontiers keep it. A pop (one Lua script, timed by the Redis
 clock) walks the sites whose time has come, oldest first, and takes each
 one's best request while the site has fewer than `POLITENESS_CONCURRENCY`
 requests in flight (`{prefix}:slots:{site}`, lease ids scored by when the
-slot expires) and its last request started at least its delay ago
-(`POLITENESS_DELAY`, or the robots.txt Crawl-delay recorded for it in
-`{prefix}:site_delay`). A site served goes to the back of the heap: pops
-rotate over the sites, and a worker never holds a request its site is not
-ready for. A site that is full or waiting on its delay is rescored to the
-time it may be ready; a response frees its slot (`SiteClock.release_calls`) and brings the
-site forward again.
+slot expires) and its delay has passed (`POLITENESS_DELAY`, or the
+robots.txt Crawl-delay recorded for it in
+`{prefix}:delay:{site}`). A site with a delay gets one request at a time,
+and its next only once the delay has passed since that one ended
+(`{prefix}:last:{site}`, written when a request ends and expiring with the
+delay): the server then never sees two of its requests closer than the
+delay, however late a request left its worker. A site served goes to the
+back of the heap: pops rotate over the sites, and a worker never holds a
+request its site is not ready for. A site that is full or waiting on its
+delay is rescored to the time it may be ready; a response frees its slot
+(`SiteClock.release_calls`) and brings the site forward again.
 
 `{prefix}` is one partition's (`linkcrawler.frontier.partitions`): every
 script here touches the keys of one partition, one hash slot of a Redis
@@ -37,12 +41,22 @@ from linkcrawler.frontier.roundtrips import Call
 
 SLOT_META = "frontier_slot"
 """`request.meta` key of a popped request: (lease id its site's slot is held under, `time.monotonic()` of the pop)."""
+SITE_DELAY_SECONDS = 86_400
+"""How long a site's own delay (its robots.txt Crawl-delay) is kept after a worker last wrote it: a day, as long as
+a robots.txt is shared (`ROBOTSTXT_SHARE_SECONDS`' default). Workers write it again after half of that."""
 
 SITE_LUA = """
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
 local function site_queue(prefix, site) return prefix .. ':queue:' .. site end
 local function site_slots(prefix, site) return prefix .. ':slots:' .. site end
+local function site_clock(prefix, site) return prefix .. ':last:' .. site end
+local function site_delay(prefix, site, default_delay)
+  return tonumber(redis.call('get', prefix .. ':delay:' .. site) or default_delay)
+end
+local function site_touched(prefix, site, delay)
+  redis.call('set', site_clock(prefix, site), string.format('%.6f', now), 'PX', math.ceil(delay * 1000))
+end
 local function enqueue(prefix, sites, site, score, data)
   if redis.call('zadd', site_queue(prefix, site), score, data) == 1 then
     redis.call('incr', prefix .. ':queued')
@@ -58,12 +72,15 @@ local function lease_parts(value)
   return string.sub(value, 1, first - 1), tonumber(string.sub(value, first + 1, second - 1)),
     string.sub(value, second + 1)
 end
-local function give_back(prefix, sites, leases, lease)
+local function give_back(prefix, sites, leases, lease, default_delay)
   local value = redis.call('hget', leases, lease)
   if not value then return 0 end
   local site, score, data = lease_parts(value)
   enqueue(prefix, sites, site, score, data)
-  redis.call('zrem', site_slots(prefix, site), lease)
+  if redis.call('zrem', site_slots(prefix, site), lease) == 1 then
+    local delay = site_delay(prefix, site, default_delay)
+    if delay > 0 then site_touched(prefix, site, delay) end
+  end
   redis.call('zadd', sites, 'LT', now, site)
   redis.call('hdel', leases, lease)
   return 1
@@ -82,8 +99,7 @@ bound, 50 ms 0.89-0.90, 500 ms 0.73 (the first links found decide too much)."""
 POP = """
 local prefix, sites, leases = ARGV[3], KEYS[1], KEYS[2]
 local concurrency, default_delay, slot_seconds = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
-local popped, started = {}, {}
-local stamp = string.format('%.6f', now)
+local popped = {}
 local n = 7
 while n <= #ARGV do
   local held = redis.call('hget', leases, ARGV[n])
@@ -100,11 +116,12 @@ while n <= #ARGV do
   for _, site in ipairs(ready) do
     if n > #ARGV then break end
     local queue, slots = site_queue(prefix, site), site_slots(prefix, site)
-    local delay = tonumber(redis.call('hget', KEYS[5], site) or default_delay)
-    local busy, last = 0, 0
-    if concurrency > 0 then busy = redis.call('zcount', slots, '(' .. now, '+inf') end
-    if delay > 0 then last = tonumber(redis.call('hget', KEYS[4], site) or 0) end
-    if concurrency > 0 and busy >= concurrency then
+    local delay = site_delay(prefix, site, default_delay)
+    local limit, busy, last = concurrency, 0, 0
+    if delay > 0 then limit = math.min(concurrency, 1) end
+    if limit > 0 then busy = redis.call('zcount', slots, '(' .. now, '+inf') end
+    if delay > 0 then last = tonumber(redis.call('get', site_clock(prefix, site)) or 0) end
+    if limit > 0 and busy >= limit then
       redis.call('zremrangebyscore', slots, '-inf', now)
       redis.call('zadd', sites, redis.call('zrange', slots, 0, 0, 'WITHSCORES')[2], site)
     elseif last + delay > now then
@@ -119,18 +136,16 @@ while n <= #ARGV do
           redis.call('zadd', slots, now + slot_seconds, ARGV[n])
           redis.call('pexpire', slots, math.ceil(slot_seconds * 1000) + 1000)
         end
-        started[#started + 1] = site
-        started[#started + 1] = stamp
         popped[#popped + 1] = top[1]
         n = n + 1
         progress = true
         local left = redis.call('zcard', queue)
         if left == 0 then
           redis.call('zrem', sites, site)
+        elseif limit > 0 and busy + 1 >= limit then
+          redis.call('zadd', sites, now + slot_seconds, site)
         elseif delay > 0 then
           redis.call('zadd', sites, now + delay, site)
-        elseif concurrency > 0 and busy + 1 >= concurrency then
-          redis.call('zadd', sites, now + slot_seconds, site)
         else
           redis.call('zadd', sites, now - head_start(left), site)
         end
@@ -139,10 +154,7 @@ while n <= #ARGV do
   end
   if not progress then break end
 end
-if #popped > retried then
-  redis.call('decrby', prefix .. ':queued', #popped - retried)
-  for i = 1, #started, 400 do redis.call('hset', KEYS[4], unpack(started, i, math.min(i + 399, #started))) end
-end
+if #popped > retried then redis.call('decrby', prefix .. ':queued', #popped - retried) end
 if #popped > 0 then redis.call('zadd', KEYS[3], ARGV[1], ARGV[2]) end
 local first = redis.call('zrange', sites, 0, 0, 'WITHSCORES')
 local wait = -1
@@ -151,41 +163,63 @@ return {popped, tostring(wait), redis.call('get', prefix .. ':run') or '0'}
 """
 """Pop up to #ARGV - 6 requests, leased under the ids ARGV[7..]: ARGV[1] the holder's deadline, ARGV[2] the
 holder, ARGV[3] the key prefix, ARGV[4..6] concurrency (0: none), default delay and slot seconds; KEYS are the
-heap, the lease hash, the holders, the sites' last request times and their delays. Idempotent per lease id: a
-retried call returns what it leased. Replies the requests, the seconds until the next site may be ready (-1:
+heap, the lease hash and the holders. A site with a delay gets one request at a time, and the next only once its
+delay has passed since the previous one ended (`release_slot`). Idempotent per lease id: a retried call returns
+what it leased. Replies the requests, the seconds until the next site may be ready (-1:
 no site queued) and the partition's run count (`keys.RUN`)."""
 
 RELEASE_SLOT = """
-local function release_slot(prefix, sites, last_key, delay_key, site, lease, default_delay)
+local function release_slot(prefix, sites, site, lease, default_delay)
   if redis.call('zrem', site_slots(prefix, site), lease) == 0 then return end
-  local delay = tonumber(redis.call('hget', delay_key, site) or default_delay)
+  local delay = site_delay(prefix, site, default_delay)
   local ready = now - head_start(redis.call('zcard', site_queue(prefix, site)))
-  if delay > 0 then ready = math.max(now, tonumber(redis.call('hget', last_key, site) or 0) + delay) end
+  if delay > 0 then
+    site_touched(prefix, site, delay)
+    ready = now + delay
+  end
   redis.call('zadd', sites, 'XX', 'LT', ready, site)
 end
 """
-"""Lua: free the slot `lease` holds on `site`, and bring the site forward in the heap to when it may be ready."""
-
-SITE_KEYS = (keys.SITES, keys.SITE_LAST, keys.SITE_DELAY)
-"""A partition's keys the site scripts take, in order: its heap, its sites' last request times, their delays."""
+"""Lua: free the slot `lease` holds on `site`, and bring the site forward in the heap to when it may be ready: with
+a delay, the delay after now, the request's end (or later: the worker sends this with its next round trip)."""
 
 _RELEASE = """
-for i = 3, #ARGV, 2 do release_slot(ARGV[1], KEYS[1], KEYS[2], KEYS[3], ARGV[i], ARGV[i + 1], ARGV[2]) end
+for i = 3, #ARGV, 2 do release_slot(ARGV[1], KEYS[1], ARGV[i], ARGV[i + 1], ARGV[2]) end
 """
 
 _CHECK_IN = """
-local site = ARGV[1]
-local delay = tonumber(redis.call('hget', KEYS[2], site) or ARGV[2])
+local prefix, site = ARGV[1], ARGV[2]
+local delay = site_delay(prefix, site, tonumber(ARGV[3]))
 if delay <= 0 then return 0 end
-local last = tonumber(redis.call('hget', KEYS[1], site) or 0)
+local last = tonumber(redis.call('get', site_clock(prefix, site)) or 0)
 if last + delay > now then return math.ceil((last + delay - now) * 1000) end
-redis.call('hset', KEYS[1], site, string.format('%.6f', now))
+site_touched(prefix, site, delay)
+return 0
+"""
+
+_ENDED = """
+local delay = site_delay(ARGV[1], ARGV[2], tonumber(ARGV[3]))
+if delay > 0 then site_touched(ARGV[1], ARGV[2], delay) end
+return 0
+"""
+
+_SET_DELAY = """
+redis.call('set', ARGV[1] .. ':delay:' .. ARGV[2], ARGV[3], 'EX', ARGV[4])
+site_touched(ARGV[1], ARGV[2], tonumber(ARGV[3]))
 return 0
 """
 
 
 class SiteClock:
-    """What the downloader tells the frontier about a site: a slot freed, a request starting late, a Crawl-delay."""
+    """What the downloader tells the frontier about a site: a slot freed, a request starting late or ending, a
+    Crawl-delay.
+
+    A site's clock (`{prefix}:last:{site}`: when its last request started
+    or ended, whichever is later) is kept only while it matters: written
+    only for a site with a delay, and expiring once that delay has passed.
+    Its own delay (`{prefix}:delay:{site}`) expires `SITE_DELAY_SECONDS`
+    after a worker last wrote it.
+    """
 
     def __init__(self, server: Any, partitions: Partitions, delay: float) -> None:
         self.server = server
@@ -193,13 +227,13 @@ class SiteClock:
         self.delay = delay
         self._release = server.register_script(SITE_LUA + RELEASE_SLOT + _RELEASE)
         self._check_in = server.register_script(SITE_LUA + _CHECK_IN)
+        self._ended = server.register_script(SITE_LUA + _ENDED)
+        self._set_delay = server.register_script(SITE_LUA + _SET_DELAY)
 
-    def _keys(self, site: str) -> tuple[str, tuple[str, str, str]]:
-        """The prefix and (heap, last request times, delays) of the site's partition."""
-        return self._partition_keys(self.partitions.of_site(site))
-
-    def _partition_keys(self, n: int) -> tuple[str, tuple[str, str, str]]:
-        return self.partitions.prefix(n), tuple(self.partitions.key(n, name) for name in SITE_KEYS)
+    def _call(self, script: Any, site: str, *args: Any) -> Any:
+        """Run a site script in the site's partition (its heap as the key a cluster routes it by)."""
+        n = self.partitions.of_site(site)
+        return script(keys=[self.partitions.key(n, keys.SITES)], args=[self.partitions.prefix(n), site, *args])
 
     def release_calls(self, slots: list[tuple[str, str]]) -> list[Call]:
         """Downloads are over: each `(site, lease id)` slot is free, and its site may be ready sooner.
@@ -212,8 +246,8 @@ class SiteClock:
             by_partition[self.partitions.of_site(site)].extend((site, lease))
         calls: list[Call] = []
         for n, pairs in by_partition.items():
-            prefix, site_keys = self._partition_keys(n)
-            calls.append((self._release, list(site_keys), [prefix, self.delay, *pairs]))
+            calls.append((self._release, [self.partitions.key(n, keys.SITES)],
+                          [self.partitions.prefix(n), self.delay, *pairs]))  # fmt: skip
         return calls
 
     def check_in(self, site: str) -> float:
@@ -224,11 +258,16 @@ class SiteClock:
         never handed out (robots.txt itself), so the delay holds between all
         requests a site sees.
         """
-        return int(self._check_in(keys=self._keys(site)[1][1:], args=[site, self.delay])) / 1000
+        return int(self._call(self._check_in, site, self.delay)) / 1000
+
+    def ended(self, site: str) -> None:
+        """A request the frontier never handed out (robots.txt) is over: the site's delay counts from now."""
+        self._call(self._ended, site, self.delay)
 
     def set_delay(self, site: str, delay: float) -> None:
-        """Record a site's own delay (its robots.txt Crawl-delay, at least `POLITENESS_DELAY`) for every worker."""
-        self.server.hset(self._keys(site)[1][2], site, delay)
+        """Record a site's own delay (its robots.txt Crawl-delay, at least `POLITENESS_DELAY`) for every worker,
+        for `SITE_DELAY_SECONDS`; it counts from now, when the robots.txt asking for it has just been read."""
+        self._call(self._set_delay, site, delay, SITE_DELAY_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -239,9 +278,13 @@ class Politeness:
 
     - `POLITENESS_ENABLED` (bool, default True): off, pops still rotate over
       sites but hold none back.
-    - `POLITENESS_CONCURRENCY` (default 2): requests in flight to one site.
-    - `POLITENESS_DELAY` (seconds, default 0): the least time between the
-      starts of two requests to one site.
+    - `POLITENESS_CONCURRENCY` (default 2): requests in flight to one site
+      without a delay; a site with a delay gets one at a time.
+    - `POLITENESS_DELAY` (seconds, default 0): the least time from the end
+      of one request to a site (its response, or its failure) to the start
+      of the next, as Heritrix counts it: counted from the starts, a
+      request that left its worker late (a busy event loop, a slow
+      connect) reached the server less than the delay before the next.
     - `POLITENESS_BY` (`host` or `domain`, default `host`): what a site is;
       `domain` counts `a.example.com` and `b.example.com` as one.
     - `ROBOTSTXT_CRAWL_DELAY` (bool, default True) and `POLITENESS_MAX_DELAY`

@@ -22,9 +22,10 @@ GET requests, POST reset, POST version {"version": 2}, POST behaviour {"host", "
 "name", "params"}. Behaviours are the hook for fault tests: `BEHAVIOURS`
 maps a name to a factory of async functions that get the normal response
 bytes and the request target and return what to send instead (None: close
-without answering): slow and hanging servers, redirects (loops), a
+without answering): slow, stalling and hanging servers, redirects (loops), a
 calendar-like infinite URL space, gzip bombs, arbitrary bodies (binary
-bytes as HTML, broken encodings, malformed robots.txt, huge pages).
+bytes as HTML, broken encodings, malformed robots.txt, huge pages), pages
+that fail a few times before they answer (retries).
 """
 
 from __future__ import annotations
@@ -70,6 +71,17 @@ def slow(seconds: float = 1.0) -> Behaviour:
     return respond
 
 
+def stall(seconds: float = 0.3) -> Behaviour:
+    """Answer normally, after holding the whole server up for `seconds` (a blocking sleep): every request reaching
+    it meanwhile is read late, as a busy server or a congested link delays it, while others come on time."""
+
+    async def respond(response: bytes, target: str) -> bytes:
+        time.sleep(seconds)
+        return response
+
+    return respond
+
+
 def hang() -> Behaviour:
     """Never answer; the connection stays open until the client gives up."""
 
@@ -100,6 +112,19 @@ def body(text: str = "", content_type: str = "text/html", encoding: str = "latin
 
     async def respond(response: bytes, target: str) -> bytes:
         return _message(200, {"Content-Type": content_type}, payload)
+
+    return respond
+
+
+def flaky(failures: int = 1, status: int = 503) -> Behaviour:
+    """Answer `status` to the first `failures` requests, then normally: a server that recovers, for retries."""
+    left = [failures]
+
+    async def respond(response: bytes, target: str) -> bytes:
+        if left[0] <= 0:
+            return response
+        left[0] -= 1
+        return _message(status, {"Content-Type": "text/plain"}, b"try again later\n")
 
     return respond
 
@@ -140,6 +165,7 @@ def calendar() -> Behaviour:
 
 BEHAVIOURS: dict[str, Callable[..., Behaviour]] = {
     "slow": slow, "hang": hang, "redirect": redirect, "body": body, "gzip_bomb": gzip_bomb, "calendar": calendar,
+    "flaky": flaky, "stall": stall,
 }  # fmt: skip
 
 
