@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from linkcrawler.cli.main import app
 from linkcrawler.errors import UserError
+from tests.scripted_server import ScriptedServer, page, raw
 
 runner = CliRunner()
 DOCUMENT = """<html><head><meta name="robots" content="nofollow"></head><body>
@@ -166,3 +167,61 @@ def test_the_table_shows_page_directives_and_what_was_skipped(document):
     result = runner.invoke(app, args, env={"COLUMNS": "200"})
     assert "skipped: scheme 1" in result.output
     assert "robots: nofollow" in result.output
+
+
+@pytest.fixture
+def scripted_page():
+    with ScriptedServer({"": page}) as server:
+        yield server
+
+
+def test_a_dns_answer_that_changes_after_the_check_is_never_connected_to(scripted_page, monkeypatch):
+    """The resolver first answers an allowed address, then the loopback service's. The allowed one is 127.0.0.2
+    (where nothing listens), not a public address, so no packet leaves loopback whatever the code does."""
+    monkeypatch.setenv("CRAWL_NETWORKS", "127.0.0.2/32")
+    answers, resolve = iter(["127.0.0.2"]), socket.getaddrinfo
+
+    def rebinding(host, port, *args, **kwargs):
+        if host != "rebind.example":
+            return resolve(host, port, *args, **kwargs)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers, "127.0.0.1"), port or 0))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    port = scripted_page.url.rsplit(":", 1)[1]
+    result = runner.invoke(app, ["extract", f"http://rebind.example:{port}/page"])
+    assert scripted_page.requests == []
+    assert isinstance(result.exception, UserError) and "ConnectionRefusedError" in str(result.exception)
+
+
+def test_proxy_variables_are_ignored(scripted_page, monkeypatch):
+    monkeypatch.setenv("CRAWL_NETWORKS", "127.0.0.0/8")
+    with ScriptedServer({"": page}) as proxy:
+        for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "all_proxy"):
+            monkeypatch.setenv(name, proxy.url)
+        for name in ("no_proxy", "NO_PROXY"):
+            monkeypatch.delenv(name, raising=False)
+        result = runner.invoke(app, ["extract", f"{scripted_page.url}/page", "--json"])
+    assert proxy.requests == []
+    assert result.exit_code == 0, result.output
+    assert scripted_page.requests == ["GET /page HTTP/1.1"]
+
+
+def test_a_status_line_with_terminal_escapes_is_shown_escaped(monkeypatch):
+    monkeypatch.setenv("CRAWL_NETWORKS", "127.0.0.0/8")
+    hostile = b"HTTP/1.1 500 \x1b]0;owned\x07\x1b[2J\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    with ScriptedServer({"": raw(hostile)}) as server:
+        result = runner.invoke(app, ["extract", f"{server.url}/page"])
+    assert isinstance(result.exception, UserError)
+    assert str(result.exception) == f"cannot fetch {server.url}/page: HTTP 500"
+
+
+def test_a_fetched_document_over_max_document_length_is_cut_as_a_worker_cuts_it(monkeypatch):
+    monkeypatch.setenv("CRAWL_NETWORKS", "127.0.0.0/8")
+    monkeypatch.setenv("MAX_DOCUMENT_LENGTH", "200")
+    document = b'<html><body><a href="http://early.example/">e</a>' + b" " * 500 + b'<a href="http://late.example/">l'
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n" % len(document)
+    with ScriptedServer({"": raw(head + document)}) as server:
+        result = runner.invoke(app, ["extract", f"{server.url}/page"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "early.example" in result.output and "late.example" not in result.output
+    assert "skipped: truncated 1" in result.output

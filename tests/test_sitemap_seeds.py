@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import socket
+import time
 
 import pytest
 from typer.testing import CliRunner
@@ -19,6 +22,7 @@ from linkcrawler.local.synthweb import (
 )
 from linkcrawler.local.synthweb.sitemaps import sitemap_sites
 from tests.conftest import local_crawl
+from tests.scripted_server import ScriptedServer, drip, raw
 
 runner = CliRunner()
 
@@ -140,6 +144,86 @@ def test_sitemap_requests_obey_the_network_policy_and_allowed_domains(redis_clie
     monkeypatch.setenv("ALLOWED_DOMAINS", fallback.domain)
     assert seed(redis_url, *server.seeds).exit_code == 0
     assert {url.split("/")[2].split(":")[0] for url in server.hits()} == {fallback.host}
+
+
+@pytest.fixture
+def loopback_only(monkeypatch):
+    """Connections the fetcher opens outside 127.0.0.0/8 are recorded and refused, never made."""
+    refused, connect = [], socket.create_connection
+
+    def guarded(address, *args, **kwargs):
+        if ipaddress.ip_address(address[0]) not in ipaddress.ip_network("127.0.0.0/8"):
+            refused.append(address[0])
+            raise ConnectionRefusedError("refused by the test: not loopback")
+        return connect(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "create_connection", guarded)
+    return refused
+
+
+@pytest.mark.parametrize("address", ["64:ff9b::a9fe:a9fe", "2002:7f00:1::1", "::127.0.0.1"])
+def test_ipv6_addresses_carrying_a_refused_ipv4_address_are_never_connected(redis_url, loopback_only, monkeypatch,
+                                                                            address):  # fmt: skip
+    """NAT64 of the metadata endpoint, 6to4 and IPv4-compatible loopback, under the default public-only policy."""
+    monkeypatch.setenv("CRAWL_HOSTS", json.dumps({"site.example": address}))
+    monkeypatch.delenv("CRAWL_NETWORKS", raising=False)
+    result = seed(redis_url, "http://site.example/")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        f"linkcrawler: sitemap http://site.example/sitemap.xml skipped: site.example resolves to {address}, "
+        "which CRAWL_NETWORKS does not allow"
+    ]
+    assert loopback_only == []
+
+
+NOT_FOUND = raw(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+
+
+@pytest.fixture
+def scripted_host(monkeypatch):
+    """`scripted.example` on 127.0.0.1, the only host the fetcher may reach; a `ScriptedServer` answers for it."""
+    monkeypatch.setenv("CRAWL_HOSTS", json.dumps({"scripted.example": "127.0.0.1"}))
+    monkeypatch.setenv("CRAWL_HOSTS_ONLY", "true")
+    monkeypatch.setenv("CRAWL_NETWORKS", "127.0.0.0/8")
+    return lambda server: f"http://scripted.example:{server.url.rsplit(':', 1)[1]}"
+
+
+def test_what_a_server_sent_reaches_the_terminal_escaped(redis_client, redis_url, scripted_host):
+    """A status line carrying an OSC title change and a clear-screen sequence, in the line saying why a sitemap
+    was skipped."""
+    hostile = b"HTTP/1.1 2\x1b]0;owned\x07\x1b[2J\r\n\r\n"
+    with ScriptedServer({"/robots.txt": NOT_FOUND, "": raw(hostile)}) as server:
+        site = scripted_host(server)
+        result = seed(redis_url, f"{site}/")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        f"linkcrawler: sitemap {site}/sitemap.xml skipped: BadStatusLine: HTTP/1.1 2\\x1b]0;owned\\x07\\x1b[2J\\r\\n"
+    ]
+
+
+def test_a_url_a_sitemap_lists_cannot_forge_a_line(redis_client, redis_url, scripted_host):
+    """An index entry with a newline and a fake report line in it, named in the line saying why it was skipped."""
+    index = b"<sitemapindex><sitemap><loc>/gone.xml\nlinkcrawler: forged</loc></sitemap></sitemapindex>"
+    ok = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(index)
+    with ScriptedServer({"/sitemap.xml": raw(ok + index), "": NOT_FOUND}) as server:
+        result = seed(redis_url, f"{scripted_host(server)}/")
+    [line] = result.stderr.splitlines()
+    assert line.startswith("linkcrawler: sitemap /gone.xml\\nlinkcrawler: forged skipped: not an http(s) URL")
+
+
+def test_a_server_dripping_its_headers_is_cut_off_at_the_download_timeout(redis_client, redis_url, scripted_host,
+                                                                          monkeypatch):  # fmt: skip
+    """Headers one byte every 50 ms (11 s in all) under DOWNLOAD_TIMEOUT=1: each read is quick, the whole is not.
+    The bound is generous; it tells a deadline kept from one that is not (the fetch took 11 s)."""
+    monkeypatch.setenv("DOWNLOAD_TIMEOUT", "1")
+    headers = b"HTTP/1.1 200 OK\r\nX-Pad: " + b"a" * 200 + b"\r\n\r\n"
+    with ScriptedServer({"/robots.txt": NOT_FOUND, "": drip(headers, interval=0.05)}) as server:
+        site = scripted_host(server)
+        started = time.monotonic()
+        result = seed(redis_url, f"{site}/")
+        took = time.monotonic() - started
+    assert result.stderr.splitlines() == [f"linkcrawler: sitemap {site}/sitemap.xml skipped: took longer than 1 s"]
+    assert took < 3
 
 
 @pytest.mark.slow

@@ -14,6 +14,7 @@ from linkcrawler.errors import UserError
 from linkcrawler.frontier.connection import redis_from_settings
 from linkcrawler.frontier.seeds import push_seeds, start_new_run, validate_seeds
 from linkcrawler.frontier.sitemaps import SitemapReader
+from linkcrawler.terminal import printable
 
 
 def _read_seed_file(path: Path) -> list[tuple[str, str]]:
@@ -62,12 +63,15 @@ def seed(
 
 
 def _sitemap_urls(settings: object, seeds: list[str]) -> list[str]:
-    """The URLs the sitemaps of the seeds' sites list; one line on stderr per sitemap skipped or bound reached."""
+    """The URLs the sitemaps of the seeds' sites list; one line on stderr per sitemap skipped or bound reached.
+
+    A line names URLs a server listed, so it is shown `printable`: a newline in one cannot forge a second line.
+    """
     reader = SitemapReader(settings)
     one_per_site: dict[str, str] = {}
     for seed in seeds:
         one_per_site.setdefault(urlsplit(seed).netloc, seed)
     urls: list[str] = []
     for seed in one_per_site.values():
-        urls += reader.read(seed, lambda line: typer.echo(f"linkcrawler: {line}", err=True))
+        urls += reader.read(seed, lambda line: typer.echo(f"linkcrawler: {printable(line)}", err=True))
     return urls
