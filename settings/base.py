@@ -44,6 +44,12 @@ COOKIES_ENABLED = False
 REFERER_ENABLED = False
 RETRY_HTTP_CODES = [502, 503, 504, 522, 524, 408, 429]
 
+# Response headers bounded as bodies are (linkcrawler.downloader.headers): DOWNLOAD_MAX_HEADER_BYTES.
+DOWNLOAD_HANDLERS = {
+    "http": "linkcrawler.downloader.headers.HeaderCappedDownloadHandler",
+    "https": "linkcrawler.downloader.headers.HeaderCappedDownloadHandler",
+}
+
 # Network policy (linkcrawler.downloader.resolver, linkcrawler.downloader.netpolicy): public
 # addresses only unless CRAWL_NETWORKS says otherwise.
 TWISTED_DNS_RESOLVER = "linkcrawler.downloader.resolver.PolicyResolver"

@@ -2,5 +2,6 @@
 
 `resolver` and `netpolicy` keep the crawl on the addresses it may reach,
 `robots` checks robots.txt, `politeness` holds per-site concurrency and delay
-across all workers, and `compression` records bodies that inflate too far.
+across all workers, `compression` records bodies that inflate too far, and
+`headers` bounds a response's headers.
 """

@@ -8,6 +8,12 @@
   request (see `linkcrawler.downloader.robots`).
 - `RobotsTxtMiddleware._robotstxt_useragent` / `_default_useragent`: the user
   agent robots.txt rules are matched against, as Scrapy chooses it.
+- `HTTP11DownloadHandler._pool._factory` and the protocol classes it builds
+  (`_LenientHTTP11ClientFactory`, `_LenientHTTP11ClientProtocol`, whose
+  `request` leaves the response parser in `_parser`): the one place where a
+  response's header lines can be counted as they arrive (see
+  `linkcrawler.downloader.headers`); Scrapy swaps in its own parser class the
+  same way.
 """
 
 from __future__ import annotations
@@ -15,7 +21,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from scrapy.core.downloader.handlers import http11
+
 logger = logging.getLogger(__name__)
+
+LenientHTTP11ClientFactory = http11._LenientHTTP11ClientFactory
+LenientHTTP11ClientProtocol = http11._LenientHTTP11ClientProtocol
 
 
 def wake_engine(engine: Any) -> bool:
