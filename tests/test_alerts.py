@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,26 +19,35 @@ runner = CliRunner()
 
 
 class Receiver:
-    """A webhook receiver on 127.0.0.1 recording every body; `mode` is ok, fail (500) or hang."""
+    """A webhook receiver on 127.0.0.1 recording every body and every request (method, path); `mode` is ok,
+    fail (500), hang, or an HTTP status to answer (a 3xx names `/moved`, where any request gets a 200)."""
 
     def __init__(self, port: int = 0) -> None:
         self.bodies: list[dict] = []
-        self.mode = "ok"
+        self.requests: list[tuple[str, str]] = []
+        self.mode: str | int = "ok"
         self.release = threading.Event()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                data = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.requests.append((self.command, self.path))
+                data = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 if receiver.mode == "hang":
                     receiver.release.wait(60)
                     return
-                status = 200 if receiver.mode == "ok" else 500
-                if status == 200:
+                status = {"ok": 200, "fail": 500}.get(receiver.mode, receiver.mode)
+                if self.path == "/moved":
+                    status = 200
+                elif status == 200:
                     receiver.bodies.append(json.loads(data))
                 self.send_response(status)
+                if 300 <= status < 400:
+                    self.send_header("Location", "/moved")
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+
+            do_GET = do_POST
 
             def log_message(self, *args: object) -> None:
                 return
@@ -184,3 +195,104 @@ def test_a_bad_notify_url_is_one_line_and_nothing_is_summarized(db, monkeypatch,
         "linkcrawler: error: alert URL 'ftp://hooks.example' is not an absolute http(s) URL; nothing was summarized"
     ]
     assert db.domain_profiles.count_documents({}) == 0
+
+
+def receiver_of(receiver: Receiver) -> str:
+    return receiver.url.rsplit("/", 2)[0]
+
+
+@pytest.mark.parametrize("status", [400, 404, 410])
+def test_a_receiver_refusing_with_a_4xx_is_asked_once_per_alert_and_the_alerts_are_dropped(
+    db, receiver, tmp_path, monkeypatch, status
+):
+    monkeypatch.setenv("NOTIFY_RETRIES", "3")
+    monkeypatch.setenv("NOTIFY_BACKOFF", "0.01")
+    receiver.mode = status
+    result = summarize("--notify", receiver.url)
+    assert result.exit_code == 0, result.output
+    assert receiver.requests == [("POST", "/hooks/secret-token")] * 2  # no retry: the answer would be the same
+    assert spooled(tmp_path) == [] and "0 alert(s) delivered, 2 dropped" in result.output
+    assert result.stderr.splitlines() == [
+        f"linkcrawler: 2 alert(s) dropped: {receiver_of(receiver)} answered HTTP {status}"
+    ]
+
+
+@pytest.mark.parametrize("status", [408, 429])
+def test_a_receiver_asking_to_try_again_is_retried_and_its_alerts_are_kept(db, receiver, tmp_path, monkeypatch, status):
+    monkeypatch.setenv("NOTIFY_RETRIES", "1")
+    monkeypatch.setenv("NOTIFY_BACKOFF", "0.01")
+    receiver.mode = status
+    result = summarize("--notify", receiver.url)
+    assert result.exit_code == 0, result.output
+    assert len(receiver.requests) == 2  # the first alert twice; the second goes to the spool at once
+    assert len(spooled(tmp_path)) == 2 and "dropped" not in result.output
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_is_not_followed_and_the_alert_is_dropped(db, receiver, tmp_path, status):
+    receiver.mode = status
+    result = summarize("--notify", receiver.url)
+    assert result.exit_code == 0, result.output
+    assert receiver.requests == [("POST", "/hooks/secret-token")] * 2  # never /moved, by GET or by POST
+    assert spooled(tmp_path) == [] and "0 alert(s) delivered, 2 dropped" in result.output
+    assert result.stderr.splitlines() == [
+        f"linkcrawler: 2 alert(s) dropped: {receiver_of(receiver)} answered HTTP {status}, a redirect: "
+        "not followed, configure the URL it names"
+    ]
+
+
+def test_kept_alerts_go_only_to_urls_still_configured(db, receiver, tmp_path, monkeypatch):
+    monkeypatch.setenv("NOTIFY_RETRIES", "0")
+    receiver.mode = "fail"
+    assert "2 kept in" in summarize("--notify", receiver.url).output
+    receiver.mode = "ok"
+    receiver.requests.clear()
+    result = summarize("--notify", receiver.url.replace("secret", "other"))  # the old URL was taken out
+    assert result.exit_code == 0, result.output
+    assert receiver.requests == [] and spooled(tmp_path) == []
+    assert "0 alert(s) delivered, 2 dropped" in result.output
+    assert result.stderr.splitlines() == [
+        f"linkcrawler: 2 alert(s) dropped: kept for {receiver_of(receiver)}, which is no longer configured "
+        "(NOTIFY_URLS, --notify)"
+    ]
+
+
+def test_the_spool_keeps_at_most_its_file_count_and_drops_the_oldest(db, receiver, tmp_path, monkeypatch):
+    monkeypatch.setenv("NOTIFY_RETRIES", "0")
+    monkeypatch.setenv("NOTIFY_SPOOL_MAX_FILES", "1")
+    receiver.mode = "fail"
+    result = summarize("--notify", receiver.url, "--notify", receiver.url.replace("secret", "other"))
+    assert "0 alert(s) delivered, 1 kept in" in result.output and "3 dropped" in result.output
+    assert "linkcrawler: 3 alert(s) dropped: the oldest beyond NOTIFY_SPOOL_MAX_FILES (1)" in result.stderr
+    [kept] = spooled(tmp_path)
+    newest = json.loads(json.loads(kept.read_text())["body"])
+    receiver.mode = "ok"
+    result = summarize("--notify", receiver.url, "--notify", receiver.url.replace("secret", "other"))
+    assert "1 alert(s) delivered" in result.output
+    assert receiver.bodies == [newest] and spooled(tmp_path) == []
+
+
+def test_the_spool_drops_alerts_kept_longer_than_its_age(db, receiver, tmp_path, monkeypatch):
+    monkeypatch.setenv("NOTIFY_RETRIES", "0")
+    monkeypatch.setenv("NOTIFY_SPOOL_MAX_AGE_SECONDS", "0.01")
+    receiver.mode = "fail"
+    assert "2 kept in" in summarize("--notify", receiver.url).output
+    time.sleep(0.05)  # older than the bound, whatever the machine's speed
+    receiver.mode = "ok"
+    receiver.requests.clear()
+    result = summarize("--notify", receiver.url)
+    assert receiver.requests == [] and spooled(tmp_path) == []
+    assert "linkcrawler: 2 alert(s) dropped: kept longer than NOTIFY_SPOOL_MAX_AGE_SECONDS (0.01)" in result.stderr
+
+
+def test_spooled_alerts_are_readable_by_their_owner_only(db, receiver, tmp_path, monkeypatch):
+    monkeypatch.setenv("NOTIFY_RETRIES", "0")
+    receiver.mode = "fail"
+    previous = os.umask(0o022)  # the usual umask, which made files 0644
+    try:
+        result = summarize("--notify", receiver.url)
+    finally:
+        os.umask(previous)
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE((tmp_path / "spool").stat().st_mode) == 0o700
+    assert [stat.S_IMODE(path.stat().st_mode) for path in spooled(tmp_path)] == [0o600, 0o600]

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
 from linkcrawler.cli.app import app
 from linkcrawler.cli.summarize import database_from
@@ -14,6 +13,7 @@ from linkcrawler.errors import UserError
 from linkcrawler.profile import history, jsonout, report_html, report_text
 from linkcrawler.profile.job import PROFILES
 from linkcrawler.profile.names import domain_of
+from linkcrawler.terminal import DataConsole
 
 
 @app.command("profile")
@@ -39,4 +39,4 @@ def profile(
     if as_json:
         typer.echo(jsonout.dumps(document))
     elif html is None:
-        report_text.render(Console(), document)
+        report_text.render(DataConsole(), document)

@@ -11,6 +11,7 @@ from linkcrawler.cli.app import app
 from linkcrawler.config import project_settings
 from linkcrawler.frontier.connection import redis_from_settings
 from linkcrawler.frontier.stats import CrawlHealth, crawl_health
+from linkcrawler.terminal import printable
 
 
 @app.command("stats")
@@ -33,7 +34,8 @@ def _text(health: CrawlHealth) -> str:
         f"workers: {health.live_workers} live",
     ]
     lines += [
-        f"  {w.worker}  heartbeat {w.heartbeat_age:.1f} s ago  {w.pages} pages" + ("  STALE" if w.stale else "")
+        f"  {printable(w.worker)}  heartbeat {w.heartbeat_age:.1f} s ago  {w.pages} pages"
+        + ("  STALE" if w.stale else "")
         for w in health.workers
     ]
     return "\n".join(lines)

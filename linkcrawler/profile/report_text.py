@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.console import Console, Group
+from rich.console import Group
 from rich.table import Table
+
+from linkcrawler.terminal import DataConsole
 
 ROWS = 10
 """Rows per top list: a screenful; `--json` and `--html` carry more."""
 
 
-def render(console: Console, profile: dict[str, Any]) -> None:
+def render(console: DataConsole, profile: dict[str, Any]) -> None:
+    """Print the tables; a `DataConsole`, because anchors and URLs in them are written by whoever links."""
     console.print(Group(*tables(profile)))
 
 
