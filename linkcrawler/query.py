@@ -3,7 +3,7 @@
     from linkcrawler.store.mongo import get_database
     from linkcrawler import query
     db = get_database("mongodb://127.0.0.1:27017/", "linkcrawler")
-    query.backlinks(db, "example.com", follow=True, limit=20)
+    query.backlinks(db, "example.com", follow=True, limit=20)   # live ones; live_only=False adds the lost
     query.backlinks(db, "https://example.com/pricing")      # one URL
     query.referring_domains(db, "example.com")
     query.anchors(db, "example.com")
@@ -32,11 +32,10 @@ from linkcrawler.extract.links import LINK_TYPES, POSITIONS
 from linkcrawler.extract.urls import normalize_seed
 from linkcrawler.profile.history import PROFILES
 from linkcrawler.profile.names import domain_of
-from linkcrawler.profile.state import link_state_stages
 
 LINK_FIELDS = {"_id": 0, "source_url": 1, "source_domain": 1, "target_url": 1, "anchor": 1, "link_type": 1,
                "follow": 1, "nofollow": 1, "ugc": 1, "sponsored": 1, "position": 1, "first_seen": 1,
-               "last_seen": 1}  # fmt: skip
+               "last_seen": 1, "live": 1}  # fmt: skip
 
 
 def target_filter(target: str) -> dict[str, Any]:
@@ -102,28 +101,30 @@ def backlinks(
     follow: bool | None = None,
     link_type: str | None = None,
     source_domain: str | None = None,
+    live_only: bool = True,
     limit: int = 100,
 ) -> list[dict[str, Any]]:
-    """Stored backlinks of a domain or URL, newest first, optionally only (no)follow, one type, one source."""
+    """Backlinks of a domain or URL, newest first: live ones (lost ones too with `live_only=False`), optionally
+    only (no)follow, one type, one source."""
     filters = LinkFilters(follow=follow, link_type=link_type, source_domain=source_domain)
-    query = {**target_filter(target), **filters.match()}
+    query = {**target_filter(target), **filters.match(), **({"live": True} if live_only else {})}
     cursor = db["links"].find(query, LINK_FIELDS, sort=[("first_seen", -1), ("source_url", 1)], limit=limit)
     return list(cursor)
 
 
 def referring_domains(db: Any, target: str, *, limit: int = 100) -> list[dict[str, Any]]:
-    """Domains linking to a domain or URL with their link and dofollow counts, most links first."""
+    """Domains linking to a domain or URL with their live link and dofollow counts, most links first."""
     return _grouped(db, target, "$source_domain", "domain", limit)
 
 
 def anchors(db: Any, target: str, *, limit: int = 100) -> list[dict[str, Any]]:
-    """Anchor texts (exact, as stored) of links to a domain or URL, most links first."""
+    """Anchor texts (exact, as stored) of live links to a domain or URL, most links first."""
     return _grouped(db, target, "$anchor", "anchor", limit)
 
 
 def _grouped(db: Any, target: str, key: str, name: str, limit: int) -> list[dict[str, Any]]:
     pipeline = [
-        {"$match": target_filter(target)},
+        {"$match": {**target_filter(target), "live": True}},
         {"$group": {"_id": key, "links": {"$sum": 1}, "dofollow": {"$sum": {"$cond": ["$follow", 1, 0]}}}},
         {"$sort": {"links": -1, "_id": 1}},
         {"$limit": limit},
@@ -144,22 +145,17 @@ def new_links(
 def lost_links(
     db: Any, target: str, *, since: datetime, until: datetime | None = None, limit: int = 100
 ) -> list[dict[str, Any]]:
-    """Links lost in [since, until) by the rule of `linkcrawler.profile.state`, with `lost_at` and `reason`."""
+    """Links lost in [since, until) (see `linkcrawler.store.state`), with `lost_at` and `reason`, latest first."""
     window: dict[str, Any] = {"$gte": since} if until is None else {"$gte": since, "$lt": until}
-    pipeline = [
-        {"$match": target_filter(target)},
-        *link_state_stages(),
-        {"$match": {"lost_at": window}},
-        {"$sort": {"lost_at": -1, "source_url": 1}},
-        {"$limit": limit},
-        {"$project": {"_id": 0, "live": 0, "broken": 0}},
-    ]
-    return list(db["links"].aggregate(pipeline, allowDiskUse=True))
+    query = {**target_filter(target), "lost_at": window}
+    fields = {**LINK_FIELDS, "lost_at": 1, "lost_reason": 1, "target_status": 1}
+    rows = db["links"].find(query, fields, sort=[("lost_at", -1), ("source_url", 1)], limit=limit)
+    return [{**row, "reason": row.pop("lost_reason", None)} for row in rows]
 
 
-def live_link_stages(query: dict[str, Any]) -> list[dict[str, Any]]:
-    """Stages choosing the external links matching `query` and giving each its state (`live`, `lost_at`, ...)."""
-    return [{"$match": {**query, "internal": {"$ne": True}}}, *link_state_stages()]
+def link_stages(query: dict[str, Any]) -> list[dict[str, Any]]:
+    """Stages choosing the external links matching `query`, each with its state under the names exports use."""
+    return [{"$match": {**query, "internal": {"$ne": True}}}, {"$addFields": {"reason": "$lost_reason"}}]
 
 
 def authority_stages() -> list[dict[str, Any]]:
@@ -202,8 +198,7 @@ def intersect(
     query = {"target_domain": {"$in": rivals + mine}, "source_domain": {"$nin": mine}}
     query.update(LinkFilters(follow=follow).match())
     pipeline = [
-        *live_link_stages(query),
-        {"$match": {"live": True}},
+        *link_stages({**query, "live": True}),
         {"$group": {"_id": {"s": "$source_domain", "t": "$target_domain"}, "links": {"$sum": 1},
                     "url": {"$min": "$source_url"}}},
         {"$sort": {"_id.t": 1}},

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from linkcrawler.store.migrate import upgrade
+
 T1 = datetime(2024, 5, 1, tzinfo=UTC)
 T2 = datetime(2024, 6, 1, tzinfo=UTC)
 
@@ -29,7 +31,10 @@ def page(url: str, fetched_at=T1, status: int = 200) -> dict:
 
 
 def load(db) -> None:
-    """a.com and c.com link to b.com; b.com links back to a.com; one link lost, one new, one broken."""
+    """a.com and c.com link to b.com; b.com links back to a.com; one link lost, one new, one broken.
+
+    Written as version 1 wrote it, then upgraded: the links get their state from the pages.
+    """
     db.links.insert_many(
         [
             link("http://a.com/1", "http://b.com/", "B Shop"),
@@ -49,3 +54,4 @@ def load(db) -> None:
             page("http://www.b.com/"),
         ]
     )
+    upgrade(db)

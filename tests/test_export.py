@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from linkcrawler.cli.main import app
 from linkcrawler.export import formats, kinds
+from linkcrawler.store.migrate import upgrade
 from linkcrawler.store.mongo import get_database
 from tests.conftest import REAL_MONGO_URI
 from tests.profile_data import T1, T2, link, load, page
@@ -41,6 +42,7 @@ def run(*args: str):
 def test_csv_quotes_anchors_with_commas_quotes_newlines_and_makes_formulas_inert(cli_db, tmp_path):
     db, options = cli_db
     db.links.insert_many([link(f"http://s{i}.com/p", "http://t.com/", anchor) for i, anchor in enumerate(HOSTILE)])
+    upgrade(db)
     out = tmp_path / "anchors.csv"
     for kind in ("backlinks", "anchors"):
         result = run("export", kind, "t.com", "--output", str(out), *options)
@@ -129,6 +131,7 @@ def test_intersect_csv_has_a_column_per_competitor(cli_db):
     db, options = cli_db
     db.links.insert_many([link("http://x.com/1", "http://a.com/"), link("http://x.com/2", "http://b.com/"),
                           link("http://y.com/", "http://a.com/", "=cmd")])  # fmt: skip
+    upgrade(db)
     result = run("intersect", "a.com", "b.com", "--min", "1", "--csv", *options)
     assert result.exit_code == 0, result.output
     assert list(csv.reader(io.StringIO(result.stdout))) == [
@@ -141,7 +144,7 @@ def test_intersect_csv_has_a_column_per_competitor(cli_db):
 def _fill(db, count: int) -> None:
     db.links.delete_many({})
     db.links.insert_many(
-        [link(f"http://s{i % 97}.com/p{i}", f"http://t.com/{i % 13}", f"anchor {i}", first=T1, last=T1)
+        [link(f"http://s{i % 97}.com/p{i}", f"http://t.com/{i % 13}", f"anchor {i}", first=T1, last=T1, live=True)
          for i in range(count)]
     )  # fmt: skip
 

@@ -19,10 +19,12 @@ import typer
 from pymongo.errors import PyMongoError
 
 from linkcrawler.cli.app import app
+from linkcrawler.cli.migrate import upgraded
 from linkcrawler.cli.summarize import database_from
 from linkcrawler.errors import UserError
 from linkcrawler.export import formats, kinds
 from linkcrawler.query import LinkFilters
+from linkcrawler.terminal import printable
 
 
 def parse_date(text: str | None, option: str) -> datetime | None:
@@ -56,6 +58,11 @@ def write_rows(write: Callable[[TextIO], int], output: Path | None, bom: bool) -
     return count
 
 
+def _printable(row: dict[str, Any]) -> dict[str, Any]:
+    """A row for a terminal: control characters in its text shown as escapes (JSON lines escape them already)."""
+    return {name: printable(value) if isinstance(value, str) else value for name, value in row.items()}
+
+
 @app.command("export")
 def export(
     kind: Annotated[str, typer.Argument(help=f"One of: {', '.join(kinds.KINDS)}.")],
@@ -79,13 +86,15 @@ def export(
         raise UserError(f"unknown format {output_format!r}: use csv or jsonl")
     filters = LinkFilters(follow, link_type, position, anchor_contains, source_domain)
     window = kinds.Window(parse_date(since, "--since"), parse_date(until, "--until"))
-    db: Any = database_from(mongo_uri, database)
+    db: Any = upgraded(database_from(mongo_uri, database))
     stages = kinds.pipeline(db, kind, domain, filters, window)
     columns = kinds.columns(kind)
     writer = formats.WRITERS[output_format]
+    on_terminal = output is None and output_format == "csv" and sys.stdout.isatty()
 
     def write(stream: TextIO) -> int:
-        return writer(kinds.rows(db, stages), columns, stream)
+        rows = kinds.rows(db, stages)
+        return writer(map(_printable, rows) if on_terminal else rows, columns, stream)
 
     try:
         count = write_rows(write, output, bom=output_format == "csv")

@@ -7,15 +7,16 @@ import sys
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from linkcrawler.cli.app import app
+from linkcrawler.cli.migrate import upgraded
 from linkcrawler.cli.summarize import database_from
 from linkcrawler.errors import UserError
 from linkcrawler.export.formats import cell
 from linkcrawler.profile import jsonout
 from linkcrawler.query import intersect as run_intersect
+from linkcrawler.terminal import DataConsole, printable
 
 
 @app.command("intersect")
@@ -37,7 +38,7 @@ def intersect(
     """Referring domains that link to your competitors and not to you, most competitors first, then by authority."""
     if as_json and as_csv:
         raise UserError("give --json or --csv, not both")
-    db: Any = database_from(mongo_uri, database)
+    db: Any = upgraded(database_from(mongo_uri, database))
     rows = run_intersect(db, competitors, exclude=exclude or [], min_count=min_count, follow=follow or None,
                          limit=limit or None)  # fmt: skip
     if as_json:
@@ -49,13 +50,17 @@ def intersect(
 
 
 def _csv(rows: list[dict[str, Any]], rivals: list[str]) -> None:
-    """domain, competitors, authority, links, then per competitor the first URL linking to it (empty if none)."""
+    """domain, competitors, authority, links, then per competitor the first URL linking to it (empty if none).
+
+    On a terminal, control characters in a cell are shown as escapes (`linkcrawler.terminal`).
+    """
+    shown = printable if sys.stdout.isatty() else str
     writer = csv.writer(sys.stdout, lineterminator="\r\n")
-    writer.writerow(["domain", "competitors", "authority", "links", *rivals])
+    writer.writerow([shown(name) for name in ("domain", "competitors", "authority", "links", *rivals)])
     for row in rows:
         urls = {r["domain"]: r["url"] for r in row["competitors"]}
-        writer.writerow([cell(v) for v in (row["domain"], row["count"], row["authority"], row["links"],
-                                           *(urls.get(rival) for rival in rivals))])  # fmt: skip
+        values = (row["domain"], row["count"], row["authority"], row["links"], *(urls.get(rival) for rival in rivals))
+        writer.writerow([shown(cell(v)) for v in values])
 
 
 def _table(rows: list[dict[str, Any]]) -> None:
@@ -66,4 +71,4 @@ def _table(rows: list[dict[str, Any]]) -> None:
     for row in rows:
         reach = "\n".join(f"{r['domain']} ({r['links']}): {r['url']}" for r in row["competitors"])
         table.add_row(row["domain"], str(row["count"]), f"{row['authority']:.1f}", f"{row['links']:,}", reach)
-    Console().print(table)
+    DataConsole().print(table)

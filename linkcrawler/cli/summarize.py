@@ -15,6 +15,7 @@ from linkcrawler.profile.job import summarize as run_summarize
 from linkcrawler.profile.names import domain_of
 from linkcrawler.profile.risk import RiskThresholds
 from linkcrawler.profile.webhooks import DeliveryPolicy, Notifier, check_webhook_urls
+from linkcrawler.store import migrate
 from linkcrawler.store.mongo import get_database
 
 
@@ -44,8 +45,11 @@ def summarize(
     notify_domain: Annotated[
         list[str] | None, typer.Option(help="Alert only for this domain (URL or host accepted); repeatable.")
     ] = None,
+    everything: Annotated[
+        bool, typer.Option("--all", help="Recompute every profile, not only those whose links changed.")
+    ] = False,
 ) -> None:
-    """Compute the backlink profile of every target domain (or the given ones) into domain_profiles."""
+    """Bring the backlink profile of every target domain (or the given ones) up to date in domain_profiles."""
     settings = config.project_settings()
     domains = sorted({domain_of(d) for d in domain}) if domain else None
     urls = check_webhook_urls(notify or config.get(settings, "NOTIFY_URLS"))
@@ -55,10 +59,13 @@ def summarize(
     if urls:
         policy.check_spool()
     db = database_from(mongo_uri, database)
+    if migrate.needs_upgrade(db):
+        typer.echo("linkcrawler: the database was written by an earlier version: storing each link's state first")
+        migrate.upgrade(db)
     previous = previous_profiles(db) if urls else {}
-    result = run_summarize(db, domains, thresholds=RiskThresholds.from_settings(settings))
+    result = run_summarize(db, domains, thresholds=RiskThresholds.from_settings(settings), everything=everything)
     typer.echo(
-        f"summarized {result.domains} domain(s) from {result.links:,} stored links "
+        f"summarized {result.domains} domain(s) ({result.recomputed} recomputed) from {result.links:,} stored links "
         f"(data as of {result.data_as_of:%Y-%m-%d %H:%M:%S}) in {result.seconds:.1f} s"
     )
     if urls:
@@ -67,9 +74,13 @@ def summarize(
 
 
 def _notify(policy: DeliveryPolicy, urls: list[str], bodies: list[dict]) -> None:
-    """Deliver the alerts; what could not go is kept for the next run and said in one line per receiver."""
+    """Deliver the alerts; what could not go is kept for the next run, what was dropped is counted, each said in
+    one line per receiver or reason."""
     report = Notifier(policy).deliver(urls, bodies)
     kept = f", {report.kept} kept in {policy.spool} for the next run" if report.kept else ""
-    typer.echo(f"alerts: {len(bodies)} domain(s) changed; {report.delivered} alert(s) delivered{kept}")
+    dropped = f", {report.dropped.total()} dropped" if report.dropped else ""
+    typer.echo(f"alerts: {len(bodies)} domain(s) changed; {report.delivered} alert(s) delivered{kept}{dropped}")
     for where, reason in sorted(report.problems.items()):
         typer.echo(f"linkcrawler: alerts to {where} not delivered: {reason}", err=True)
+    for reason, count in sorted(report.dropped.items()):
+        typer.echo(f"linkcrawler: {count} alert(s) dropped: {reason}", err=True)

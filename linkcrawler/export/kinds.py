@@ -1,7 +1,7 @@
 """The aggregation behind each export kind: which links, grouped how, in which order, with which columns.
 
-Every kind starts from the domain's external links with their state
-(`linkcrawler.profile.state`: live, lost_at, reason, target_status), so a
+Every kind starts from the domain's external links and the state each
+carries (`linkcrawler.store.state`: live, lost_at, reason, broken), so a
 row of an export agrees with the profile: `backlinks`, `broken` and
 `outlinks` are live links, `new` and `lost` default to the profile's window
 (after the domain's previous summarize run), `referring-domains` and
@@ -17,7 +17,7 @@ from typing import Any
 
 from linkcrawler.errors import UserError
 from linkcrawler.profile.history import PROFILES
-from linkcrawler.query import LinkFilters, authority_stages, live_link_stages, target_filter
+from linkcrawler.query import LinkFilters, authority_stages, link_stages, target_filter
 
 LINK_COLUMNS = (
     "source_url", "source_domain", "target_url", "target_domain", "anchor", "link_type", "follow", "nofollow",
@@ -36,7 +36,7 @@ KINDS: dict[str, dict[str, Any]] = {
     "broken": {**LIVE, "broken": True},
     "outlinks": LIVE,
 }
-"""Each kind and the state its links are in (see `linkcrawler.profile.state`): live, any, lost, broken."""
+"""Each kind and the state its links are in (see `linkcrawler.store.state`): live, any, lost, broken."""
 
 BATCH_SIZE = 1000
 """Rows per cursor batch: what an export holds in memory at a time."""
@@ -70,13 +70,11 @@ def pipeline(
     if kind == "outlinks" and filters.source_domain is not None:
         raise UserError("--source-domain does not apply to outlinks: their source is the domain itself")
     chosen = _source_filter(target) if kind == "outlinks" else target_filter(target)
-    stages = live_link_stages({**chosen, **filters.match()})
     state = dict(KINDS[kind])
     dates = _default_window(db, kind, target, window).condition()
     if dates is not None:
         state["lost_at" if kind == "lost" else "first_seen"] = dates
-    if state:
-        stages.append({"$match": state})
+    stages = link_stages({**chosen, **filters.match(), **state})
     if kind == "referring-domains":
         return [*stages, *_grouped("$source_domain"), *authority_stages(), _sorted(kind), _project(kind, "domain")]
     if kind == "anchors":

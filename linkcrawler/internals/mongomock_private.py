@@ -14,13 +14,15 @@ and faster.
 from __future__ import annotations
 
 import functools
+from datetime import UTC, datetime
 from typing import Any
 
 
 def patch() -> None:
-    """Apply both patches (idempotent)."""
+    """Apply the patches (idempotent)."""
     _accept_sorted_bulk_updates()
     _find_by_id_through_its_key()
+    _define_now()
 
 
 def _accept_sorted_bulk_updates() -> None:
@@ -70,3 +72,22 @@ def _find_by_id_through_its_key() -> None:
 
     iter_documents._by_key = True  # type: ignore[attr-defined]
     Collection._iter_documents = iter_documents
+
+
+def _define_now() -> None:
+    """Give aggregation expressions and update pipelines `$$NOW`: the current time as BSON keeps it (naive UTC,
+    to the millisecond)."""
+    from mongomock.aggregate import _Parser
+
+    original = _Parser.__init__
+    if getattr(original, "_defines_now", False):
+        return
+
+    @functools.wraps(original)
+    def init(self: Any, doc_dict: Any, user_vars: Any = None, ignore_missing_keys: bool = False) -> None:
+        now = datetime.now(UTC).replace(tzinfo=None)
+        now = now.replace(microsecond=now.microsecond // 1000 * 1000)
+        original(self, doc_dict, {"NOW": now, **(user_vars or {})}, ignore_missing_keys)
+
+    init._defines_now = True  # type: ignore[attr-defined]
+    _Parser.__init__ = init

@@ -18,8 +18,8 @@ what the crawl stored. Per (target domain, referring domain), live links only:
   sites posing as independent ones;
 - `only_sponsored_ugc`: every link it has here is rel=sponsored or rel=ugc.
 
-Every function runs grouped pipelines over the scratch collection of link
-states (`state`), as `metrics` does, and returns small per-domain results.
+Every function runs grouped pipelines over `links`, starting from the state
+each link carries, as `metrics` does, and returns small per-domain results.
 """
 
 from __future__ import annotations
@@ -61,19 +61,19 @@ class RiskThresholds:
 
 
 def risk_sections(
-    database: Any, scratch: Any, domains: list[str] | None, anchors: dict[str, list[dict[str, Any]]],
+    database: Any, links: Any, domains: list[str] | None, anchors: dict[str, list[dict[str, Any]]],
     live: dict[str, int], thresholds: RiskThresholds, limit: int,
 ) -> dict[str, dict[str, Any]]:  # fmt: skip
     """Per target domain: its flagged referring domains (most flags first, at most `limit`) and the thresholds."""
     flags: dict[Pair, dict[str, Any]] = defaultdict(dict)
-    pairs = _pairs(scratch, domains)
+    pairs = _pairs(links, domains)
     for pair, evidence in _sitewide(database, pairs, thresholds).items():
         flags[pair]["sitewide"] = evidence
-    for pair, evidence in _farm_pages(scratch, domains, thresholds.farm_links).items():
+    for pair, evidence in _farm_pages(links, domains, thresholds.farm_links).items():
         flags[pair]["link_farm"] = evidence
-    for pair, evidence in _exact_anchors(scratch, anchors, live, thresholds).items():
+    for pair, evidence in _exact_anchors(links, anchors, live, thresholds).items():
         flags[pair]["exact_anchor"] = evidence
-    for pair, evidence in _subnet_clusters(scratch, domains, thresholds.subnet_domains).items():
+    for pair, evidence in _subnet_clusters(links, domains, thresholds.subnet_domains).items():
         flags[pair]["subnet_cluster"] = evidence
     for pair, row in pairs.items():
         if row["paid_or_ugc"] == row["links"]:
@@ -111,11 +111,11 @@ def no_risk(thresholds: RiskThresholds) -> dict[str, Any]:
     return {"flagged": 0, "referring_domains": [], "thresholds": asdict(thresholds)}
 
 
-def _pairs(scratch: Any, domains: list[str] | None) -> dict[Pair, dict[str, int]]:
+def _pairs(links: Any, domains: list[str] | None) -> dict[Pair, dict[str, int]]:
     """Per (target, referring domain): live links, distinct linking pages, and links that are sponsored or ugc."""
     paid = {"$or": [{"$eq": ["$sponsored", True]}, {"$eq": ["$ugc", True]}]}
     rows = aggregate(
-        scratch,
+        links,
         [
             *match_links(domains, True),
             {
@@ -160,9 +160,9 @@ def _sitewide(database: Any, pairs: dict[Pair, dict[str, int]], t: RiskThreshold
     return result
 
 
-def _farm_pages(scratch: Any, domains: list[str] | None, limit: int) -> dict[Pair, dict[str, int]]:
+def _farm_pages(links: Any, domains: list[str] | None, limit: int) -> dict[Pair, dict[str, int]]:
     rows = aggregate(
-        scratch,
+        links,
         [
             *match_links(domains, True, source_outlinks={"$gt": limit}),
             {
@@ -178,7 +178,7 @@ def _farm_pages(scratch: Any, domains: list[str] | None, limit: int) -> dict[Pai
 
 
 def _exact_anchors(
-    scratch: Any, anchors: dict[str, list[dict[str, Any]]], live: dict[str, int], t: RiskThresholds
+    links: Any, anchors: dict[str, list[dict[str, Any]]], live: dict[str, int], t: RiskThresholds
 ) -> dict[Pair, dict[str, Any]]:
     """Referring domains using a commercial anchor that a large share of the target's links carry."""
     dominant: dict[tuple[str, str], int] = {}
@@ -187,19 +187,19 @@ def _exact_anchors(
         folded: dict[str, int] = defaultdict(int)
         for row in rows:
             folded[fold(row["anchor"])] += row["links"]
-        for text, links in folded.items():
+        for text, count in folded.items():
             total = live.get(target, 0)
-            strong = links >= t.anchor_min_links and total and links / total >= t.anchor_share
+            strong = count >= t.anchor_min_links and total and count / total >= t.anchor_share
             if strong and classify_anchor(text, target) == "other":
-                dominant[(target, text)] = links
+                dominant[(target, text)] = count
                 written.update(row["anchor"] for row in rows if fold(row["anchor"]) == text)
     if not dominant:
         return {}
     targets = sorted({target for target, _ in dominant})
     rows = aggregate(
-        scratch,
+        links,
         [
-            {"$match": {"live": True, "target_domain": {"$in": targets}, "anchor": {"$in": sorted(written)}}},
+            *match_links(targets, True, anchor={"$in": sorted(written)}),
             {"$group": {"_id": {"d": "$target_domain", "s": "$source_domain", "a": "$anchor"}, "n": {"$sum": 1}}},
         ],
     )
@@ -216,9 +216,9 @@ def _exact_anchors(
     return result
 
 
-def _subnet_clusters(scratch: Any, domains: list[str] | None, minimum: int) -> dict[Pair, dict[str, Any]]:
+def _subnet_clusters(links: Any, domains: list[str] | None, minimum: int) -> dict[Pair, dict[str, Any]]:
     rows = aggregate(
-        scratch,
+        links,
         [
             *match_links(domains, True),
             {"$group": {"_id": {"d": "$target_domain", "n": "$source_subnet", "s": "$source_domain"}}},

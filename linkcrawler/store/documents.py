@@ -11,7 +11,7 @@ one is lost), which is how Majestic and Ahrefs report anchor changes.
 (no noindex, no canonical naming another URL); None while the link was
 only ever seen on pages that were not. A page that turns noindex or
 canonicalizes elsewhere later loses its links for that reason
-(`linkcrawler.profile.state`), while a page that always was keeps them.
+(`linkcrawler.store.state`), while a page that always was keeps them.
 """
 
 from __future__ import annotations

@@ -19,8 +19,9 @@ from bson.json_util import JSONOptions
 
 from linkcrawler.errors import UserError
 
-COLLECTIONS = ("links", "pages", "domain_profiles", "profile_history")
-"""What a snapshot holds: the crawl and the profiles; indexes are rebuilt by whoever loads it."""
+COLLECTIONS = ("links", "pages", "domain_profiles", "profile_history", "referring_domains", "linkcrawler_meta")
+"""What a snapshot holds: the crawl, the profiles and what the next profile run starts from (the schema's
+version too); indexes are rebuilt by whoever loads it."""
 
 _OPTIONS = JSONOptions(json_mode=json_util.JSONMode.RELAXED, tz_aware=True)
 BATCH = 1000
