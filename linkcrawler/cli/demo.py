@@ -18,10 +18,12 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from linkcrawler.cli.app import app
+from linkcrawler.cli.serve import serve_command
 from linkcrawler.local.demo import CrawlProgress, LocalCrawl, synthetic_web
 from linkcrawler.local.keep import Kept, keep
 from linkcrawler.profile import jsonout
 from linkcrawler.profile.job import PROFILES, summarize
+from linkcrawler.terminal import literal
 
 TOP_DOMAINS = 10
 
@@ -95,13 +97,18 @@ def _explore(console: Console, profiles: list[dict[str, Any]], kept: Kept) -> No
         table.add_column(name, justify="left" if name == "domain" else "right")
     for p in sorted(profiles, key=lambda p: (-p["authority"], p["domain"]))[:TOP_DOMAINS]:
         table.add_row(
-            p["domain"], f"{p['authority']:.1f}", f"{p['backlinks']['live']:,}", f"{p['referring']['domains']:,}"
+            literal(p["domain"]),
+            f"{p['authority']:.1f}",
+            f"{p['backlinks']['live']:,}",
+            f"{p['referring']['domains']:,}",
         )
     console.print(table)
     console.print(f"Open [bold]{kept.index}[/] for every domain's report.")
     if kept.data_uri:
         console.print(f"The data is kept too: [bold]--mongo-uri {kept.data_uri}[/] reads it without a server.",
                       soft_wrap=True)  # fmt: skip
+    first = f"First, explore it in a browser: {serve_command(kept.data_uri)}"
+    console.print(first, markup=False, highlight=False, soft_wrap=True)
     console.print("Try next:")
     for command in kept.commands:
         console.print(f"  {command}", markup=False, highlight=False, soft_wrap=True)

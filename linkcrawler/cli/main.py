@@ -14,9 +14,11 @@ from linkcrawler.cli import (  # noqa: F401  (each registers its command)
     export,
     extract,
     intersect,
+    migrate,
     profile,
     replay,
     seed,
+    serve,
     stats,
     summarize,
 )

@@ -1,0 +1,313 @@
+"""The Site Explorer (`linkcrawler serve`) through its HTTP interface, on hand-made link tables summarized by the
+profile job: every view and its JSON twin agree with `profile --json`, `export` and `intersect`; paging walks
+every row once; bad parameters get a 400 naming them; nothing is written; crawled text stays inert; the token
+and the loopback rule hold; an unreachable MongoDB or Redis is a page that says so."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+import uuid
+from datetime import timedelta
+
+import pymongo
+import pytest
+from starlette.testclient import TestClient
+from typer.testing import CliRunner
+
+from linkcrawler.cli.main import app as cli
+from linkcrawler.explorer.app import create_app
+from linkcrawler.explorer.views import Sources
+from linkcrawler.frontier.connection import connect_redis
+from linkcrawler.profile.job import summarize
+from linkcrawler.store.migrate import upgrade
+from linkcrawler.store.mongo import get_database
+from linkcrawler.store.snapshot import COLLECTIONS
+from tests.conftest import REAL_MONGO_URI
+from tests.profile_data import T1, T2, link, load, page
+
+HOSTILE_ANCHORS = ["<script>alert('x')</script>", '<img src=x onerror="alert(1)">', 'say "hi" & \'bye\'',
+                   "[link=https://evil.example]click[/link]", "=HYPERLINK(\"http://evil\")"]  # fmt: skip
+VIEWS = ["", "/backlinks", "/referring-domains", "/anchors", "/top-pages", "/new", "/lost", "/broken", "/outgoing",
+         "/risk"]  # fmt: skip
+
+
+@pytest.fixture
+def cli_db():
+    """A database both the explorer and the CLI (in this process) can name; dropped afterwards."""
+    uri = REAL_MONGO_URI or f"mongomock://explorer-{uuid.uuid4().hex}"
+    name = f"linkcrawler_test_{uuid.uuid4().hex[:12]}"
+    db = get_database(uri, name)
+    yield db, ["--mongo-uri", uri, "--database", name]
+    db.client.drop_database(name)
+
+
+@pytest.fixture
+def small(cli_db):
+    """profile_data's table plus 30 more pages of c.com linking to b.com (more than one page of 10 rows), some
+    nofollow, and a second run in which a.com/1 was fetched again without its links, so new and lost exist;
+    summarized twice."""
+    db, options = cli_db
+    load(db)
+    summarize(db, None, now=T1 + timedelta(days=40))
+    more = [link(f"http://c.com/p{i:02}", f"http://b.com/{i % 3}", f"post {i}", follow=i % 4 != 0,
+                 first=T2 + timedelta(hours=i), last=T2 + timedelta(hours=i)) for i in range(30)]  # fmt: skip
+    db.links.insert_many(more)
+    db.pages.insert_many([page(f"http://c.com/p{i:02}", fetched_at=T2 + timedelta(hours=i)) for i in range(30)])
+    db.pages.update_one(
+        {"_id": "http://a.com/1"}, {"$set": {"fetched_at": T2 + timedelta(days=2)}, "$unset": {"fetches": 1}}
+    )
+    upgrade(db)
+    summarize(db, None, everything=True)
+    return db, options
+
+
+@pytest.fixture
+def hostile(cli_db):
+    """Backlinks of b.com whose anchors and URLs are attacks, one with a `javascript:` source URL."""
+    db, options = cli_db
+    docs = [link(f"http://evil.com/{i}", "http://b.com/", anchor) for i, anchor in enumerate(HOSTILE_ANCHORS)]
+    docs[0]["source_url"] = "javascript:alert(document.cookie)//"
+    docs.append(link("http://evil.com/q", 'http://b.com/"><script>alert(2)</script>', "quoted target"))
+    db.links.insert_many(docs)
+    db.pages.insert_many([page(f"http://evil.com/{i}") for i in range(1, len(HOSTILE_ANCHORS))])
+    upgrade(db)
+    summarize(db, None)
+    return db, options
+
+
+def client(db, **kwargs) -> TestClient:
+    return TestClient(create_app(Sources(db, "test"), **kwargs))
+
+
+def cli_json(*args: str):
+    result = CliRunner().invoke(cli, list(args))
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_every_view_answers_and_its_json_twin_holds_the_profile_numbers(small):
+    db, options = small
+    web = client(db)
+    for view in VIEWS:
+        page_ = web.get(f"/d/b.com{view}")
+        assert page_.status_code == 200, view
+        assert "text/html" in page_.headers["content-type"]
+    stored = cli_json("profile", "b.com", "--json", *options)
+    overview = web.get("/d/b.com.json").json()
+    assert overview["profile"] == stored
+    assert [run["data_as_of"] for run in overview["runs"]] == sorted({run["data_as_of"] for run in overview["runs"]})
+    assert len(overview["runs"]) == 2
+    totals = {view: web.get(f"/d/b.com/{view}.json").json()["total"]
+              for view in ("backlinks", "referring-domains", "new", "lost", "broken")}  # fmt: skip
+    assert totals == {"backlinks": stored["backlinks"]["live"], "referring-domains": stored["referring"]["domains"],
+                      "new": stored["new"]["count"], "lost": stored["lost"]["count"],
+                      "broken": stored["broken"]["count"]}  # fmt: skip
+    assert web.get("/d/b.com/backlinks.json?state=all").json()["total"] == stored["backlinks"]["all_time"]
+    assert web.get("/d/b.com/backlinks.json?follow=follow").json()["total"] == stored["backlinks"]["dofollow"]
+    assert web.get("/d/b.com/backlinks", headers={"accept": "application/json"}).json()["total"] == totals["backlinks"]
+    home = web.get("/index.json").json()
+    assert {p["_id"]: p["backlinks"]["live"] for p in home["profiles"]}["b.com"] == stored["backlinks"]["live"]
+    assert web.get("/d/b.com/top-pages.json").json()["rows"] == stored["top_pages"]
+    assert web.get("/d/b.com/risk.json").json()["risk"] == stored["risk"]
+    compared = web.get("/compare.json?d=b.com&d=A.com").json()
+    assert [p["domain"] for p in compared["profiles"]] == ["b.com", "a.com"]
+
+
+@pytest.mark.parametrize(
+    ("view", "kind", "query", "flags"),
+    [
+        ("backlinks", "backlinks", "", []),
+        ("backlinks", "backlinks", "?follow=nofollow&anchor=POST", ["--nofollow", "--anchor-contains", "POST"]),
+        ("backlinks", "backlinks", "?source_domain=c.com&since=2024-06-01",
+         ["--source-domain", "c.com", "--since", "2024-06-01"]),
+        ("new", "new", "", []),
+        ("lost", "lost", "", []),
+        ("broken", "broken", "", []),
+        ("outgoing", "outlinks", "", []),
+        ("referring-domains", "referring-domains", "", []),
+        ("anchors", "anchors", "?follow=follow", ["--follow"]),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_export_these_rows_equals_linkcrawler_export(small, tmp_path, view, kind, query, flags, fmt):
+    db, options = small
+    domain = "b.com"
+    served = client(db).get(f"/d/{domain}/{view}.{fmt}{query}")
+    assert served.status_code == 200 and "attachment" in served.headers["content-disposition"]
+    written = tmp_path / f"export.{fmt}"
+    result = CliRunner().invoke(cli, ["export", kind, domain, *flags, "--format", fmt, "-o", str(written), *options])
+    assert result.exit_code == 0, result.output
+    assert served.content == written.read_bytes()
+    assert len(served.content.decode("utf-8-sig").splitlines()) > (1 if fmt == "csv" else 0)
+
+
+def test_intersect_json_equals_linkcrawler_intersect(small):
+    db, options = small
+    expected = cli_json("intersect", "b.com", "a.com", "--min", "1", "--json", *options)
+    served = client(db).get("/intersect.json?c=b.com&c=A.com&min=1").json()
+    assert served["rows"] == expected and expected
+    assert client(db).get("/intersect?c=b.com&c=a.com&min=1").status_code == 200
+
+
+def test_keyset_paging_walks_every_row_once_forward_and_back_in_the_export_order(small):
+    db, _ = small
+    web = client(db)
+    exported = list(csv.DictReader(io.StringIO(web.get("/d/b.com/backlinks.csv").content.decode("utf-8-sig"))))
+    for sort in ("newest", "oldest", "source"):
+        pages, url = [], f"/d/b.com/backlinks.json?n=10&sort={sort}"
+        while url:
+            body = web.get(url).json()
+            pages.append(body)
+            url = body["next"] and f"/d/b.com/backlinks.json?n=10&sort={sort}&after={body['next']}"
+        rows = [(r["source_url"], r["target_url"], r["anchor"]) for p in pages for r in p["rows"]]
+        assert len(rows) == len(set(rows)) == pages[0]["total"] == len(exported) > 10
+        if sort == "newest":
+            assert rows == [(r["source_url"], r["target_url"], r["anchor"]) for r in exported]
+        back = web.get(f"/d/b.com/backlinks.json?n=10&sort={sort}&before={pages[-1]['previous']}").json()
+        assert back["rows"] == pages[-2]["rows"]
+    html = web.get("/d/b.com/backlinks?n=10")
+    assert 'rel="next"' in html.text and 'rel="prev"' not in html.text
+
+
+@pytest.mark.parametrize(
+    ("url", "parameter"),
+    [
+        ("/d/b.com/backlinks?sort=anchor", "sort"),
+        ("/d/b.com/backlinks?n=1000000000", "n"),
+        ("/d/b.com/backlinks?n=abc", "n"),
+        ("/d/b.com/backlinks?since=yesterday", "since"),
+        ("/d/b.com/new?until=2024-13-45", "until"),
+        ("/d/b.com/backlinks?type=banner", "type"),
+        ("/d/b.com/backlinks?follow=maybe", "follow"),
+        ("/d/b.com/backlinks?state=zombie", "state"),
+        ("/d/b.com/referring-domains?sort=authority", "sort"),
+        ("/d/b.com/backlinks?after=W10.0000000000000000", "after"),
+        ("/compare?d=a.com&d=b.com&d=c.com&d=d.com&d=e.com&d=f.com", "d"),
+        ("/intersect?c=b.com&min=x", "min"),
+        ("/page?url=javascript:alert(1)", "url"),
+        ("/search?q=", "q"),
+    ],
+)
+def test_bad_parameters_get_a_400_naming_the_parameter(small, url, parameter):
+    web = client(small[0])
+    answer = web.get(
+        url.replace("?", ".json?", 1) if url.startswith("/d/") else url, headers={"accept": "application/json"}
+    )
+    assert answer.status_code == 400
+    assert answer.json()["parameter"] == parameter and parameter in answer.json()["error"]
+    page_ = web.get(url)
+    assert page_.status_code == 400 and f"parameter &#39;{parameter}&#39;" in page_.text
+
+
+def test_an_edited_page_token_or_one_from_another_sort_is_refused(small):
+    web = client(small[0])
+    token = web.get("/d/b.com/backlinks.json?n=10").json()["next"]
+    payload, check = token.split(".")
+    edited = ("A" if payload[0] != "A" else "B") + payload[1:]
+    for url in (f"?n=10&after={edited}.{check}", f"?n=10&after={token}&sort=oldest", f"?n=10&before={token}x"):
+        answer = web.get(f"/d/b.com/backlinks.json{url}")
+        assert answer.status_code == 400 and answer.json()["parameter"] in ("after", "before"), url
+
+
+def test_an_unknown_domain_or_page_is_a_404(small):
+    web = client(small[0])
+    assert web.get("/d/nowhere.org").status_code == 404
+    assert "no profile for nowhere.org" in web.get("/d/nowhere.org/backlinks.json").json()["error"]
+    assert web.get("/d/b.com/bogus").status_code == 404
+    assert web.get("/d/b.com/risk.csv").status_code == 404
+
+
+def test_a_domain_typed_as_a_url_or_host_goes_to_its_registered_domain(small):
+    web = client(small[0])
+    assert web.get("/search?q=HTTPS://WWW.B.com/x", follow_redirects=False).headers["location"] == "/d/b.com"
+    moved = web.get("/d/WWW.B.COM/backlinks?n=10", follow_redirects=False)
+    assert moved.status_code == 307 and moved.headers["location"] == "/d/b.com/backlinks?n=10"
+
+
+def test_no_request_writes_to_the_database(small):
+    db, _ = small
+
+    def contents():
+        return {
+            name: list(db[name].find({}, sort=[("_id", 1)])) for name in (*COLLECTIONS, *db.list_collection_names())
+        }
+
+    before = contents()
+    web = client(db)
+    for view in VIEWS:
+        for suffix in ("", ".json"):
+            web.get(f"/d/b.com{view}{suffix}" if view else f"/d/b.com{suffix}")
+    for url in ("/", "/index.json", "/d/b.com/backlinks.csv", "/d/b.com/anchors.jsonl", "/d/b.com/disavow.txt",
+                "/compare?d=a.com&d=b.com", "/intersect?c=a.com&c=b.com&min=1", "/page?url=http://b.com/",
+                "/d/b.com/backlinks?sort=bogus", "/d/WWW.b.com"):  # fmt: skip
+        web.get(url)
+    assert contents() == before
+
+
+def test_crawled_text_is_escaped_and_only_web_urls_become_links(hostile):
+    db, _ = hostile
+    web = client(db)
+    pages = [web.get(url) for url in ("/d/b.com/backlinks", "/d/b.com/anchors", "/d/evil.com/outgoing",
+                                      "/d/b.com/referring-domains", "/page?url=http://b.com/")]  # fmt: skip
+    text = "".join(p.text for p in pages)
+    assert all(p.status_code == 200 for p in pages)
+    assert "<script" not in text and "<img" not in text and 'onerror="' not in text
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in text
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in text
+    assert "[link=https://evil.example]click[/link]" in text
+    assert 'href="javascript:' not in text.lower() and "javascript:alert(document.cookie)//" in text
+    external = [chunk for chunk in text.split("<a ")[1:] if chunk.startswith('href="http')]
+    assert external and all('rel="noopener noreferrer nofollow"' in chunk.split(">")[0] for chunk in external)
+    policy = pages[0].headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "unsafe-inline" not in policy and "script-src" not in policy
+    assert pages[0].headers["x-content-type-options"] == "nosniff"
+    exported = web.get("/d/b.com/backlinks.csv").content.decode("utf-8-sig")
+    assert "'=HYPERLINK" in exported and ",=HYPERLINK" not in exported
+
+
+def test_a_token_is_required_on_every_request_when_set(small):
+    web = client(small[0], token="s3cret-token")
+    assert web.get("/").status_code == 401
+    assert web.get("/d/b.com.json").status_code == 401
+    assert web.get("/", headers={"authorization": "Bearer wrong"}).status_code == 401
+    assert web.get("/?token=s3cret-tokeX").status_code == 401
+    assert web.get("/", headers={"authorization": "Bearer s3cret-token"}).status_code == 200
+    welcome = web.get("/d/b.com?token=s3cret-token&x=1", follow_redirects=False)
+    assert welcome.status_code == 303 and welcome.headers["location"] == "/d/b.com?x=1"
+    assert "httponly" in welcome.headers["set-cookie"].lower()
+    assert web.get("/d/b.com").status_code == 200  # the cookie
+    web.cookies.clear()
+    assert web.get("/d/b.com").status_code == 401
+
+
+def test_binding_beyond_loopback_without_a_token_is_refused_in_one_line(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "MONGO_URI": "mongomock://refused", "HOME": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "linkcrawler", "serve", "--host", "0.0.0.0", "--port", "1"],
+                            capture_output=True, text=True, timeout=60, env=env)  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "without a token" in result.stderr and "--token" in result.stderr
+
+
+def test_an_unreachable_mongodb_is_a_page_saying_so_and_the_server_keeps_answering():
+    down = pymongo.MongoClient("mongodb://127.0.0.1:9/", serverSelectionTimeoutMS=300, connect=False)
+    web = TestClient(create_app(Sources(down["x"], "mongodb://127.0.0.1:9/")))
+    for _ in range(2):
+        answer = web.get("/")
+        assert answer.status_code == 503
+        assert "MongoDB at mongodb://127.0.0.1:9/ did not answer" in answer.text and "--mongo-uri" in answer.text
+    assert "did not answer" in web.get("/d/b.com.json").json()["error"]
+    down.close()
+
+
+def test_the_home_page_shows_the_crawl_from_redis_or_why_not(small, redis_client, redis_url):
+    db, _ = small
+    live = TestClient(create_app(Sources(db, "test", redis_client, redis_url))).get("/index.json").json()
+    assert live["crawl"]["available"] and live["crawl"]["frontier"] == 0
+    dead = connect_redis("redis://127.0.0.1:9/0", check=False, timeout=0.5, retries=0)
+    shown = TestClient(create_app(Sources(db, "test", dead, "redis://127.0.0.1:9/0"))).get("/")
+    assert shown.status_code == 200 and "Redis at redis://127.0.0.1:9/0 did not answer" in shown.text
+    assert "no Redis configured" in client(db).get("/").text
