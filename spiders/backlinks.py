@@ -14,6 +14,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+from redis.exceptions import RedisError
 from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
@@ -208,20 +209,37 @@ class BacklinksSpider(RedisSpider):
         self.workers.beat(self.last_active, self.pages_seen, left=True)
 
     def _beat(self) -> None:
-        """Report this worker; while it waits for work, look for some (seeds or other workers' links)."""
-        self.shared_clock.sync()
-        self.workers.beat(self.last_active, self.pages_seen)
-        if self.waiting and (self.queued() or self.server.llen(self.redis_key)):
-            self.waiting = False
-            self.wake_engine()
+        """Report this worker; while it waits for work, look for some (seeds or other workers' links).
+
+        Redis out of reach past its client's retries costs one warning a beat,
+        never the heartbeat itself: the next beat tries again.
+        """
+        try:
+            self.shared_clock.sync()
+            self.workers.beat(self.last_active, self.pages_seen)
+            if self.waiting and (self.queued() or self.server.llen(self.redis_key)):
+                self.waiting = False
+                self.wake_engine()
+        except RedisError as error:
+            self.logger.warning("heartbeat: Redis out of reach (%s); trying again in %s s", error,
+                                self.heartbeat_seconds)  # fmt: skip
 
     def spider_idle(self) -> None:
         """Pull seeds when idle; close only when the whole crawl, not just this worker, is done.
 
         Requests leased by any worker count as pending: a dead worker's come
         back to the frontier once its lease expires, and someone must be
-        there to fetch them.
+        there to fetch them. A worker that cannot see the frontier (Redis out
+        of reach past its client's retries) does not close: it cannot know the
+        crawl is done.
         """
+        try:
+            self._idle()
+        except RedisError as error:
+            self.logger.warning("idle: Redis out of reach (%s); not closing while the frontier cannot be seen", error)
+            raise DontCloseSpider from error
+
+    def _idle(self) -> None:
         self.schedule_next_requests()
         queued = self.queued()
         self.waiting = not queued

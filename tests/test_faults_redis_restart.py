@@ -123,3 +123,30 @@ def wait_closed(workers: list[WorkerProcess], timeout: float) -> bool:
     except AssertionError:
         return False
     return True
+
+
+def test_an_idle_worker_that_cannot_see_redis_waits_instead_of_closing(redis_server):
+    """Injects: Redis SIGKILLed for 7 s (longer than Scrapy's 5 s between idle checks) while a worker, its crawl
+    done, waits out `IDLE_CLOSE_SECONDS`, its client
+    retrying once (`REDIS_RETRIES=1`), so its idle checks and heartbeats fail past their retries.
+
+    Proves: a worker that cannot see the frontier does not take the crawl for done: it keeps waiting (one
+    warning a check), then closes by itself once Redis is back, with exit status 0. Before, the failed idle
+    check let Scrapy close the spider during the outage, and the close failed on Redis too (exit status 1).
+    """
+    web = generate_web(seed=3, sites=3, pages_per_site=4)
+    settings = {"REDIS_RETRIES": 1, "IDLE_CLOSE_SECONDS": 4, "STORE_FLUSH_SECONDS": 0.3}
+    with local_crawl(redis_server.url, "linkcrawler_idle") as crawl, WebServer(web) as server:
+        crawl.seed(server.seeds)
+        [worker] = crawl.start_workers(1, server.hosts, settings)
+        expected = fetchable_pages(server.web)
+        wait_for(lambda: set(page_hits(server.hits())) == expected, 120, "the whole crawl")
+        redis_server.kill()
+        time.sleep(7)
+        running_through_the_outage = worker.running()
+        redis_server.start()
+        closed = wait_closed([worker], timeout=60)
+        [code] = finish(crawl, [worker], timeout=10)
+        log = worker.log_path.read_text(errors="replace")
+
+    assert running_through_the_outage and closed and code == 0, log[-3000:]

@@ -10,6 +10,7 @@ import inspect
 
 import mongomock
 import pytest
+from mongomock.aggregate import _Parser
 from mongomock.collection import BulkOperationBuilder, Collection
 from scrapy import Request, Spider
 from scrapy.core.engine import ExecutionEngine, _Slot
@@ -82,6 +83,8 @@ def test_mongomock_still_stores_documents_by_key_and_scans_them_in_one_place():
         pytest.fail(moved("mongomock's Collection._store", "mongomock_private"))
     if "upsert" not in inspect.signature(BulkOperationBuilder.add_update).parameters:
         pytest.fail(moved("mongomock's BulkOperationBuilder.add_update", "mongomock_private"))
+    if list(inspect.signature(_Parser.__init__).parameters)[1:3] != ["doc_dict", "user_vars"]:
+        pytest.fail(moved("mongomock's aggregate._Parser(doc_dict, user_vars)", "mongomock_private"))
 
 
 def test_the_patched_emulation_answers_as_before():
@@ -91,3 +94,6 @@ def test_the_patched_emulation_answers_as_before():
     assert collection.find_one({"_id": "b"}) == {"_id": "b", "n": 2}
     assert collection.find_one({"_id": "c"}) is None
     assert [d["_id"] for d in collection.find({"n": {"$gte": 1}})] == ["a", "b"]
+    collection.update_one({"_id": "a"}, [{"$set": {"at": "$$NOW"}}])
+    stamped = collection.find_one({"_id": "a"})["at"]
+    assert stamped.microsecond % 1000 == 0  # the server's clock, to the millisecond as BSON keeps it
