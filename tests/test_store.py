@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from linkcrawler.store.documents import link_id
-from linkcrawler.store.journal import Journal, replay
+from linkcrawler.store.journal import Journal, batches, replay
 from linkcrawler.store.linkstore import LINK_INDEXES, LinkStore
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -117,6 +117,19 @@ def test_replay_skips_a_batch_cut_short_by_a_killed_worker(mongo_db, tmp_path):
     result = replay(tmp_path, LinkStore(mongo_db))
     assert (result.batches, result.truncated) == (1, 1)
     assert mongo_db["links"].count_documents({}) == 1
+
+
+def test_a_journal_reads_back_batch_by_batch_as_written_without_one_cut_short(tmp_path):
+    later = T0 + timedelta(days=1)
+    journal = Journal(tmp_path)
+    journal.write([link_doc()], [page_doc()])
+    journal.write([], [page_doc(at=later)])
+    journal.close()
+    with journal.path.open("ab") as cut:
+        cut.write(b'{"links": [{"_id": "half')
+    read = [([link["_id"] for link in links], [as_utc(page["fetched_at"]) for page in pages])
+            for links, pages in batches(journal.path)]  # fmt: skip
+    assert read == [([link_doc()["_id"]], [T0]), ([], [later])]
 
 
 def test_interrupted_replay_resumes_without_applying_a_batch_twice(mongo_db, tmp_path):
