@@ -50,12 +50,13 @@ KEYS = (
     "two_workers_vs_one",
     "bloom_bytes_per_url", "bloom_false_positive_rate", "fingerprint_set_bytes_per_url", "bloom_queueing_vs_set",
     "mongo_round_trips_per_1000_links",
+    "summarize_incremental_vs_full_matched", "summarize_incremental_vs_full_seconds",
     "latency_bound_efficiency", "politeness_bound_efficiency", "latency_bound_vs_bare", "politeness_bound_vs_bare",
     "latency_bound_two_workers_vs_one", "latency_bound_bare_efficiency", "politeness_bound_bare_efficiency",
 )  # fmt: skip
 """The headline numbers, at the top level of the result; everything else a section reports goes in `details`."""
 
-SECTIONS = ("bench.extract", "bench.bloom")
+SECTIONS = ("bench.extract", "bench.bloom", "bench.summarize")
 """Modules with a `measure(quick) -> dict` besides the crawl and the store; add a module here to report its keys."""
 
 REAL_MONGO_SCHEMES = ("mongodb://", "mongodb+srv://")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bench import crawl, frontier_cluster, regimes, run
+from bench import summarize as summarize_bench
 from linkcrawler.local.synthweb import generate_web
 
 pytestmark = pytest.mark.slow
@@ -69,4 +70,20 @@ def test_the_frontier_bench_reports_both_sides_and_an_even_cluster():
     assert len(result["details"]["cluster"]["primaries"]) == 3
     for measure in ("keys", "memory", "commands"):
         assert 1.0 <= result[f"cluster_max_{measure}_over_mean"] <= 1.5, result["details"]["cluster"]
+    json.dumps(result)
+
+
+def test_the_summarize_bench_copies_no_link_and_reads_far_fewer_links_after_a_small_change():
+    """100 domains of 16 backlinks; 3 pages change: the incremental run reads the links of the few domains they
+    link to, the full run every link, and neither writes a link document."""
+    web = summarize_bench.Web(sites=50, pages=4, links=8, partners=4, linked=2)
+    result = summarize_bench.measure(webs=(web,))
+    measured = result["links_1600"]
+    full, incremental = measured["full"], measured["incremental"]
+    assert full["links_written"] == incremental["links_written"] == 0
+    assert full["recomputed"] == full["domains"] > 4 * incremental["recomputed"] > 0
+    assert full["links_matched"] >= measured["links"]
+    assert 0 < incremental["links_matched"] < full["links_matched"] / 4
+    for key in ("summarize_incremental_vs_full_matched", "summarize_incremental_vs_full_seconds"):
+        assert result[key] > 0
     json.dumps(result)

@@ -34,12 +34,14 @@ LINK_INDEXES: list[tuple[str, list[tuple[str, int]]]] = [
      [("target_domain", ASCENDING), ("live", ASCENDING), ("source_domain", ASCENDING)]),
     ("target_url_target_fetched_at", [("target_url", ASCENDING), ("target_fetched_at", ASCENDING)]),
     ("source_url", [("source_url", ASCENDING)]),
+    ("source_domain_live", [("source_domain", ASCENDING), ("live", ASCENDING)]),
     ("target_domain_first_seen", [("target_domain", ASCENDING), ("first_seen", DESCENDING)]),
     ("target_domain_lost_at", [("target_domain", ASCENDING), ("lost_at", DESCENDING)]),
     ("changed_at_target_domain", [("changed_at", ASCENDING), ("target_domain", ASCENDING)]),
 ]  # fmt: skip
 """A domain's live (or lost) backlinks and referring domains; backlinks of a URL, and those a fetch of it has not
-reached yet; links from a page; new links; lost links; what changed since the profile job's last run."""
+reached yet; links from a page, and a domain's outgoing links; new links; lost links; what changed since the
+profile job's last run."""
 
 PAGE_STATE_FIELDS = {"url": 1, "fetched_at": 1, "fetches": 1, "status": 1, "robots": 1, "canonical": 1,
                      "external_outlinks": 1}  # fmt: skip
