@@ -17,7 +17,9 @@ Serves a synthetic web on loopback, starts an embedded Redis, and measures
   latency or a 1 s per-site delay, timed at the server against the least
   time any crawler needs), and bare Scrapy's own efficiency;
 - the modules in `SECTIONS`, each a `measure(quick) -> dict`:
-  `bench.extract` gives extract_vs_lxml_parse.
+  `bench.extract` gives extract_vs_lxml_parse; `bench.explorer` the Site
+  Explorer's worst p95 per view in milliseconds (not a ratio: a time on this
+  machine, with the goal it is held to).
 
 Only ratios are comparable: every number in one output comes from the same
 run on the same machine, never compare them across runs. `--quick` (one
@@ -51,12 +53,13 @@ KEYS = (
     "bloom_bytes_per_url", "bloom_false_positive_rate", "fingerprint_set_bytes_per_url", "bloom_queueing_vs_set",
     "mongo_round_trips_per_1000_links",
     "summarize_incremental_vs_full_matched", "summarize_incremental_vs_full_seconds",
+    "explorer_worst_p95_ms_demo", "explorer_worst_p95_ms_index",
     "latency_bound_efficiency", "politeness_bound_efficiency", "latency_bound_vs_bare", "politeness_bound_vs_bare",
     "latency_bound_two_workers_vs_one", "latency_bound_bare_efficiency", "politeness_bound_bare_efficiency",
 )  # fmt: skip
 """The headline numbers, at the top level of the result; everything else a section reports goes in `details`."""
 
-SECTIONS = ("bench.extract", "bench.bloom", "bench.summarize")
+SECTIONS = ("bench.extract", "bench.bloom", "bench.summarize", "bench.explorer")
 """Modules with a `measure(quick) -> dict` besides the crawl and the store; add a module here to report its keys."""
 
 REAL_MONGO_SCHEMES = ("mongodb://", "mongodb+srv://")

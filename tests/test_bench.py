@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bench import crawl, frontier_cluster, regimes, run
+from bench import explorer as explorer_bench
 from bench import summarize as summarize_bench
 from linkcrawler.local.synthweb import generate_web
 
@@ -86,4 +87,19 @@ def test_the_summarize_bench_copies_no_link_and_reads_far_fewer_links_after_a_sm
     assert 0 < incremental["links_matched"] < full["links_matched"] / 4
     for key in ("summarize_incremental_vs_full_matched", "summarize_incremental_vs_full_seconds"):
         assert result[key] > 0
+    json.dumps(result)
+
+
+def test_the_explorer_bench_times_every_view_on_both_datasets():
+    """A tiny demo web crawled twice and a generated index of 1,000 links: every view answers and is timed."""
+    result = explorer_bench.measure(quick=True, demo=explorer_bench.DemoWeb(sites=4, pages=4), index_links=1000)
+    for dataset in ("demo", "links_1000"):
+        measured = result[dataset]
+        assert measured["links"] > 0 and measured["repeats"] == explorer_bench.QUICK_REPEATS
+        assert set(measured["views"]) == set(explorer_bench.VIEWS)
+        for times in measured["views"].values():
+            assert 0 < times["p50_ms"] <= times["p95_ms"]
+        assert measured["worst_p95_ms"] == max(times["p95_ms"] for times in measured["views"].values())
+    assert result["explorer_worst_p95_ms_demo"] == result["demo"]["worst_p95_ms"]
+    assert "after=" in result["links_1000"]["paths"]["backlinks_later_page"]  # about 100 backlinks: two pages
     json.dumps(result)

@@ -10,6 +10,7 @@ import io
 import json
 import subprocess
 import sys
+import time
 import uuid
 from datetime import timedelta
 
@@ -19,9 +20,12 @@ from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
 from linkcrawler.cli.main import app as cli
+from linkcrawler.explorer import views
 from linkcrawler.explorer.app import create_app
 from linkcrawler.explorer.views import Sources
+from linkcrawler.frontier import keys
 from linkcrawler.frontier.connection import connect_redis
+from linkcrawler.frontier.workers import WorkerRegistry, minute_of
 from linkcrawler.profile.job import summarize
 from linkcrawler.store.migrate import upgrade
 from linkcrawler.store.mongo import get_database
@@ -311,3 +315,25 @@ def test_the_home_page_shows_the_crawl_from_redis_or_why_not(small, redis_client
     shown = TestClient(create_app(Sources(db, "test", dead, "redis://127.0.0.1:9/0"))).get("/")
     assert shown.status_code == 200 and "Redis at redis://127.0.0.1:9/0 did not answer" in shown.text
     assert "no Redis configured" in client(db).get("/").text
+
+
+def test_the_home_page_charts_the_pages_per_minute_the_workers_report(small, redis_client, redis_url):
+    """A worker's heartbeat counts 42 pages in this minute; three minutes ago 17 were counted (an earlier beat)."""
+    db, _ = small
+    pages_key = keys.spider_key(keys.PAGES_PER_MINUTE_KEY, keys.SPIDER_NAME)
+    registry = WorkerRegistry(redis_client, keys.spider_key(keys.WORKERS_KEY, keys.SPIDER_NAME), "w1", pages_key)
+    while time.time() % 60 > 55:  # the beat and the page in the same minute
+        time.sleep(0.5)
+    registry.beat(time.time(), 42)
+    minute = minute_of(time.time())
+    redis_client.hset(pages_key, str(minute - 3), 17)
+    web = TestClient(create_app(Sources(db, "test", redis_client, redis_url)))
+
+    crawl = web.get("/index.json").json()["crawl"]
+    assert crawl["live_workers"] == 1 and crawl["pages_this_minute"] == 42
+    counted = [entry["pages"] for entry in crawl["pages_per_minute"]]
+    assert len(counted) == views.RATE_MINUTES and counted[-4:] == [17, 0, 0, 42]
+    assert sum(counted) == 59
+    shown = web.get("/").text
+    chart = shown[shown.index("Pages per minute") :]
+    assert "<svg" in chart and ">42</text>" in chart and ">17</text>" in chart

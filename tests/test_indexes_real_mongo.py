@@ -52,7 +52,8 @@ def _authority_graph(run: str, read: Read) -> bool:
 
 
 def _carried_profiles(run: str, read: Read) -> bool:
-    return read.collection == "domain_profiles" and read.method == "find" and read.query == {}
+    """Every profile, unlimited: a first page of them (the explorer's home) must come from an index."""
+    return read.collection == "domain_profiles" and read.method == "find" and read.query == {} and not read.limit
 
 
 WHOLE_PASSES: dict[str, Callable[[str, Read], bool]] = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -15,7 +16,7 @@ from linkcrawler.errors import UserError
 from linkcrawler.explorer import paging, params, reads, render
 from linkcrawler.explorer.params import BadParam
 from linkcrawler.export import kinds
-from linkcrawler.frontier.stats import crawl_health
+from linkcrawler.frontier.stats import crawl_health, pages_per_minute
 from linkcrawler.profile import report_html
 from linkcrawler.profile.disavow import disavow_file
 from linkcrawler.profile.names import domain_of
@@ -31,6 +32,8 @@ LINK_KINDS = {
     "outgoing": ("outlinks", ["newest", "oldest"]),
 }
 """Each link table: the export kind it is, and its sorts (the first is the default)."""
+RATE_MINUTES = 15
+"""Minutes of the home page's pages-per-minute chart (UTC labels; Redis keeps `PAGES_PER_MINUTE_KEPT`)."""
 TITLES = {"backlinks": "Backlinks", "new": "New links", "lost": "Lost links", "broken": "Broken backlinks",
           "outgoing": "Outgoing links"}  # fmt: skip
 
@@ -46,19 +49,31 @@ class Sources:
 
 
 def home(request: Request, sources: Sources, fmt: str) -> Response:
-    data = {**reads.home(sources.db), "crawl": crawl_status(sources)}
-    return render.answer(request, fmt, "home.html", data)
+    crawl = crawl_status(sources)
+    data = {**reads.home(sources.db), "crawl": crawl}
+    return render.answer(request, fmt, "home.html", data, {"rate_chart": rate_chart(crawl)})
 
 
 def crawl_status(sources: Sources) -> dict[str, Any]:
-    """`linkcrawler stats` numbers when Redis is configured and answers; otherwise why not, and how to fix it."""
+    """`linkcrawler stats` numbers and the last minutes' pages when Redis is configured and answers; otherwise
+    why not, and how to fix it."""
     if sources.redis is None:
         return {"available": False, "why": "no Redis configured: pass --redis-url or set REDIS_URL to see the crawl"}
     try:
-        return {"available": True, **crawl_health(sources.redis).as_dict()}
+        minutes = [{"minute": datetime.fromtimestamp(minute * 60, UTC), "pages": pages}
+                   for minute, pages in pages_per_minute(sources.redis, RATE_MINUTES)]  # fmt: skip
+        return {"available": True, **crawl_health(sources.redis).as_dict(), "pages_per_minute": minutes}
     except Exception as exc:  # any redis-py failure: the page says so and the rest of it still works
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return {"available": False, "why": f"Redis at {sources.redis_label} did not answer ({first}): start it"}
+
+
+def rate_chart(crawl: dict[str, Any]) -> Any:
+    """Pages per minute over the last minutes (the current one still counting), or None without a crawl."""
+    if not crawl["available"]:
+        return None
+    points = [(entry["minute"].strftime("%H:%M"), entry["pages"]) for entry in crawl["pages_per_minute"]]
+    return render.chart(report_html.line_chart(points, width=640))
 
 
 def search(request: Request, sources: Sources, fmt: str) -> Response:

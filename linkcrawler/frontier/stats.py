@@ -80,6 +80,16 @@ def crawl_health(server: Any, spider: str = keys.SPIDER_NAME, now: float | None 
                        workers)  # fmt: skip
 
 
+def pages_per_minute(server: Any, minutes: int, spider: str = keys.SPIDER_NAME) -> list[tuple[int, int]]:
+    """(minute since the epoch, pages fetched in it) for the last `minutes` minutes, oldest first, the current
+    unfinished minute last: what the workers' heartbeats add up (`PAGES_PER_MINUTE_KEPT` minutes are kept), by
+    their clocks, as `crawl_health` reads them."""
+    last = minute_of(time.time())
+    chosen = list(range(last - minutes + 1, last + 1))
+    counts = server.hmget(keys.spider_key(keys.PAGES_PER_MINUTE_KEY, spider), [str(minute) for minute in chosen])
+    return [(minute, int(count or 0)) for minute, count in zip(chosen, counts, strict=True)]
+
+
 def redis_time(server: Any) -> float:
     """The Redis clock, as the frontier's scripts read it; a cluster client asks one node."""
     reply = server.time()

@@ -5,15 +5,25 @@
 - `Collection._iter_documents` and `Collection._store`: every filter scans
   the whole collection, which makes a crawl's upserts quadratic; a lookup by
   `_id` goes through the store's own key instead.
+- `CollectionStore`, `Collection._iter_documents` and `Collection.aggregate`:
+  equality lookups (and an aggregation's first `$match`) on the fields the
+  store and the profile job look up by read only the documents holding the
+  value, as a server's index does: the store's per-page updates and the
+  job's per-domain pipelines otherwise read every document, and a crawl of
+  2,000 pages took minutes to replay.
+- `aggregate._Parser`: the `$$NOW` variable (the server's clock, which the
+  store stamps changes with) is not defined; it reads this process's clock.
 
-No production query is bent to the emulation: both patches keep mongomock's
-answers exactly as they were, only reachable by the code pymongo now sends,
-and faster.
+No production query is bent to the emulation: the patches keep mongomock's
+answers exactly as they were (the lookups still test each document against
+the whole filter and run the whole pipeline), only reachable by the code
+pymongo now sends, and faster.
 """
 
 from __future__ import annotations
 
 import functools
+from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +32,7 @@ def patch() -> None:
     """Apply the patches (idempotent)."""
     _accept_sorted_bulk_updates()
     _find_by_id_through_its_key()
+    _look_up_through_indexes()
     _define_now()
 
 
@@ -91,3 +102,135 @@ def _define_now() -> None:
 
     init._defines_now = True  # type: ignore[attr-defined]
     _Parser.__init__ = init
+
+
+INDEXED = {
+    "links": ("target_domain", "source_url", "target_url"),
+    "pages": ("domain",),
+    "referring_domains": ("target", "source"),
+    "profile_history": ("domain",),
+}
+"""Per collection, the fields a lookup can start from; each is set when the document is inserted and never after."""
+
+
+def _look_up_through_indexes() -> None:
+    """Answer lookups by an indexed field (`INDEXED`) from an index kept beside each collection's documents."""
+    from mongomock import aggregate as pipelines
+    from mongomock.collection import Collection
+    from mongomock.filtering import filter_applies
+    from mongomock.store import CollectionStore
+
+    if getattr(CollectionStore.__setitem__, "_indexed", False):
+        return
+    setitem_of, delitem_of = CollectionStore.__setitem__, CollectionStore.__delitem__
+    iter_documents_of, aggregate_of = Collection._iter_documents, Collection.aggregate
+
+    def setitem(store: Any, key: Any, document: Any) -> None:
+        index = _index_of(store)
+        if index is not None:
+            index.remove(key, store._documents.get(key), deleted=False)
+            index.add(key, document)
+        setitem_of(store, key, document)
+
+    def delitem(store: Any, key: Any) -> None:
+        index = _index_of(store)
+        if index is not None:
+            index.remove(key, store._documents.get(key), deleted=True)
+        delitem_of(store, key)
+
+    def iter_documents(collection: Any, filter: Any) -> Any:
+        found = _candidates(collection._store, filter)
+        if found is None:
+            return iter_documents_of(collection, filter)
+        return (document for document in found if filter_applies(filter, document))
+
+    def aggregate(collection: Any, pipeline: list[dict[str, Any]], session: Any = None, **kwargs: Any) -> Any:
+        first = pipeline[0].get("$match") if pipeline else None
+        narrowed = _narrowing_filter(collection._store, first)
+        if narrowed is None:
+            return aggregate_of(collection, pipeline, session, **kwargs)
+        documents = list(collection.find(narrowed))
+        return pipelines.process_pipeline(documents, collection.database, pipeline, session)
+
+    setitem._indexed = True  # type: ignore[attr-defined]
+    CollectionStore.__setitem__, CollectionStore.__delitem__ = setitem, delitem
+    Collection._iter_documents, Collection.aggregate = iter_documents, aggregate
+
+
+class _Index:
+    """Keys by value of each indexed field, and each key's place in the collection's order (mongomock's natural
+    order, which a re-stored document keeps)."""
+
+    def __init__(self, fields: tuple[str, ...]) -> None:
+        self.keys: dict[str, dict[Any, set[Any]]] = {field: defaultdict(set) for field in fields}
+        self.places: dict[Any, int] = {}
+        self.next = 0
+
+    def add(self, key: Any, document: dict[str, Any]) -> None:
+        if key not in self.places:
+            self.places[key] = self.next
+            self.next += 1
+        for field, keys in self.keys.items():
+            keys[document.get(field)].add(key)
+
+    def remove(self, key: Any, document: dict[str, Any] | None, *, deleted: bool) -> None:
+        if document is not None:
+            for field, keys in self.keys.items():
+                keys[document.get(field)].discard(key)
+        if deleted:
+            self.places.pop(key, None)
+
+    def ordered(self, keys: set[Any]) -> list[Any]:
+        return sorted(keys, key=self.places.__getitem__)
+
+
+def _index_of(store: Any) -> _Index | None:
+    """The store's index, built from its documents on first use (None for a collection without indexed fields)."""
+    if store.name not in INDEXED:
+        return None
+    index = getattr(store, "_emulated_index", None)
+    if index is None:
+        index = _Index(INDEXED[store.name])
+        for key, document in store._documents.items():
+            index.add(key, document)
+        store._emulated_index = index
+    return index
+
+
+def _values(condition: Any) -> list[Any] | None:
+    """The values an equality condition allows (a plain string, `$eq`, `$in`), None for any other condition."""
+    if isinstance(condition, str):
+        return [condition]
+    if isinstance(condition, dict) and len(condition) == 1:
+        if isinstance(condition.get("$eq"), str):
+            return [condition["$eq"]]
+        if isinstance(condition.get("$in"), list) and all(isinstance(v, str) for v in condition["$in"]):
+            return condition["$in"]
+    return None
+
+
+def _candidates(store: Any, filter: Any) -> list[dict[str, Any]] | None:
+    """The documents an index gives for `filter` (a superset of its matches), None when no index applies."""
+    if not isinstance(filter, dict):
+        return None
+    ids = _values(filter.get("_id"))
+    if ids is not None:
+        return [store._documents[key] for key in dict.fromkeys(ids) if key in store._documents]
+    index = _index_of(store)
+    for field in index.keys if index else ():
+        values = _values(filter.get(field))
+        if values is not None:
+            keys = set().union(*(index.keys[field].get(value, ()) for value in values))
+            return [store._documents[key] for key in index.ordered(keys)]
+    return None
+
+
+def _narrowing_filter(store: Any, match: Any) -> dict[str, Any] | None:
+    """The indexed part of an aggregation's first `$match`, as a filter of its own; None when it has none."""
+    if not isinstance(match, dict):
+        return None
+    for field in INDEXED.get(store.name, ()):
+        values = _values(match.get(field))
+        if values is not None:
+            return {field: {"$in": values}}
+    return None

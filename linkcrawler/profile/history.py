@@ -19,7 +19,10 @@ PROFILES = "domain_profiles"
 
 
 def ensure_indexes(database: Any) -> None:
+    """A domain's runs; and profiles by authority, the order the explorer's home lists them in (its first 100
+    rows, read from this index instead of sorting every profile)."""
     database[HISTORY].create_index([("domain", ASCENDING), ("data_as_of", DESCENDING)], name="domain_data_as_of")
+    database[PROFILES].create_index([("authority", DESCENDING), ("_id", ASCENDING)], name="authority")
 
 
 def baseline(database: Any, domain: str, data_as_of: datetime) -> datetime | None:
