@@ -35,6 +35,13 @@ def load(db) -> None:
 
     Written as version 1 wrote it, then upgraded: the links get their state from the pages.
     """
+    load_version_1(db)
+    upgrade(db)
+
+
+def load_version_1(db) -> None:
+    """The same tables as version 1 of the store wrote them: links without their state, its indexes."""
+    db.links.create_index("target_url", name="target_url")
     db.links.insert_many(
         [
             link("http://a.com/1", "http://b.com/", "B Shop"),
@@ -54,4 +61,3 @@ def load(db) -> None:
             page("http://www.b.com/"),
         ]
     )
-    upgrade(db)
