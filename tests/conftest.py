@@ -81,6 +81,17 @@ def mongo_db(mongo_uri: str) -> Iterator[Any]:
     database.client.drop_database(name)
 
 
+@pytest.fixture
+def cli_db() -> Iterator[tuple[Any, list[str]]]:
+    """A database a command run in this process can name, and the options that name it: the emulation is shared
+    within the process by URI (a real MongoDB when given); dropped afterwards."""
+    uri = REAL_MONGO_URI or f"mongomock://cli-{uuid.uuid4().hex}"
+    name = f"linkcrawler_test_{uuid.uuid4().hex[:12]}"
+    db = get_database(uri, name)
+    yield db, ["--mongo-uri", uri, "--database", name]
+    db.client.drop_database(name)
+
+
 @contextmanager
 def local_crawl(redis_url: str, prefix: str) -> Iterator[LocalCrawl]:
     """A `LocalCrawl` storing into a database of its own (real MongoDB when given), dropped however the test ends."""

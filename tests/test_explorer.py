@@ -11,7 +11,6 @@ import json
 import subprocess
 import sys
 import time
-import uuid
 from datetime import timedelta
 
 import pymongo
@@ -28,25 +27,13 @@ from linkcrawler.frontier.connection import connect_redis
 from linkcrawler.frontier.workers import WorkerRegistry, minute_of
 from linkcrawler.profile.job import summarize
 from linkcrawler.store.migrate import upgrade
-from linkcrawler.store.mongo import get_database
 from linkcrawler.store.snapshot import COLLECTIONS
-from tests.conftest import REAL_MONGO_URI
 from tests.profile_data import T1, T2, link, load, page
 
 HOSTILE_ANCHORS = ["<script>alert('x')</script>", '<img src=x onerror="alert(1)">', 'say "hi" & \'bye\'',
                    "[link=https://evil.example]click[/link]", "=HYPERLINK(\"http://evil\")"]  # fmt: skip
 VIEWS = ["", "/backlinks", "/referring-domains", "/anchors", "/top-pages", "/new", "/lost", "/broken", "/outgoing",
          "/risk"]  # fmt: skip
-
-
-@pytest.fixture
-def cli_db():
-    """A database both the explorer and the CLI (in this process) can name; dropped afterwards."""
-    uri = REAL_MONGO_URI or f"mongomock://explorer-{uuid.uuid4().hex}"
-    name = f"linkcrawler_test_{uuid.uuid4().hex[:12]}"
-    db = get_database(uri, name)
-    yield db, ["--mongo-uri", uri, "--database", name]
-    db.client.drop_database(name)
 
 
 @pytest.fixture

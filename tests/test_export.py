@@ -7,7 +7,6 @@ import csv
 import gc
 import io
 import tracemalloc
-import uuid
 
 import pytest
 from pymongo.errors import AutoReconnect
@@ -16,23 +15,11 @@ from typer.testing import CliRunner
 from linkcrawler.cli.main import app
 from linkcrawler.export import formats, kinds
 from linkcrawler.store.migrate import upgrade
-from linkcrawler.store.mongo import get_database
-from tests.conftest import REAL_MONGO_URI
 from tests.profile_data import T1, T2, link, load, page
 
 HOSTILE = ["a, b", 'say "hi"', "line one\nline two", "=HYPERLINK(\"http://evil\")", "+1+1", "-2", "@SUM(A1)",
            "\ttab", "plain", "crème brûlée ✓"]  # fmt: skip
 INERT = {"=", "+", "-", "@", "\t"}
-
-
-@pytest.fixture
-def cli_db():
-    """A database the CLI can name, and its options: mongomock is shared within the process by URI."""
-    uri = REAL_MONGO_URI or f"mongomock://export-{uuid.uuid4().hex}"
-    name = f"linkcrawler_test_{uuid.uuid4().hex[:12]}"
-    db = get_database(uri, name)
-    yield db, ["--mongo-uri", uri, "--database", name]
-    db.client.drop_database(name)
 
 
 def run(*args: str):
