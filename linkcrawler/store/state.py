@@ -68,7 +68,7 @@ def _field(name: str, default: Any = None) -> dict[str, Any]:
     return {"$ifNull": [f"${name}", default]}
 
 
-def window_stages(times: str, count: str, at: datetime) -> dict[str, Any]:
+def _window(times: str, count: str, at: datetime) -> dict[str, Any]:
     """`$set` expressions adding fetch time `at` to the window `times` and counting it in `count` once."""
     window = _field(times, [])
     counted = {
@@ -175,11 +175,11 @@ def link_observed(link: dict[str, Any], identity: tuple[str, ...], source: Sourc
     merge: dict[str, Any] = {name: {"$ifNull": [f"${name}", {"$literal": link[name]}]} for name in identity}
     merge |= _latest_wins({name: link[name] for name in MUTABLE_LINK_FIELDS if name in link}, at, "last_seen")
     merge |= _latest_wins(_source_values(source), at, "source_fetched_at")
-    merge |= window_stages("seen_at", "seen_count", at)
+    merge |= _window("seen_at", "seen_count", at)
     merge |= {
         "first_seen": {"$min": [_field("first_seen", at), at]},
         "last_seen": {"$max": [_field("last_seen", at), at]},
-        "last_indexable": indexable_at_most(indexable),
+        "last_indexable": _latest_indexable(indexable),
         "source_fetched_at": {"$max": [_field("source_fetched_at", at), at]},
         "target_fetched_at": _field("target_fetched_at"),
         "target_status": _field("target_status"),
@@ -187,7 +187,7 @@ def link_observed(link: dict[str, Any], identity: tuple[str, ...], source: Sourc
     return [_before(), {"$set": merge}, *_derive(source.fetches or (at,)), *_stamp()]
 
 
-def indexable_at_most(indexable: datetime | None) -> Any:
+def _latest_indexable(indexable: datetime | None) -> Any:
     """`last_indexable` merged with one fetch's: the later of the two, null only while both are."""
     if indexable is None:
         return _field("last_indexable")
@@ -224,7 +224,7 @@ def page_observed(page: dict[str, Any]) -> list[dict[str, Any]]:
     at = page["fetched_at"]
     values = {name: value for name, value in page.items() if name not in ("_id", "fetched_at")}
     merge = _latest_wins(values, at, "fetched_at")
-    merge |= window_stages("fetches", "fetch_count", at)
+    merge |= _window("fetches", "fetch_count", at)
     merge |= {
         "first_fetched": {"$min": [_field("first_fetched", at), at]},
         "created_at": _field("created_at", "$$NOW"),
