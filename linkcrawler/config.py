@@ -146,7 +146,7 @@ SETTINGS: dict[str, Setting] = {
         Setting("MAX_LINKS_PER_PAGE", 20_000, int),
         Setting("STORE_INTERNAL_LINKS", False, bool),
         # Storage.
-        Setting("STORE_BATCH_SIZE", 2000, int),
+        Setting("STORE_BATCH_SIZE", 4000, int),
         Setting("STORE_FLUSH_SECONDS", 5.0, float),
         Setting("STORE_RETRY_TIMES", 5, int),
         Setting("STORE_RETRY_BACKOFF", 0.5, float),

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet import reactor, task, threads
+from twisted.internet import reactor, threads
+from twisted.internet.interfaces import IDelayedCall
 
 from linkcrawler import config
 from linkcrawler.frontier.leases import request_done
@@ -25,8 +26,9 @@ class StorePipeline:
 
     A batch is flushed when it holds `STORE_BATCH_SIZE` links or pages, when
     `STORE_FLUSH_SECONDS` have passed since the last flush, and when the
-    spider closes: a quiet crawl still lands its links within seconds, a busy
-    one pays one round trip per collection per batch. The timer also bounds
+    spider closes: a quiet crawl still lands its links within seconds, and a
+    busy one writes full batches, so it pays its four round trips a batch
+    (`LinkStore.write`) per `STORE_BATCH_SIZE` links, not per tick. The timer also bounds
     what a killed worker makes others refetch (its pages' leases are held
     until their batch is stored): about that many seconds of its crawling. Only once a batch is
     stored (or spilled to disk) are its pages' frontier leases released
@@ -43,7 +45,7 @@ class StorePipeline:
     - `MONGO_URI`: `mongodb://...`, `mongodb+srv://...`, `mongomock://` or
       `journal:///DIR` (see `linkcrawler.sink`).
     - `MONGO_DATABASE` (default `linkcrawler`).
-    - `STORE_BATCH_SIZE` (default 2000) and `STORE_FLUSH_SECONDS` (default 5).
+    - `STORE_BATCH_SIZE` (default 4000) and `STORE_FLUSH_SECONDS` (default 5).
     - `STORE_RETRY_TIMES` (default 5): retries of a failed write before its
       batch is spilled; `STORE_RETRY_BACKOFF` (default 0.5 s) doubles after
       each consecutive failure up to `STORE_RETRY_BACKOFF_MAX` (default 30 s).
@@ -62,8 +64,11 @@ class StorePipeline:
     `linkcrawler/store/retries` and `linkcrawler/store/{spilled_batches,spilled_links,spilled_pages}`.
     """
 
-    def __init__(self, sink: Any, stats: Any, batch_size: int, flush_seconds: float, signals: Any = None) -> None:
+    def __init__(
+        self, sink: Any, stats: Any, batch_size: int, flush_seconds: float, signals: Any = None, clock: Any = reactor
+    ) -> None:
         self.sink = sink
+        self.clock = clock
         self.stats = stats
         self.signals = signals
         self.leases: list[str] = []
@@ -71,7 +76,7 @@ class StorePipeline:
         self.flush_seconds = flush_seconds
         self.links: list[dict[str, Any]] = []
         self.pages: list[dict[str, Any]] = []
-        self._timer: task.LoopingCall | None = None
+        self._timer: IDelayedCall | None = None
         self.writer: SpillingWriter | None = None
 
     @classmethod
@@ -115,9 +120,16 @@ class StorePipeline:
         return pipeline
 
     def open_spider(self) -> None:
-        if self.flush_seconds > 0:
-            self._timer = task.LoopingCall(self.flush)
-            self._timer.start(self.flush_seconds, now=False)
+        self._arm_timer()
+
+    def _arm_timer(self) -> None:
+        """Start the flush timer over: it measures from the last flush, whatever caused that flush."""
+        if self.flush_seconds <= 0:
+            return
+        if self._timer is not None and self._timer.active():
+            self._timer.reset(self.flush_seconds)
+        else:
+            self._timer = self.clock.callLater(self.flush_seconds, self.flush)
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, PageRecords):
@@ -129,6 +141,8 @@ class StorePipeline:
         return item
 
     def flush(self) -> None:
+        if self._timer is not None:
+            self._arm_timer()
         if not self.links and not self.pages:
             return
         links, pages, leases = self.links, self.pages, self.leases
@@ -157,9 +171,10 @@ class StorePipeline:
 
     async def close_spider(self) -> None:
         """Flush the last batch; with MongoDB, the spider closes once every batch is stored or spilled."""
-        if self._timer is not None and self._timer.running:
-            self._timer.stop()
         self.flush()
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
+        self._timer = None
         if self.writer is None:
             self.sink.close()
             return

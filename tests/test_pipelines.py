@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from scrapy import Spider
 from scrapy.utils.test import get_crawler
+from twisted.internet import task
 
 from linkcrawler import config
 from linkcrawler.extract.items import PageItem
@@ -70,6 +71,25 @@ def test_store_flushes_by_batch_size_and_on_close(tmp_path):
     assert c.stats.get_value("linkcrawler/store/batches") == 2
     [journal] = tmp_path.glob("*.jsonl")
     assert len(journal.read_text().splitlines()) == 2
+
+
+def test_the_flush_timer_counts_from_the_last_flush_whatever_caused_it(tmp_path):
+    """A batch flushed by size starts the time limit over: the timer does not cut the next batch short."""
+    c = crawler(MONGO_URI=f"journal://{tmp_path}")
+    clock = task.Clock()
+    store = StorePipeline(StorePipeline.from_crawler(c).sink, c.stats, batch_size=2, flush_seconds=5, clock=clock)
+    store.open_spider()
+    store.process_item(PageRecords(links=[{"_id": "1"}], pages=[]))
+    clock.advance(3)
+    store.process_item(PageRecords(links=[{"_id": "2"}], pages=[]))
+    assert c.stats.get_value("linkcrawler/store/batches") == 1
+    store.process_item(PageRecords(links=[{"_id": "3"}], pages=[]))
+    clock.advance(4)
+    assert c.stats.get_value("linkcrawler/store/batches") == 1, "flushed 4 s after the last flush"
+    clock.advance(1)
+    assert c.stats.get_value("linkcrawler/store/batches") == 2
+    asyncio.run(store.close_spider())
+    assert not clock.getDelayedCalls()
 
 
 def test_a_page_of_300000_links_gives_at_most_max_links_per_page_and_records_the_rest():
