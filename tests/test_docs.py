@@ -82,7 +82,7 @@ def test_a_marker_names_settings_and_links_them_to_the_reference_from_any_page()
 
 
 def test_a_marker_naming_an_unknown_setting_stops_the_build():
-    with pytest.raises(ValueError, match="unknown setting.*NO_SUCH_SETTING"):
+    with pytest.raises(ValueError, match=r"unknown setting.*NO_SUCH_SETTING"):
         hook.render("<!-- settings: LEASE_SECONDS NO_SUCH_SETTING -->\n", "running.md")
 
 
