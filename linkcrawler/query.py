@@ -16,7 +16,7 @@ count for their registered domain. User input is only ever compared with
 `$eq` as a plain string, never turned into an operator or a pattern: a
 "domain" such as `{"$ne": null}` or `a.com$` matches nothing. Each helper
 runs one query or aggregation on the server and returns at most `limit`
-documents. The README shows the same queries in mongosh and pymongo.
+documents. docs/data/queries.md shows the same queries in mongosh and pymongo.
 """
 
 from __future__ import annotations

@@ -28,8 +28,8 @@ from tests.profile_data import link
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium")
 SCREENSHOTS = os.environ.get("LINKCRAWLER_SCREENSHOTS_DIR", "").strip()
-"""Where the screenshots go: the README's pictures are taken with it set to `docs` (each run otherwise keeps its
-own in a temporary folder, and the repository is never written by a test)."""
+"""Where the screenshots go: the documentation's pictures (docs/explorer.md) are taken with it set to `docs` (each
+run otherwise keeps its own in a temporary folder, and the repository is never written by a test)."""
 HOSTILE = [
     "<script>window.pwned=1</script>",
     '<img src=x onerror="window.pwned=2">',

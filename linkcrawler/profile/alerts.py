@@ -18,8 +18,8 @@ run by `previous_profiles`):
 Counts of new and lost links are the profile's, complete; with
 `min_authority`, and for newly broken links always, they count the links the
 profile lists (its latest `Limits.changes`, 100 by default, per kind) that
-pass. `links` holds the first `NOTIFY_LINKS` of them. The body's schema is `SCHEMA`, documented in the
-README ("Alerts").
+pass. `links` holds the first `NOTIFY_LINKS` of them. The body's schema is `SCHEMA`, documented in
+docs/alerts.md.
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ what is stored: writing the same observation twice, replaying batches in any
 order, or two workers racing on one new link all end with the same
 documents. A batch also keeps each link's state (live or lost, broken) as
 the fetches it holds change it: four round trips, in the order
-docs/link-state.md explains. The schema is documented in the README; users
-query it directly.
+docs/link-state.md explains. The schema is documented in docs/data/schema.md;
+users query it directly.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ class LinkStore:
         self.pages = database["pages"]
 
     def ensure_indexes(self) -> None:
-        """Create the indexes if missing, and mark a new database as this version's; safe at every start."""
+        """Create the indexes if missing, and mark a new database with the current schema; safe at every start."""
         for name, keys in LINK_INDEXES:
             self.links.create_index(keys, name=name)
         for name, keys in PAGE_INDEXES:

@@ -1,10 +1,10 @@
-"""Bring a database written by version 1 up to the schema this version writes (`schema`), once.
+"""Bring a database written by schema version 1 up to the current schema (`schema.CURRENT`), once.
 
 Version 1 stored links without their state: it was computed at read time by
 joining every link with its source and target pages. The upgrade tells every
 link about its source and target pages' latest fetches with the store's
 own propagation, a thousand pages a round trip, and seeds the fetch-time
-windows so a batch of the old version replayed afterwards is not counted
+windows so a batch written under version 1 and replayed afterwards is not counted
 twice. It can be interrupted and run again; the version is written last.
 """
 

@@ -1,8 +1,8 @@
 """Which version of the schema a database's collections follow, kept in the database itself.
 
 Version 1 (0.1.0) stored links without their state; version 2 keeps it on
-each link (`linkcrawler.store.state`). A database a worker of this version
-starts on empty is marked 2 at once; one holding links and no mark was
+each link (`linkcrawler.store.state`). A database a worker
+starts on empty is marked `CURRENT` at once; one holding links and no mark was
 written by version 1 and is upgraded by `linkcrawler.store.migrate`.
 """
 
@@ -25,5 +25,5 @@ def version(database: Any) -> int:
 
 
 def mark_current(database: Any) -> None:
-    """Record that the data follows this version (a new database, or an upgrade that finished)."""
+    """Record that the data follows `CURRENT` (a new database, or an upgrade that finished)."""
     database[META].update_one({"_id": "schema"}, {"$max": {"version": CURRENT}}, upsert=True)
