@@ -58,7 +58,7 @@ def test_unreachable_redis_is_one_line_with_the_password_masked():
 
 
 def test_a_new_run_forgets_seen_urls_but_keeps_the_queue(redis_client, redis_url):
-    """In every partition of the crawl (one with 16 here), and what the previous version kept too."""
+    """In every partition of the crawl (one with 16 here), and what an older frontier layout kept too."""
     redis_client.set(Partitions.count_key("backlinks"), 16)
     partitions = Partitions("backlinks", 16)
     n = partitions.of_site("a.example.com")

@@ -214,7 +214,7 @@ def test_a_frontier_left_by_the_previous_version_is_carried_over(redis_client, r
 
 
 def test_the_unpartitioned_frontier_is_carried_over_into_the_partitions(redis_client, redis_url, caplog):
-    """The previous version's per-site queues, leases with their site and budgets: moved; its seen-set: named."""
+    """An unpartitioned layout's per-site queues, leases with their site and budgets: moved; its seen-set: named."""
     queued_before = {
         site: [Request(f"http://{site}/{n}", priority=-n) for n in range(2)] for site in ("a.com", "b.com")
     }

@@ -1,4 +1,4 @@
-"""Carrying the frontier of the previous versions over into the partitioned one, on one Redis server.
+"""Carrying an older frontier layout over into the partitioned one, on one Redis server.
 
 linkcrawler 0.1 kept every queued request in one sorted set
 (`backlinks:requests`) and leases as `{score}|{request}`; the unpartitioned
@@ -9,9 +9,9 @@ starting moves all of it into the partitions (`linkcrawler.frontier.partitions`)
 in atomic batches of 500: a worker killed midway loses nothing and the next
 one carries on. Leases go back to their sites' queues, and seeds the old
 workers took (`backlinks:seeds_taken:WORKER`) to the head of the start list:
-workers of the old version must be stopped first.
+workers of the older layout must be stopped first.
 
-The partitioned frontier of before kept its sites' clocks and delays in two
+The first partitioned layout kept its sites' clocks and delays in two
 hashes per partition (`site_last`, `site_delay`) that were never emptied; they
 are deleted (on a cluster too): a site's clock and delay are keys that expire
 now, and a worker learns a site's Crawl-delay again from its robots.txt.
@@ -19,7 +19,7 @@ now, and a worker learns a site's Crawl-delay again from its robots.txt.
 The previous run's seen-set cannot be split by site (a fingerprint does not
 say its URL), so it is left unread: one warning line says so, and pages of
 that run may be fetched once more. A Redis Cluster has nothing to carry (the
-previous version could not run on one), and its scripts could not reach
+older layouts could not run on one), and its scripts could not reach
 keys of other slots: nothing is done there.
 """
 
@@ -67,7 +67,7 @@ return 1
 
 
 def carry_over(server: Any, partitions: Partitions, site_of: Callable[[str], str]) -> int:
-    """Move what the previous versions left on one server into the partitions; how many requests moved."""
+    """Move what an older layout left on one server into the partitions; how many requests moved."""
     _drop_clock_hashes(server, partitions)
     if isinstance(server, RedisCluster):
         return 0
@@ -97,7 +97,7 @@ def carry_over(server: Any, partitions: Partitions, site_of: Callable[[str], str
 
 
 def _drop_clock_hashes(server: Any, partitions: Partitions) -> None:
-    """The previous version's hashes of site clocks and delays, on a cluster too: a worker relearns a site's
+    """The first partitioned layout's hashes of site clocks and delays, on a cluster too: a worker relearns a site's
     Crawl-delay from its robots.txt."""
     with server.pipeline(transaction=False) as pipe:
         for name in keys.LEGACY_PARTITION_KEYS:

@@ -52,7 +52,7 @@ def start_new_run(server: Any, spider: str = keys.SPIDER_NAME) -> None:
     Leases (`linkcrawler.frontier.leases`) are kept: they are requests in progress,
     and a dead worker's come back to the frontier as usual. Politeness slots
     expire by themselves; the pages-per-minute history stays for `stats`.
-    The previous version's seen-set goes too.
+    An older layout's unpartitioned seen-set goes too.
     """
     partitions = Partitions.of_crawl(server, spider)
     seen = [keys.spider_key(keys.DUPEFILTER_KEY, spider), *partitions.keys(keys.SEEN)]
