@@ -1,7 +1,12 @@
-# One image for workers (`scrapy crawl backlinks`, the default command), the
-# seed and summarize jobs, the liveness probe and scrapyd. Build from the
-# repository root: docker build -t linkcrawler .
+# The image of each role, from the repository root. EXTRAS picks what it carries
+# beyond a crawl's own dependencies (pyproject.toml):
+#   docker build -t linkcrawler .
+#       workers (`scrapy crawl backlinks`, the default command), the seed and
+#       replay jobs, the liveness probe and scrapyd;
+#   docker build --build-arg EXTRAS=profile,explorer -t linkcrawler-profile .
+#       the profile job (`linkcrawler summarize`) and the Site Explorer (`linkcrawler serve`).
 FROM python:3.11-slim AS build
+ARG EXTRAS=scrapyd
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/venv
 WORKDIR /src
@@ -10,7 +15,7 @@ COPY linkcrawler ./linkcrawler
 COPY spiders ./spiders
 COPY pipelines ./pipelines
 COPY settings ./settings
-RUN /opt/venv/bin/pip install '.[scrapyd]' && /opt/venv/bin/pip uninstall --yes pip
+RUN /opt/venv/bin/pip install ".[${EXTRAS}]" && /opt/venv/bin/pip uninstall --yes pip
 
 # The runtime stage gets the virtualenv only: no sources, no pip cache, no build files.
 FROM python:3.11-slim

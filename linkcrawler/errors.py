@@ -8,6 +8,7 @@ traceback.
 
 from __future__ import annotations
 
+import importlib
 import re
 import tempfile
 from pathlib import Path
@@ -39,3 +40,26 @@ def check_writable_directory(directory: Path, setting: str, consequence: str) ->
         raise UserError(
             f"{setting} {directory} is not a writable directory ({exc.strerror or exc}); {consequence}"
         ) from None
+
+
+def require_extra(extra: str, *modules: str) -> None:
+    """Stop in one line when a command's optional dependencies are missing, naming the extra that brings them.
+
+    A worker's image carries only what a crawl runs (pyproject.toml's core dependencies); the profile job, the
+    Site Explorer and the local harness each come with an extra, and a command of theirs run without it should
+    say so rather than end in an ImportError's traceback.
+    """
+    missing = [name for name in modules if not _importable(name)]
+    if missing:
+        raise UserError(
+            f"{', '.join(missing)} not installed: this needs linkcrawler's {extra!r} extra "
+            f"(pip install 'linkcrawler[{extra}]')"
+        )
+
+
+def _importable(module: str) -> bool:
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return False
+    return True

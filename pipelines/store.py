@@ -43,7 +43,7 @@ class StorePipeline:
     Settings read here:
 
     - `MONGO_URI`: `mongodb://...`, `mongodb+srv://...`, `mongomock://` or
-      `journal:///DIR` (see `linkcrawler.sink`).
+      `journal:///DIR` (see `linkcrawler.store.mongo.open_sink`).
     - `MONGO_DATABASE` (default `linkcrawler`).
     - `STORE_BATCH_SIZE` (default 4000) and `STORE_FLUSH_SECONDS` (default 5).
     - `STORE_RETRY_TIMES` (default 5): retries of a failed write before its

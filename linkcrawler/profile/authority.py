@@ -14,9 +14,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-import numpy as np
-from scipy import sparse
-
 DAMPING = 0.85
 TOLERANCE = 1e-12
 MAX_ITERATIONS = 1000
@@ -24,6 +21,9 @@ MAX_ITERATIONS = 1000
 
 def pagerank(edges: Iterable[tuple[str, str]], damping: float = DAMPING) -> dict[str, float]:
     """PageRank of every node of a directed graph given as (source, target) pairs; duplicates count once."""
+    import numpy as np  # the profile extra: a crawl worker's image has no numpy or scipy
+    from scipy import sparse
+
     pairs = sorted({(s, t) for s, t in edges if s != t})
     nodes = sorted({n for pair in pairs for n in pair})
     if not nodes:

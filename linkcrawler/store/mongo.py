@@ -18,7 +18,7 @@ from typing import Any
 import pymongo
 from pymongo.errors import ConfigurationError, InvalidURI, PyMongoError
 
-from linkcrawler.errors import UserError, mask_uri
+from linkcrawler.errors import UserError, mask_uri, require_extra
 from linkcrawler.internals import mongomock_private
 from linkcrawler.store import snapshot
 from linkcrawler.store.journal import Journal
@@ -56,6 +56,7 @@ def get_database(uri: str, database: str, *, check: bool = True, timeout_ms: int
 
 @functools.cache
 def _mongomock_client(uri: str) -> Any:
+    require_extra("local", "mongomock")
     import mongomock
 
     mongomock_private.patch()
