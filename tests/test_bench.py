@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from bench import crawl, frontier_cluster, regimes, run
 from bench import explorer as explorer_bench
 from bench import summarize as summarize_bench
 from linkcrawler.local.synthweb import generate_web
+from linkcrawler.store.mongo import get_database
 
 pytestmark = pytest.mark.slow
 
@@ -88,6 +90,26 @@ def test_the_summarize_bench_copies_no_link_and_reads_far_fewer_links_after_a_sm
     for key in ("summarize_incremental_vs_full_matched", "summarize_incremental_vs_full_seconds"):
         assert result[key] > 0
     json.dumps(result)
+
+
+def test_a_tiled_index_loads_as_the_store_writes_it_whole():
+    """The larger indexes copy their first tile's documents: the copies equal what the store writes itself."""
+    web = summarize_bench.Web(sites=6, pages=4, links=8, partners=4, linked=2, tiles=3)
+    items, _ = web.first_crawl(seed=1)
+    copied, stored = (get_database(f"mongomock://tiles-{uuid.uuid4().hex}", "linkcrawler") for _ in range(2))
+    summarize_bench.load(copied, web, items)
+    summarize_bench.store(stored, items)
+    for collection in ("links", "pages"):
+        documents = [
+            {
+                d["_id"]: {k: v for k, v in d.items() if k not in ("changed_at", "created_at")}
+                for d in db[collection].find()
+            }
+            for db in (copied, stored)
+        ]
+        assert len(documents[0]) == web.size if collection == "links" else 72
+        assert documents[0] == documents[1], collection
+    assert len({d["source_subnet"] for d in copied["links"].find()}) == 18  # each site a /24 of its own
 
 
 def test_the_explorer_bench_times_every_view_on_both_datasets():

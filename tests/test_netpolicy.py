@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
@@ -14,6 +18,7 @@ from tests.conftest import local_crawl
 from tests.scripted_server import ScriptedServer, page
 
 LOOPBACK = parse_networks(["127.0.0.0/8"])
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize(
@@ -89,6 +94,25 @@ def test_hosts_only_never_asks_the_system_resolver():
     failure = resolve(make_resolver(), "www.python.org")
     assert failure.check(DNSLookupError)
     assert "CRAWL_HOSTS_ONLY" in str(failure.value)
+
+
+def test_an_ip_literal_resolves_to_itself_under_the_policy_even_with_hosts_only():
+    assert resolve(make_resolver(), "127.0.0.3") == "127.0.0.3"
+    for address in ("10.0.0.1", "169.254.169.254"):
+        failure = resolve(make_resolver(), address)
+        assert failure.check(DNSLookupError) and "CRAWL_NETWORKS" in str(failure.value)
+
+
+@pytest.mark.slow
+def test_scrapy_fetches_an_ip_literal_url_with_hosts_only():
+    """Twisted asks the resolver even for an address: with CRAWL_HOSTS_ONLY it must not answer "unknown host"."""
+    with ScriptedServer({"": page}) as server:
+        fetched = subprocess.run(
+            [sys.executable, "-m", "scrapy", "fetch", "--nolog", "-s", "CRAWL_HOSTS_ONLY=True",
+             "-s", "CRAWL_NETWORKS=127.0.0.0/8", "-s", "ROBOTSTXT_OBEY=False", f"{server.url}/a-page"],
+            capture_output=True, text=True, timeout=60, cwd=ROOT,
+        )  # fmt: skip
+    assert "fetched-through-the-proxy.example" in fetched.stdout, fetched.stderr[-2000:]
 
 
 def test_ip_literals_are_checked_before_download():

@@ -11,8 +11,11 @@ Three jobs, all at the point where a hostname becomes an address:
   a name that resolves outside the allowed networks fails like an unknown
   name (see `linkcrawler.downloader.netpolicy` for why).
 
-URLs with an IP literal never reach a resolver; `AddressPolicyMiddleware`
-applies the same policy to them.
+An IP literal is its own address: Twisted's endpoints still ask the
+resolver for it, which answers it without a lookup, under the same
+`CRAWL_NETWORKS` check, `CRAWL_HOSTS_ONLY` or not. `AddressPolicyMiddleware`
+refuses the literals outside the policy before they are even queued for
+download.
 """
 
 from __future__ import annotations
@@ -54,7 +57,7 @@ class PolicyResolver(CachingThreadedResolver):
         )
 
     def getHostByName(self, name: str, timeout: Any = ()) -> defer.Deferred:
-        static = self.hosts.get(name.lower())
+        static = self.hosts.get(name.lower()) or (name if _is_address(name) else None)
         if static is not None:
             return defer.maybeDeferred(self._check, static, name)
         if self.hosts_only:
@@ -65,6 +68,14 @@ class PolicyResolver(CachingThreadedResolver):
         if not address_allowed(address, self.networks):
             raise DNSLookupError(f"{name} resolves to {address}, which CRAWL_NETWORKS does not allow")
         return address
+
+
+def _is_address(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 class AddressPolicyMiddleware:

@@ -11,6 +11,9 @@
   value, as a server's index does: the store's per-page updates and the
   job's per-domain pipelines otherwise read every document, and a crawl of
   2,000 pages took minutes to replay.
+- `Cursor._compute_results`: a cursor with a skip or a limit copies its
+  whole result list for every document it yields, so reading N results
+  costs N^2/2 copies; the window is cut once per result list instead.
 - `aggregate._Parser`: the `$$NOW` variable (the server's clock, which the
   store stamps changes with) is not defined; it reads this process's clock.
 
@@ -33,6 +36,7 @@ def patch() -> None:
     _accept_sorted_bulk_updates()
     _find_by_id_through_its_key()
     _look_up_through_indexes()
+    _cut_the_cursor_window_once()
     _define_now()
 
 
@@ -155,6 +159,29 @@ def _look_up_through_indexes() -> None:
     setitem._indexed = True  # type: ignore[attr-defined]
     CollectionStore.__setitem__, CollectionStore.__delitem__ = setitem, delitem
     Collection._iter_documents, Collection.aggregate = iter_documents, aggregate
+
+
+def _cut_the_cursor_window_once() -> None:
+    """Keep the skip-and-limit window of a cursor's results, cut when the results or the window change."""
+    from mongomock.collection import Cursor
+
+    compute_of = Cursor._compute_results
+    if getattr(compute_of, "_windowed", False):
+        return
+
+    def compute_results(cursor: Any, with_limit_and_skip: bool = False) -> list[Any]:
+        results = compute_of(cursor)
+        if not with_limit_and_skip:
+            return results
+        cut = getattr(cursor, "_emulated_cut", None)
+        if cut is None or cut[0] is not results or cut[1:] != (cursor._skip, cursor._limit):
+            window = results[cursor._skip :]
+            cursor._emulated_window = window[: abs(cursor._limit)] if cursor._limit else window
+            cursor._emulated_cut = (results, cursor._skip, cursor._limit)
+        return cursor._emulated_window
+
+    compute_results._windowed = True  # type: ignore[attr-defined]
+    Cursor._compute_results = compute_results
 
 
 class _Index:
