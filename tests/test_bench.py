@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -13,6 +14,9 @@ import pytest
 from bench import crawl, frontier_cluster, regimes, run
 from bench import explorer as explorer_bench
 from bench import summarize as summarize_bench
+from bench.slowlink import SlowLink
+from linkcrawler.frontier.connection import connect_redis
+from linkcrawler.local.redis_server import EmbeddedRedis
 from linkcrawler.local.synthweb import generate_web
 from linkcrawler.store.mongo import get_database
 
@@ -90,6 +94,17 @@ def test_the_summarize_bench_copies_no_link_and_reads_far_fewer_links_after_a_sm
     for key in ("summarize_incremental_vs_full_matched", "summarize_incremental_vs_full_seconds"):
         assert result[key] > 0
     json.dumps(result)
+
+
+def test_a_slow_link_delays_each_way_and_keeps_every_byte_in_order():
+    with EmbeddedRedis() as server, SlowLink(("127.0.0.1", server.port), delay=0.05) as link:
+        client = connect_redis(link.url())
+        value = bytes(range(256)) * 8192
+        client.set("k", value)
+        started = time.monotonic()
+        assert client.get("k") == value
+        assert time.monotonic() - started >= 0.1  # one round trip: the delay each way
+        client.close()
 
 
 def test_a_tiled_index_loads_as_the_store_writes_it_whole():
