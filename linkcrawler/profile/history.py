@@ -25,12 +25,21 @@ def ensure_indexes(database: Any) -> None:
     database[PROFILES].create_index([("authority", DESCENDING), ("_id", ASCENDING)], name="authority")
 
 
-def baseline(database: Any, domain: str, data_as_of: datetime) -> datetime | None:
-    """`data_as_of` of the domain's previous run on older data, None on its first run."""
-    previous = database[HISTORY].find_one(
-        {"domain": domain, "data_as_of": {"$lt": data_as_of}}, sort=[("data_as_of", DESCENDING)]
-    )
-    return previous["data_as_of"] if previous else None
+def baselines(database: Any, domains: list[str], data_as_of: datetime) -> dict[str, datetime | None]:
+    """Each domain's `data_as_of` of its previous run on older data, None on its first run: one aggregation.
+
+    The `$sort` on the index's own order followed by `$group` with `$first`
+    lets a server answer from `domain_data_as_of` alone, one index entry per
+    domain, however many runs the history holds.
+    """
+    found = {domain: None for domain in domains}
+    pipeline = [
+        {"$match": {"domain": {"$in": domains}, "data_as_of": {"$lt": data_as_of}}},
+        {"$sort": {"domain": ASCENDING, "data_as_of": DESCENDING}},
+        {"$group": {"_id": "$domain", "data_as_of": {"$first": "$data_as_of"}}},
+    ]
+    found |= {row["_id"]: row["data_as_of"] for row in database[HISTORY].aggregate(pipeline)}
+    return found
 
 
 def entry(profile: dict[str, Any]) -> UpdateOne:

@@ -166,7 +166,7 @@ def _carried(
 
 
 def _carried_baseline(profile: dict[str, Any], data_as_of: datetime) -> datetime | None:
-    """`history.baseline` of a stored profile, read off the profile instead of one query per domain.
+    """`history.baselines` of a stored profile, read off the profile instead of the history.
 
     Every run that writes a profile writes its history entry, so the latest
     entry is the profile's own `data_as_of`; when that is this run's data
@@ -220,7 +220,7 @@ def _profiles(
     top_pages = metrics.top_pages(links, domains, limits.top_pages)
     anchors = metrics.anchor_rows(links, domains)
     broken = metrics.changed_links(links, domains, "target_status", None, limits.changes, live=True, broken=True)
-    since = {domain: history.baseline(database, domain, data_as_of) for domain in chosen}
+    since = history.baselines(database, chosen, data_as_of)
     new, lost = _changes(links, since, limits.changes)
     live = {domain: row["live"] for domain, row in counts.items()}
     risk = risk_sections(database, links, domains, anchors, live, thresholds, limits.risk)
