@@ -454,8 +454,8 @@ SETTINGS: dict[str, Setting] = {
             "STORE_FLUSH_SECONDS",
             5.0,
             float,
-            "A batch is written at the latest this many seconds after the previous write, which also bounds what "
-            "a killed worker's pages make others refetch.",
+            "A batch is written at the latest this many seconds after its first page arrived, which also bounds "
+            "what a killed worker's pages make others refetch.",
         ),
         Setting(
             "STORE_RETRY_TIMES",

@@ -25,10 +25,11 @@ class StorePipeline:
     """Buffers `PageRecords` and flushes them to the sink (MongoDB or a journal).
 
     A batch is flushed when it holds `STORE_BATCH_SIZE` links or pages, when
-    `STORE_FLUSH_SECONDS` have passed since the last flush, and when the
-    spider closes: a quiet crawl still lands its links within seconds, and a
-    busy one writes full batches, so it pays its four round trips a batch
-    (`LinkStore.write`) per `STORE_BATCH_SIZE` links, not per tick. The timer also bounds
+    `STORE_FLUSH_SECONDS` have passed since its first page arrived, and when
+    the spider closes: a quiet crawl still lands its links within seconds,
+    and a busy one (or one starting slowly) writes batches of many links, so
+    it pays its four round trips a batch (`LinkStore.write`) per thousands of
+    links, not per tick. The timer also bounds
     what a killed worker makes others refetch (its pages' leases are held
     until their batch is stored): about that many seconds of its crawling. Only once a batch is
     stored (or spilled to disk) are its pages' frontier leases released
@@ -119,20 +120,10 @@ class StorePipeline:
             )
         return pipeline
 
-    def open_spider(self) -> None:
-        self._arm_timer()
-
-    def _arm_timer(self) -> None:
-        """Start the flush timer over: it measures from the last flush, whatever caused that flush."""
-        if self.flush_seconds <= 0:
-            return
-        if self._timer is not None and self._timer.active():
-            self._timer.reset(self.flush_seconds)
-        else:
-            self._timer = self.clock.callLater(self.flush_seconds, self.flush)
-
     def process_item(self, item: Any) -> Any:
         if isinstance(item, PageRecords):
+            if not self.links and not self.pages and self.flush_seconds > 0:
+                self._timer = self.clock.callLater(self.flush_seconds, self.flush)
             self.links.extend(item.links)
             self.pages.extend(item.pages)
             self.leases.extend(item.leases)
@@ -141,8 +132,9 @@ class StorePipeline:
         return item
 
     def flush(self) -> None:
-        if self._timer is not None:
-            self._arm_timer()
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
+        self._timer = None
         if not self.links and not self.pages:
             return
         links, pages, leases = self.links, self.pages, self.leases
@@ -172,9 +164,6 @@ class StorePipeline:
     async def close_spider(self) -> None:
         """Flush the last batch; with MongoDB, the spider closes once every batch is stored or spilled."""
         self.flush()
-        if self._timer is not None and self._timer.active():
-            self._timer.cancel()
-        self._timer = None
         if self.writer is None:
             self.sink.close()
             return

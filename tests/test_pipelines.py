@@ -60,7 +60,6 @@ def test_internal_links_are_stored_on_request():
 def test_store_flushes_by_batch_size_and_on_close(tmp_path):
     c = crawler(MONGO_URI=f"journal://{tmp_path}", STORE_BATCH_SIZE=2, STORE_FLUSH_SECONDS=0)
     store = StorePipeline.from_crawler(c)
-    store.open_spider()
     docs = [{"_id": str(n)} for n in range(3)]
     store.process_item(PageRecords(links=docs[:1], pages=[]))
     assert c.stats.get_value("linkcrawler/store/batches") is None
@@ -73,12 +72,14 @@ def test_store_flushes_by_batch_size_and_on_close(tmp_path):
     assert len(journal.read_text().splitlines()) == 2
 
 
-def test_the_flush_timer_counts_from_the_last_flush_whatever_caused_it(tmp_path):
-    """A batch flushed by size starts the time limit over: the timer does not cut the next batch short."""
+def test_a_batch_is_written_at_most_the_flush_time_after_its_first_page(tmp_path):
+    """The time limit runs from a batch's first page: a flush by size does not leave a timer to cut the next
+    batch short, and an idle pipeline schedules nothing."""
     c = crawler(MONGO_URI=f"journal://{tmp_path}")
     clock = task.Clock()
     store = StorePipeline(StorePipeline.from_crawler(c).sink, c.stats, batch_size=2, flush_seconds=5, clock=clock)
-    store.open_spider()
+    clock.advance(30)
+    assert not clock.getDelayedCalls()
     store.process_item(PageRecords(links=[{"_id": "1"}], pages=[]))
     clock.advance(3)
     store.process_item(PageRecords(links=[{"_id": "2"}], pages=[]))
@@ -88,6 +89,7 @@ def test_the_flush_timer_counts_from_the_last_flush_whatever_caused_it(tmp_path)
     assert c.stats.get_value("linkcrawler/store/batches") == 1, "flushed 4 s after the last flush"
     clock.advance(1)
     assert c.stats.get_value("linkcrawler/store/batches") == 2
+    assert not clock.getDelayedCalls()
     asyncio.run(store.close_spider())
     assert not clock.getDelayedCalls()
 
