@@ -9,10 +9,11 @@ request's server time is its wall time there (routing, every query, the
 rendering; no socket). Each view is asked once to warm up, then `REPEATS`
 times (`--quick`: `QUICK_REPEATS`). Views: home, overview, backlinks (the
 first page and a later one, reached through the keyset tokens), referring
-domains, anchors, new, lost, broken, page (the domain's most linked URL),
-compare (the five domains of highest authority), intersect (three of them
-against the domain) and one export (the backlinks as CSV); the domain is
-the one with the most live backlinks.
+domains (most links first, and most dofollow first), anchors, new, lost,
+broken, page (the domain's most linked URL), compare (the five domains of
+highest authority), intersect (three of them against the domain) and two
+exports (the backlinks and the intersect as CSV); the domain is the one
+with the most live backlinks.
 
 Datasets:
 
@@ -69,8 +70,9 @@ QUICK_REPEATS = 10
 INDEX_LINKS = 25_000
 QUICK_INDEX_LINKS = 10_000
 GOAL_MS = 300.0
-VIEWS = ("home", "overview", "backlinks", "backlinks_later_page", "referring_domains", "anchors", "new", "lost",
-         "broken", "page", "compare", "intersect", "export_backlinks_csv")  # fmt: skip
+VIEWS = ("home", "overview", "backlinks", "backlinks_later_page", "referring_domains", "referring_domains_dofollow",
+         "anchors", "new", "lost", "broken", "page", "compare", "intersect", "export_backlinks_csv",
+         "export_intersect_csv")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -125,20 +127,23 @@ def view_paths(client: TestClient, db: Any) -> dict[str, str]:
     rivals = [name for name in leaders if name != domain][:3]
     top = best.get("top_pages") or [{"url": f"http://{domain}/"}]
     base = f"/d/{domain}"
+    gap = urlencode([*(("c", name) for name in rivals), ("not", domain)])
     return {
         "home": "/",
         "overview": base,
         "backlinks": f"{base}/backlinks",
         "backlinks_later_page": later_page(client, f"{base}/backlinks"),
         "referring_domains": f"{base}/referring-domains",
+        "referring_domains_dofollow": f"{base}/referring-domains?sort=dofollow",
         "anchors": f"{base}/anchors",
         "new": f"{base}/new",
         "lost": f"{base}/lost",
         "broken": f"{base}/broken",
         "page": "/page?" + urlencode({"url": top[0]["url"]}),
         "compare": "/compare?" + urlencode([("d", name) for name in [domain, *rivals]]),
-        "intersect": "/intersect?" + urlencode([*(("c", name) for name in rivals), ("not", domain)]),
+        "intersect": f"/intersect?{gap}",
         "export_backlinks_csv": f"{base}/backlinks.csv",
+        "export_intersect_csv": f"/intersect.csv?{gap}",
     }
 
 

@@ -182,9 +182,28 @@ def intersect(
     name. Each row: `domain`, `count`, `authority`, `links` (to the
     competitors), and `competitors`: for each competitor it links to, the
     number of links and the first linking URL (in URL order). `limit` None
-    returns every row. One aggregation: live links to all the domains are
-    grouped by (referring domain, target), then by referring domain, so no
-    group holds more entries than there are domains asked about.
+    returns every row.
+    """
+    pipeline = [
+        *intersect_stages(competitors, exclude=exclude, min_count=min_count, follow=follow),
+        {"$sort": dict(INTERSECT_ORDER)},
+        *([] if limit is None else [{"$limit": limit}]),
+    ]
+    return [intersect_row(row) for row in db["links"].aggregate(pipeline, allowDiskUse=True)]
+
+
+INTERSECT_ORDER = [("count", -1), ("authority", -1), ("_id", 1)]
+"""The order of `intersect`'s rows: most competitors, then authority, then the referring domain's name."""
+
+
+def intersect_stages(
+    competitors: list[str], *, exclude: Sequence[str] = (), min_count: int | None = None, follow: bool | None = None
+) -> list[dict[str, Any]]:
+    """`intersect`'s rows, unsorted (`_id` is the referring domain; `intersect_row` names it).
+
+    One aggregation: live links to all the domains are grouped by
+    (referring domain, target), then by referring domain, so no group holds
+    more entries than there are domains asked about.
     """
     rivals = sorted({domain_of(name) for name in competitors})
     mine = sorted({domain_of(name) for name in exclude})
@@ -197,7 +216,7 @@ def intersect(
         raise UserError(f"--min must be between 1 and the number of competitors ({len(rivals)}), not {wanted}")
     query = {"target_domain": {"$in": rivals + mine}, "source_domain": {"$nin": mine}}
     query.update(LinkFilters(follow=follow).match())
-    pipeline = [
+    return [
         *link_stages({**query, "live": True}),
         {"$group": {"_id": {"s": "$source_domain", "t": "$target_domain"}, "links": {"$sum": 1},
                     "url": {"$min": "$source_url"}}},
@@ -208,11 +227,10 @@ def intersect(
         {"$addFields": {"count": {"$size": "$competitors"}}},
         {"$match": {"count": {"$gte": wanted}}},
         *authority_stages(),
-        {"$sort": {"count": -1, "authority": -1, "_id": 1}},
-        *([] if limit is None else [{"$limit": limit}]),
     ]  # fmt: skip
-    return [
-        {"domain": row["_id"], "count": row["count"], "authority": row["authority"], "links": row["links"],
-         "competitors": row["competitors"]}
-        for row in db["links"].aggregate(pipeline, allowDiskUse=True)
-    ]  # fmt: skip
+
+
+def intersect_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A row of `intersect_stages` as `intersect` returns it."""
+    return {"domain": row["_id"], "count": row["count"], "authority": row["authority"], "links": row["links"],
+            "competitors": row["competitors"]}  # fmt: skip

@@ -324,3 +324,160 @@ def test_the_home_page_charts_the_pages_per_minute_the_workers_report(small, red
     shown = web.get("/").text
     chart = shown[shown.index("Pages per minute") :]
     assert "<svg" in chart and ">42</text>" in chart and ">17</text>" in chart
+
+
+@pytest.fixture
+def gap(cli_db):
+    """24 referring domains r00.org … r23.org: each links to x.com once to three times (anchors of their own, every
+    other one followed), most to y.com, every sixth to z.com; summarized. More than two pages of 10 of referring
+    domains, anchors and intersect rows."""
+    db, options = cli_db
+    links, pages = [], []
+    for i in range(24):
+        source = f"http://r{i:02}.org/p"
+        pages.append(page(source))
+        links += [
+            link(source, f"http://x.com/{n}", f"anchor {i} {n}", follow=(i + n) % 2 == 0) for n in range(i % 3 + 1)
+        ]
+        links += [link(source, "http://y.com/", "why")] if i % 4 != 3 else []
+        links += [link(source, "http://z.com/", "zed")] if i % 6 == 0 else []
+    db.links.insert_many(links)
+    db.pages.insert_many(pages)
+    upgrade(db)
+    summarize(db, None)
+    return db, options
+
+
+def walk(web: TestClient, path: str) -> list[dict]:
+    """Every page of a table's JSON twin, 10 rows a page, from the first through each page's next token."""
+    twin = path.replace("?", ".json?", 1) if "?" in path else f"{path}.json"
+    first = f"{twin}{'&' if '?' in twin else '?'}n=10"
+    pages, url = [], first
+    while url:
+        body = web.get(url).json()
+        pages.append(body)
+        url = body["next"] and f"{first}&after={body['next']}"
+    assert len(pages) >= 2, path
+    back = web.get(f"{first}&before={pages[-1]['previous']}").json()
+    assert back["rows"] == pages[-2]["rows"] and bool(back["previous"]) == (len(pages) > 2), path
+    return pages
+
+
+def jsonl(response) -> list[dict]:
+    assert response.status_code == 200, response.text[:300]
+    return [json.loads(line) for line in response.text.splitlines()]
+
+
+def test_anchors_and_intersect_page_through_exactly_the_rows_of_their_export(gap):
+    db, options = gap
+    web = client(db)
+    pages = walk(web, "/d/x.com/anchors")
+    rows = [row for p in pages for row in p["rows"]]
+    exported = jsonl(web.get("/d/x.com/anchors.jsonl"))
+    assert json.loads(json.dumps(rows)) == exported and len(exported) == pages[0]["total"] == 48
+    filtered = walk(web, "/d/x.com/anchors?follow=follow")
+    assert [row for p in filtered for row in p["rows"]] == jsonl(web.get("/d/x.com/anchors.jsonl?follow=follow"))
+    assert filtered[0]["total"] == 24
+
+    question = "/intersect?c=x.com&c=Y.com&not=z.com&min=1"
+    pages = walk(web, question)
+    rows = [row for p in pages for row in p["rows"]]
+    expected = cli_json("intersect", "x.com", "y.com", "--not", "z.com", "--min", "1", "--limit", "0", "--json",
+                        *options)  # fmt: skip
+    assert rows == expected and len(expected) == pages[0]["total"] == 20
+    assert jsonl(web.get(question.replace("?", ".jsonl?"))) == expected
+
+
+def test_the_intersect_csv_is_what_linkcrawler_intersect_writes(gap):
+    db, options = gap
+    served = client(db).get("/intersect.csv?c=x.com&c=y.com&not=z.com")
+    assert served.status_code == 200 and 'filename="intersect.csv"' in served.headers["content-disposition"]
+    printed = CliRunner().invoke(
+        cli, ["intersect", "x.com", "y.com", "--not", "z.com", "--limit", "0", "--csv", *options]
+    )
+    assert printed.exit_code == 0, printed.output
+    table = list(csv.reader(io.StringIO(served.content.decode("utf-8-sig"))))
+    assert table == list(csv.reader(io.StringIO(printed.stdout))) and len(table) == 15
+
+
+@pytest.mark.parametrize("sort", ["links", "domain", "dofollow"])
+def test_referring_domains_page_through_every_row_once_in_each_sort(gap, sort):
+    db, _ = gap
+    web = client(db)
+    rows = [row for p in walk(web, f"/d/x.com/referring-domains?sort={sort}") for row in p["rows"]]
+    key = {"links": lambda r: (-r["links"], r["domain"]), "domain": lambda r: r["domain"],
+           "dofollow": lambda r: (-r["dofollow"], r["domain"])}[sort]  # fmt: skip
+    assert rows == sorted(rows, key=key) and len({r["domain"] for r in rows}) == len(rows) == 24
+    exported = {row["domain"]: row["links"] for row in jsonl(web.get("/d/x.com/referring-domains.jsonl"))}
+    assert {row["domain"]: row["links"] for row in rows} == exported
+
+
+def test_the_next_page_link_of_the_intersect_keeps_every_competitor(gap):
+    html = client(gap[0]).get("/intersect?c=x.com&c=y.com&not=z.com&min=1&n=10").text
+    pager = html[html.index('<nav class="pager">') :]
+    assert 'href="?c=x.com&amp;c=y.com&amp;not=z.com&amp;min=1&amp;n=10&amp;after=' in pager
+    assert 'rel="next"' in pager and "/intersect.csv?c=x.com&amp;c=y.com&amp;not=z.com" in html
+
+
+class TimingOut:
+    """A collection whose every read ends as MongoDB ends one that ran out of time."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def __getattr__(self, name: str):
+        def read(*args, **kwargs):
+            raise self.error
+
+        return read
+
+
+class SlowDatabase:
+    """A database in which the collections named are `TimingOut`."""
+
+    def __init__(self, db, slow: tuple[str, ...], error: Exception) -> None:
+        self.db, self.slow, self.error = db, slow, error
+
+    def __getitem__(self, name: str):
+        return TimingOut(self.error) if name in self.slow else self.db[name]
+
+
+TIMEOUTS = [
+    pymongo.errors.ExecutionTimeout("operation exceeded time limit", 50, {"code": 50}),
+    pymongo.errors.NetworkTimeout("127.0.0.1:27017: timed out"),
+]
+
+
+@pytest.mark.parametrize("error", TIMEOUTS, ids=["ExecutionTimeout", "NetworkTimeout"])
+@pytest.mark.parametrize(
+    ("path", "slow"),
+    [
+        ("/", "domain_profiles"),
+        ("/d/b.com", "domain_profiles"),
+        ("/d/b.com/backlinks", "links"),
+        ("/d/b.com/backlinks.csv", "links"),
+        ("/d/b.com/referring-domains", "referring_domains"),
+        ("/d/b.com/anchors", "links"),
+        ("/d/b.com/anchors.jsonl", "links"),
+        ("/d/b.com/lost", "links"),
+        ("/page?url=http://b.com/", "links"),
+        ("/intersect?c=a.com&c=b.com&min=1", "links"),
+        ("/intersect.csv?c=a.com&c=b.com&min=1", "links"),
+    ],
+)
+def test_a_query_stopped_at_the_time_limit_is_a_504_page_naming_it(small, path, slow, error):
+    web = TestClient(create_app(Sources(SlowDatabase(small[0], (slow,), error), "test"), query_seconds=2.5))
+    page_ = web.get(path)
+    assert page_.status_code == 504 and "text/html" in page_.headers["content-type"]
+    assert "Query time limit" in page_.text and "time limit of 2.5 s (maxTimeMS)" in page_.text
+    assert "--query-timeout" in page_.text
+    twin = web.get(path, headers={"accept": "application/json"})
+    assert twin.status_code == 504 and "time limit of 2.5 s" in twin.json()["error"]
+
+
+def test_a_server_that_cannot_be_selected_is_mongodb_unreachable_not_a_slow_query(small):
+    lost = pymongo.errors.ServerSelectionTimeoutError("127.0.0.1:27017: [Errno 111] Connection refused")
+    web = TestClient(create_app(Sources(SlowDatabase(small[0], ("links",), lost), "mongodb://127.0.0.1:27017/")))
+    answer = web.get("/d/b.com/backlinks")
+    assert answer.status_code == 503 and "MongoDB unreachable" in answer.text
+    assert "MongoDB at mongodb://127.0.0.1:27017/ did not answer" in answer.text

@@ -22,8 +22,8 @@ from starlette.testclient import TestClient
 
 from bench import summarize as summarize_bench
 from bench.recording import Read, Recorder, RecordingDatabase
+from linkcrawler.explorer import paging, views
 from linkcrawler.explorer import reads as explorer_reads
-from linkcrawler.explorer import views
 from linkcrawler.explorer.app import create_app
 from linkcrawler.explorer.views import Sources
 from linkcrawler.profile.history import PROFILES
@@ -31,7 +31,7 @@ from linkcrawler.profile.job import summarize
 from linkcrawler.store.linkstore import LinkStore
 from linkcrawler.store.mongo import get_database
 from tests.conftest import REAL_MONGO_URI
-from tests.test_indexes_real_mongo import unindexed
+from tests.test_indexes_real_mongo import explain, plan_stages, unindexed, winning_plans
 
 pytestmark = pytest.mark.skipif(
     REAL_MONGO_URI is None,
@@ -64,15 +64,30 @@ VIEWS = [
     "/d/{domain}/anchors",
     "/d/{domain}/anchors?" + urlencode({"follow": "follow", "anchor": "brand"}),
     "/d/{domain}/anchors.csv",
+    "/d/{domain}/anchors.jsonl?" + urlencode({"follow": "follow"}),
     "/d/{domain}/top-pages",
     "/d/{domain}/risk",
     "/d/{domain}/disavow.txt?min_flags=1",
     "/compare?d={domain}&d={rival}",
     "/intersect?c={rival}&c={third}&not={domain}",
     "/intersect?c={rival}&c={third}&not={domain}&min=1&follow=1",
+    "/intersect.csv?c={rival}&c={third}&not={domain}",
+    "/intersect.jsonl?c={rival}&c={third}&not={domain}&min=1&follow=1",
     "/page?url={url}",
 ]
 """Every view, in the variants whose queries differ (each sort, state, filter and format)."""
+GROUPED_LATER = [
+    "/d/{domain}/anchors?n=10&" + urlencode({"after": paging.encode("anchors", explorer_reads.ANCHOR_SORT,
+                                                                    {"links": 1, "anchor": "Brand"})}),
+    "/d/{domain}/anchors?n=10&" + urlencode({"before": paging.encode("anchors", explorer_reads.ANCHOR_SORT,
+                                                                     {"links": 1, "anchor": "Brand"})}),
+    "/intersect?c={rival}&c={third}&not={domain}&min=1&n=10&" + urlencode(
+        {"after": paging.encode("intersect", explorer_reads.INTERSECT_ORDER,
+                                {"count": 1, "authority": 0.0, "_id": "site1.com"})}
+    ),
+]  # fmt: skip
+"""Pages of the grouped tables (anchors, intersect) after and before a row: the generated web has too few anchors
+and gap rows for a second page of 10, so the rows they start from are written here."""
 PAGED = [f"/d/{{domain}}/backlinks?n=10&sort={sort}" for sort in views.LINK_KINDS["backlinks"][1]] + [
     f"/d/{{domain}}/referring-domains?n=10&sort={sort}" for sort in explorer_reads.REFERRING_SORTS
 ]
@@ -129,6 +144,23 @@ def test_every_read_of_a_view_starts_from_an_index(database, names, view):
     reads = requested(database, [view.format(**names)])
     assert reads
     assert unindexed(database, reads) == []
+
+
+@pytest.mark.parametrize("view", GROUPED_LATER)
+def test_a_later_page_of_a_grouped_table_starts_from_an_index_and_pages_after_the_grouping(database, names, view):
+    reads = requested(database, [view.format(**names)])
+    grouped = [read for read in reads if read.method == "aggregate" and "$facet" in read.pipeline[-1]]
+    assert grouped and all("$match" in read.pipeline[-1]["$facet"]["rows"][0] for read in grouped)
+    assert unindexed(database, reads) == []
+
+
+@pytest.mark.parametrize("sort", list(explorer_reads.REFERRING_SORTS))
+def test_referring_domains_are_read_in_the_order_of_an_index(database, names, sort):
+    """No in-memory sort of a domain's referring domains: each sort has an index that gives its order."""
+    reads = requested(database, [f"/d/{names['domain']}/referring-domains?n=10&sort={sort}"])
+    found = [read for read in reads if read.collection == "referring_domains" and read.method == "find"]
+    stages = {stage for read in found for plan in winning_plans(explain(database, read)) for stage in plan_stages(plan)}
+    assert found and "SORT" not in stages and "IXSCAN" in stages, stages
 
 
 @pytest.mark.parametrize("table", PAGED)

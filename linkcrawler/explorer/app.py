@@ -2,9 +2,10 @@
 
 Handlers are plain functions run in Starlette's thread pool (pymongo is
 synchronous). Each runs under `pymongo.timeout`, so every operation it sends
-carries a `maxTimeMS` and a slow query ends with a page that says so. A
-failure of MongoDB or Redis is a 503 page naming the server and the fix;
-the server keeps running and the next request tries again.
+carries a `maxTimeMS` and a slow query ends with a page that says so (504,
+naming the limit). MongoDB unreachable is a 503 page naming the server and
+the fix (Redis, only on the home page, is a line there); the server keeps
+running and the next request tries again.
 """
 
 from __future__ import annotations
@@ -36,8 +37,9 @@ STATIC = Path(__file__).parent / "static"
 def create_app(sources: Sources, *, token: str | None = None, query_seconds: float = QUERY_SECONDS) -> Starlette:
     def endpoint(handler: Callable[..., Response]) -> Callable[[Request], Response]:
         def run(request: Request) -> Response:
-            fmt = "json" if request.url.path.endswith(".json") else "html"
+            fmt = render.split_format(request.url.path)[1]
             try:
+                find_a_server(sources.db)
                 with pymongo.timeout(query_seconds):
                     return handler(request, fmt)
             except BadParam as exc:
@@ -47,7 +49,7 @@ def create_app(sources: Sources, *, token: str | None = None, query_seconds: flo
             except UserError as exc:
                 return failure(request, fmt, 400, "Bad request", str(exc))
             except PyMongoError as exc:
-                return failure(request, fmt, 503, "MongoDB", mongo_problem(exc, sources.mongo_label, query_seconds))
+                return failure(request, fmt, *mongo_problem(exc, sources.mongo_label, query_seconds))
 
         return run
 
@@ -82,6 +84,8 @@ def create_app(sources: Sources, *, token: str | None = None, query_seconds: flo
         Route("/compare.json", top(views.compare)),
         Route("/intersect", top(views.intersect)),
         Route("/intersect.json", top(views.intersect)),
+        Route("/intersect.csv", top(views.intersect)),
+        Route("/intersect.jsonl", top(views.intersect)),
         Route("/page", top(views.page)),
         Route("/page.json", top(views.page)),
         Route("/d/{domain}", endpoint(domain_page)),
@@ -106,19 +110,38 @@ def failure(
     return render.page(request, "error.html", {"title": title, "message": message, "status": status}, status)
 
 
-def mongo_problem(exc: PyMongoError, label: str, seconds: float) -> str:
+def find_a_server(db: Any) -> None:
+    """When the client knows no server it can read from, look for one (a ping) for `serverSelectionTimeoutMS`.
+
+    Under the query's time limit pymongo waits the whole limit for a server,
+    so an unreachable MongoDB would take the limit to be reported; looked for
+    here, it takes `serverSelectionTimeoutMS` (the URI's, or `linkcrawler
+    serve`'s). A client that reads from a server it knows (every request but
+    the first after an outage) sends nothing more.
+    """
+    client = getattr(db, "client", None)
+    if isinstance(client, pymongo.MongoClient) and not client.topology_description.has_readable_server(
+        db.read_preference
+    ):
+        with pymongo.timeout(client.options.server_selection_timeout):
+            client.admin.command("ping", read_preference=db.read_preference)
+
+
+def mongo_problem(exc: PyMongoError, label: str, seconds: float) -> tuple[int, str, str]:
+    """The status, title and message of a failed read: MongoDB unreachable (503), a query stopped at the time
+    limit (504), or a query MongoDB refused (503)."""
     first = mask_uri(str(exc)).splitlines()[0] if str(exc) else type(exc).__name__
     if isinstance(exc, ConnectionFailure) and not _timed_out_query(exc):
-        return (
+        return 503, "MongoDB unreachable", (
             f"MongoDB at {label} did not answer ({first[:300]}). Start MongoDB, or point the explorer at one "
             "with --mongo-uri or MONGO_URI; this page works again as soon as it answers."
-        )
+        )  # fmt: skip
     if exc.timeout:
-        return (
-            f"the query took longer than {seconds:g} s and was stopped: narrow the filters, or give the server "
-            "more time with --query-timeout"
-        )
-    return f"MongoDB refused the query: {first[:300]}"
+        return 504, "Query time limit", (
+            f"the query took longer than the time limit of {seconds:g} s (maxTimeMS) and was stopped: narrow "
+            "the filters, or give the server more time with --query-timeout"
+        )  # fmt: skip
+    return 503, "MongoDB", f"MongoDB refused the query: {first[:300]}"
 
 
 def _timed_out_query(exc: Any) -> bool:

@@ -1,5 +1,9 @@
 """Keyset paging: a page is "the rows after (or before) this row in this order", never a skip.
 
+Link tables and referring domains read a page from an index (`fetch`);
+grouped rows (anchors, the intersect) are grouped first and the page taken
+after the grouping, in the same aggregation (`aggregate`).
+
 A page token carries the sort values of the row it starts after, with a
 checksum over the sort's name, so a token edited by hand or taken from
 another sort is refused (400) instead of silently showing other rows. The
@@ -21,7 +25,8 @@ from linkcrawler.explorer.params import BadParam
 
 Sort = list[tuple[str, int]]
 DATE_FIELDS = frozenset({"first_seen", "last_seen", "lost_at"})
-COUNT_FIELDS = frozenset({"links", "follow"})
+COUNT_FIELDS = frozenset({"links", "follow", "count"})
+SCORE_FIELDS = frozenset({"authority"})
 _KEY = b"linkcrawler explorer page token"
 
 
@@ -67,15 +72,43 @@ def fetch(
     collection: Any, base: dict[str, Any], sort_name: str, sort: Sort, size: int, *,
     after: list[Any] | None = None, before: list[Any] | None = None, projection: dict[str, Any] | None = None,
 ) -> Page:  # fmt: skip
-    """One page of `size` rows of `base` in `sort` order, after or before a row; one indexed `find` (size + 1)."""
-    query = base
-    order = sort
-    if before is not None:
-        query = {"$and": [base, keyset(sort, before, backwards=True)]}
-        order = [(field, -direction) for field, direction in sort]
-    elif after is not None:
-        query = {"$and": [base, keyset(sort, after)]}
+    """One page of `size` rows of `base` in `sort` order, after or before a row; one indexed `find` (size + 1).
+
+    The keyset joins `base`'s own conditions at the top level, so the equality an index starts from stays
+    where a planner looks for it."""
+    bounds, order = _bounds(sort, after, before)
+    query = base if bounds is None else {**base, "$and": [*base.get("$and", []), bounds]}
     rows = list(collection.find(query, projection, sort=order, limit=size + 1))
+    return _page(rows, sort_name, sort, size, after, before)
+
+
+def aggregate(
+    collection: Any, stages: list[dict[str, Any]], sort_name: str, sort: Sort, size: int, *,
+    after: list[Any] | None = None, before: list[Any] | None = None,
+) -> tuple[Page, int]:  # fmt: skip
+    """One page of the rows `stages` compute (grouped rows), and how many there are: one aggregation.
+
+    Grouped rows have no index to page through, so the keyset is a `$match` on them, and the `$sort` and
+    `$limit` after it keep `size + 1` rows at a time (a top-k sort on a server) instead of sorting them all;
+    the count comes from the same pass (`$facet`)."""
+    bounds, order = _bounds(sort, after, before)
+    window = [*([] if bounds is None else [{"$match": bounds}]), {"$sort": dict(order)}, {"$limit": size + 1}]
+    facets = {"$facet": {"rows": window, "total": [{"$count": "rows"}]}}
+    found = next(iter(collection.aggregate([*stages, facets], allowDiskUse=True)), {})
+    total = found.get("total") or [{"rows": 0}]
+    return _page(found.get("rows", []), sort_name, sort, size, after, before), total[0]["rows"]
+
+
+def _bounds(sort: Sort, after: list[Any] | None, before: list[Any] | None) -> tuple[dict[str, Any] | None, Sort]:
+    """The keyset condition of a page after or before a row, and the order to read it in."""
+    if before is not None:
+        return keyset(sort, before, backwards=True), [(field, -direction) for field, direction in sort]
+    return (None if after is None else keyset(sort, after)), sort
+
+
+def _page(rows: list[dict[str, Any]], sort_name: str, sort: Sort, size: int, after: list[Any] | None,
+          before: list[Any] | None) -> Page:  # fmt: skip
+    """`size` of the rows read (one more tells whether there is another page), in `sort` order, with tokens."""
     more = len(rows) > size
     rows = rows[:size]
     if before is not None:
@@ -102,7 +135,7 @@ def _typed(field: str, value: Any) -> Any:
         if not (isinstance(value, dict) and isinstance(value.get("$date"), str)):
             raise TypeError(field)
         return datetime.fromisoformat(value["$date"])
-    expected = int if field in COUNT_FIELDS else str
-    if type(value) is not expected:
+    expected = (int, float) if field in SCORE_FIELDS else (int,) if field in COUNT_FIELDS else (str,)
+    if type(value) not in expected:
         raise TypeError(field)
     return value

@@ -9,6 +9,7 @@ limit is not set here: every request runs under `pymongo.timeout` (see
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,7 +21,7 @@ from linkcrawler.extract.urls import normalize_seed
 from linkcrawler.profile import history
 from linkcrawler.profile.history import PROFILES
 from linkcrawler.profile.referring import REFERRING
-from linkcrawler.query import LINK_FIELDS, LinkFilters, link_stages
+from linkcrawler.query import INTERSECT_ORDER, LINK_FIELDS, LinkFilters, intersect_row, intersect_stages, link_stages
 
 TIE = [("source_url", 1), ("target_url", 1), ("_id", 1)]
 LINK_SORTS: dict[str, paging.Sort] = {
@@ -41,8 +42,10 @@ REFERRING_SORTS: dict[str, paging.Sort] = {
     "domain": [("source", 1)],
     "dofollow": [("follow", -1), ("source", 1)],
 }
-GROUPED_ROWS = 100
-"""Grouped tables (anchors) show their first rows; "export these rows" has them all."""
+ANCHOR_SORT: paging.Sort = [("links", -1), ("anchor", 1)]
+"""The export's order of anchors (most links first, then the text), on its rows."""
+URL_ROWS = 100
+"""The page of one URL lists its first links each way (newest first), and how many there are."""
 EXPORT_ROW_CAP = 1_000_000
 HOME_ROWS = 100
 COMPARE_MAX = 5
@@ -127,9 +130,41 @@ def grouped_export(db: Any, kind: str, domain: str, filters: LinkFilters) -> lis
     return [*kinds.pipeline(db, kind, domain, filters), {"$limit": EXPORT_ROW_CAP}]
 
 
-def aggregate(db: Any, stages: list[dict[str, Any]], limit: int | None = None) -> list[dict[str, Any]]:
-    capped = stages if limit is None else [*stages, {"$limit": limit}]
-    return list(db["links"].aggregate(capped, allowDiskUse=True))
+def anchor_page(db: Any, domain: str, filters: LinkFilters, size: int, after: list[Any] | None,
+                before: list[Any] | None) -> tuple[paging.Page, int]:  # fmt: skip
+    """A page of the anchors `linkcrawler export anchors` writes (the same rows, in its order), and how many."""
+    unsorted = [stage for stage in kinds.pipeline(db, "anchors", domain, filters) if "$sort" not in stage]
+    return paging.aggregate(db["links"], unsorted, "anchors", ANCHOR_SORT, size, after=after, before=before)
+
+
+@dataclass(frozen=True)
+class Gap:
+    """An intersect question: competitors, the domains whose referring domains are left out, the least number
+    of competitors a row links to (None: all), dofollow links only."""
+
+    competitors: list[str]
+    exclude: list[str]
+    min_count: int | None = None
+    follow: bool = False
+
+    def stages(self) -> list[dict[str, Any]]:
+        return intersect_stages(self.competitors, exclude=self.exclude, min_count=self.min_count,
+                                follow=self.follow or None)  # fmt: skip
+
+
+def intersect_page(db: Any, gap: Gap, size: int, after: list[Any] | None,
+                   before: list[Any] | None) -> tuple[paging.Page, int]:  # fmt: skip
+    """A page of `linkcrawler intersect`'s rows, in its order, and how many there are."""
+    page, total = paging.aggregate(db["links"], gap.stages(), "intersect", INTERSECT_ORDER, size, after=after,
+                                   before=before)  # fmt: skip
+    page.rows = [intersect_row(row) for row in page.rows]
+    return page, total
+
+
+def intersect_export(db: Any, gap: Gap) -> Iterator[dict[str, Any]]:
+    """Every row of the intersect (up to the export cap), in its order, as `linkcrawler intersect` gives them."""
+    stages = [*gap.stages(), {"$sort": dict(INTERSECT_ORDER)}, {"$limit": EXPORT_ROW_CAP}]
+    return (intersect_row(row) for row in db["links"].aggregate(stages, allowDiskUse=True))
 
 
 def authorities(db: Any, domains: set[str]) -> dict[str, float]:
@@ -174,8 +209,8 @@ def page_links(db: Any, url: str) -> dict[str, Any]:
     shown = {"status": 1, "fetched_at": 1, "first_fetched": 1, "redirect_to": 1, "canonical": 1}
     page = db["pages"].find_one({"_id": {"$eq": normalized}}, shown)
     sort = [("first_seen", -1), *TIE[:2]]
-    outgoing = list(db["links"].find({"source_url": {"$eq": normalized}}, fields, sort=sort, limit=GROUPED_ROWS))
-    incoming = list(db["links"].find({"target_url": {"$eq": normalized}}, fields, sort=sort, limit=GROUPED_ROWS))
+    outgoing = list(db["links"].find({"source_url": {"$eq": normalized}}, fields, sort=sort, limit=URL_ROWS))
+    incoming = list(db["links"].find({"target_url": {"$eq": normalized}}, fields, sort=sort, limit=URL_ROWS))
     for row in (*outgoing, *incoming):
         row["reason"] = row.pop("lost_reason", None)
     return {"url": normalized, "page": page, "outgoing": outgoing, "incoming": incoming,

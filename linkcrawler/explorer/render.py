@@ -39,19 +39,18 @@ def split_format(name: str) -> tuple[str, str]:
 
 
 def wants_json(request: Request, fmt: str) -> bool:
+    """The JSON twin: asked for by its path, or by an Accept header naming JSON and not HTML (which an error of
+    an export honours too)."""
     accept = request.headers.get("accept", "")
-    return fmt == "json" or (fmt == "html" and "application/json" in accept and "text/html" not in accept)
+    return fmt == "json" or ("application/json" in accept and "text/html" not in accept)
 
 
 def with_params(request: Request, **changes: Any) -> str:
-    """The current URL's query string with `changes` applied (None removes a parameter, and paging restarts)."""
-    params = {k: v for k, v in request.query_params.items() if k not in ("after", "before")}
-    for key, value in changes.items():
-        if value is None or value == "":
-            params.pop(key, None)
-        else:
-            params[key] = str(value)
-    return f"?{urlencode(params)}" if params else "?"
+    """The current URL's query string with `changes` applied (None removes a parameter, and paging restarts);
+    a repeated parameter (the intersect's competitors) keeps every value."""
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ("after", "before", *changes)]
+    added = [(k, str(v)) for k, v in changes.items() if v is not None and v != ""]
+    return f"?{urlencode(kept + added)}" if kept or added else "?"
 
 
 def is_web_url(value: Any) -> bool:

@@ -3,7 +3,9 @@ format asked for (`render`): the page, its JSON twin, or "export these rows"."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,7 +24,6 @@ from linkcrawler.profile.disavow import disavow_file
 from linkcrawler.profile.names import domain_of
 from linkcrawler.profile.risk import describe_flags
 from linkcrawler.query import LinkFilters
-from linkcrawler.query import intersect as run_intersect
 
 LINK_KINDS = {
     "backlinks": ("backlinks", ["newest", "oldest", "source"]),
@@ -36,6 +37,8 @@ RATE_MINUTES = 15
 """Minutes of the home page's pages-per-minute chart (UTC labels; Redis keeps `PAGES_PER_MINUTE_KEPT`)."""
 TITLES = {"backlinks": "Backlinks", "new": "New links", "lost": "Lost links", "broken": "Broken backlinks",
           "outgoing": "Outgoing links"}  # fmt: skip
+INTERSECT_COLUMNS = ("domain", "count", "authority", "links", "competitors")
+"""The columns of the intersect's JSON lines: the rows of `linkcrawler intersect --json`."""
 
 
 @dataclass
@@ -160,16 +163,19 @@ def referring_domains(request: Request, sources: Sources, domain: str, profile: 
 
 
 def anchors(request: Request, sources: Sources, domain: str, profile: dict[str, Any], fmt: str) -> Response:
-    filters = params.link_filters(request.query_params)
-    stages = reads.grouped_export(sources.db, "anchors", domain, filters)
+    query = request.query_params
+    filters = params.link_filters(query)
     if fmt in ("csv", "jsonl"):
+        stages = reads.grouped_export(sources.db, "anchors", domain, filters)
         return render.export(sources.db["links"].aggregate(stages, allowDiskUse=True), kinds.columns("anchors"), fmt,
                              f"{domain}-anchors")  # fmt: skip
-    rows = reads.aggregate(sources.db, stages, reads.GROUPED_ROWS)
+    size = params.page_size(query)
+    after, before = _tokens(query, "anchors", reads.ANCHOR_SORT)
+    page, total = reads.anchor_page(sources.db, domain, filters, size, after, before)
     classes, distinct = profile["anchors"]["classes"], profile["anchors"]["distinct"]
-    data = {"domain": domain, "view": "anchors", "rows": rows, "shown": len(rows), "classes": classes,
-            "distinct_casefolded": distinct}  # fmt: skip
-    return render.answer(request, fmt, "anchors.html", data, {"query": request.query_params})
+    data = {"domain": domain, "view": "anchors", "total": total, "rows": page.rows, "next": page.next,
+            "previous": page.previous, "classes": classes, "distinct_casefolded": distinct}  # fmt: skip
+    return render.answer(request, fmt, "anchors.html", data, {"query": query})
 
 
 def top_pages(request: Request, sources: Sources, domain: str, profile: dict[str, Any], fmt: str) -> Response:
@@ -210,16 +216,42 @@ def intersect(request: Request, sources: Sources, fmt: str) -> Response:
     text = query.get("min", "")
     if text and not text.isdigit():
         raise BadParam("min", f"{text[:20]!r} is not a whole number")
-    follow = params.choice(query, "follow", ["", "1"], "") == "1"
-    rows: list[dict[str, Any]] = []
+    gap = reads.Gap(rivals, mine, int(text) if text else None, params.choice(query, "follow", ["", "1"], "") == "1")
+    if fmt in ("csv", "jsonl"):
+        return _gap_export(sources, gap, fmt)
+    size = params.page_size(query)
+    after, before = _tokens(query, "intersect", reads.INTERSECT_ORDER)
+    page, total = paging.Page([], None, None), 0
     if rivals:
-        try:
-            rows = run_intersect(sources.db, rivals, exclude=mine, min_count=int(text) if text else None,
-                                 follow=follow or None, limit=reads.GROUPED_ROWS)  # fmt: skip
-        except UserError as exc:
-            raise BadParam("min" if "--min" in str(exc) else "c", str(exc)) from None
-    data = {"competitors": rivals, "exclude": mine, "rows": rows}
+        with _gap_errors():
+            page, total = reads.intersect_page(sources.db, gap, size, after, before)
+    data = {"competitors": rivals, "exclude": mine, "total": total, "rows": page.rows, "next": page.next,
+            "previous": page.previous}  # fmt: skip
     return render.answer(request, fmt, "intersect.html", data, {"query": query})
+
+
+def _gap_export(sources: Sources, gap: reads.Gap, fmt: str) -> Response:
+    """Every row of the intersect; as CSV, the columns of `linkcrawler intersect --csv` (the count as
+    `competitors`, then each competitor's first linking URL), one column per competitor asked about."""
+    if not gap.competitors:
+        raise BadParam("c", "name at least one competitor domain")
+    with _gap_errors():
+        rows = reads.intersect_export(sources.db, gap)
+        if fmt == "jsonl":
+            return render.export(rows, INTERSECT_COLUMNS, fmt, "intersect")
+        rivals = sorted(set(gap.competitors))
+        flat = ({**row, "competitors": row["count"], **{c["domain"]: c["url"] for c in row["competitors"]}}
+                for row in rows)  # fmt: skip
+        return render.export(flat, ("domain", "competitors", "authority", "links", *rivals), fmt, "intersect")
+
+
+@contextlib.contextmanager
+def _gap_errors() -> Iterator[None]:
+    """The intersect's refusals (a competitor also excluded, a --min out of range) as the parameter they name."""
+    try:
+        yield
+    except UserError as exc:
+        raise BadParam("min" if "--min" in str(exc) else "c", str(exc)) from None
 
 
 def page(request: Request, sources: Sources, fmt: str) -> Response:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, DESCENDING
 
 REFERRING = "referring_domains"
 
@@ -21,6 +21,10 @@ REFERRING = "referring_domains"
 def ensure_indexes(database: Any) -> None:
     database[REFERRING].create_index([("target", ASCENDING), ("source", ASCENDING)], name="target_source")
     database[REFERRING].create_index([("source", ASCENDING), ("target", ASCENDING)], name="source_target")
+    for count in ("links", "follow"):  # the explorer's referring domains, most links (or dofollow) first
+        database[REFERRING].create_index(
+            [("target", ASCENDING), (count, DESCENDING), ("source", ASCENDING)], name=f"target_{count}_source"
+        )
 
 
 def replace(database: Any, domains: list[str] | None, rows: dict[str, list[dict[str, Any]]]) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pymongo
 from pymongo.errors import ConfigurationError, InvalidURI, PyMongoError
@@ -29,7 +30,10 @@ JOURNAL_SCHEME = "journal://"
 
 
 def get_database(uri: str, database: str, *, check: bool = True, timeout_ms: int = 5000) -> Any:
-    """A database handle for `uri`; with `check`, ping the server so an outage fails here, in one line."""
+    """A database handle for `uri`; with `check`, ping the server so an outage fails here, in one line.
+
+    `timeout_ms` is how long an operation waits for an unreachable server, unless the URI sets its own
+    `serverSelectionTimeoutMS`: what the user wrote wins."""
     if not uri.startswith(MONGO_SCHEMES):
         raise UserError(
             f"MONGO_URI {mask_uri(uri)!r} has an unsupported scheme; use mongodb://HOST/, "
@@ -40,7 +44,9 @@ def get_database(uri: str, database: str, *, check: bool = True, timeout_ms: int
     if uri.startswith("mongomock://"):
         return _mongomock_client(uri)[database]
     try:
-        client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=timeout_ms, tz_aware=True)
+        given = {key.lower() for key in parse_qs(urlsplit(uri).query)}
+        waits = {} if "serverselectiontimeoutms" in given else {"serverSelectionTimeoutMS": timeout_ms}
+        client = pymongo.MongoClient(uri, tz_aware=True, **waits)
     except (ConfigurationError, InvalidURI, ValueError) as exc:
         raise UserError(f"MONGO_URI {mask_uri(uri)!r} is malformed: {mask_uri(str(exc))}") from None
     if check:
