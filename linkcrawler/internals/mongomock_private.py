@@ -14,6 +14,11 @@
 - `Cursor._compute_results`: a cursor with a skip or a limit copies its
   whole result list for every document it yields, so reading N results
   costs N^2/2 copies; the window is cut once per result list instead.
+- `aggregate._handle_group_stage`: `$group` sorts every document by its
+  group key (a Python comparison of BSON order per pair, the key computed
+  twice) to group neighbours; documents are grouped by a hash of the key
+  instead, in their order, and only the groups are sorted, into the order
+  mongomock gives them.
 - `aggregate._Parser`: the `$$NOW` variable (the server's clock, which the
   store stamps changes with) is not defined; it reads this process's clock.
 
@@ -37,6 +42,7 @@ def patch() -> None:
     _find_by_id_through_its_key()
     _look_up_through_indexes()
     _cut_the_cursor_window_once()
+    _group_by_hash()
     _define_now()
 
 
@@ -182,6 +188,51 @@ def _cut_the_cursor_window_once() -> None:
 
     compute_results._windowed = True  # type: ignore[attr-defined]
     Cursor._compute_results = compute_results
+
+
+def _group_by_hash() -> None:
+    """Group `$group`'s documents in one pass by key, then order the groups as mongomock's sort would."""
+    from mongomock import aggregate as pipelines
+    from mongomock import filtering
+
+    original = pipelines._PIPELINE_HANDLERS["$group"]
+    if getattr(original, "_hashed", False):
+        return
+
+    def group(in_collection: list[dict[str, Any]], database: Any, options: dict[str, Any]) -> list[dict[str, Any]]:
+        expression = options["_id"]
+        if not expression:
+            return original(in_collection, database, options)
+        groups: dict[Any, tuple[Any, list[dict[str, Any]]]] = {}
+        for document in in_collection:
+            try:
+                key = pipelines._parse_expression(expression, document, ignore_missing_keys=True)
+            except KeyError:
+                key = None
+            groups.setdefault(_hashable(key), (key, []))[1].append(document)
+        grouped = []
+        for key, documents in sorted(groups.values(), key=lambda group: filtering.BsonComparable(group[0])):
+            accumulated = pipelines._accumulate_group(options, documents)
+            accumulated["_id"] = key
+            grouped.append(accumulated)
+        return grouped
+
+    group._hashed = True  # type: ignore[attr-defined]
+    pipelines._PIPELINE_HANDLERS["$group"] = group
+
+
+def _hashable(value: Any) -> Any:
+    """A hashable stand-in for a group key that tells apart what BSON tells apart (a number from a boolean, a
+    string from a date) and equates what it equates (1 and 1.0)."""
+    if isinstance(value, dict):
+        return ("object", tuple((name, _hashable(item)) for name, item in value.items()))
+    if isinstance(value, list | tuple):
+        return ("array", tuple(_hashable(item) for item in value))
+    if isinstance(value, bool):
+        return ("bool", value)
+    if isinstance(value, int | float):
+        return ("number", value)
+    return (type(value).__name__, value)
 
 
 class _Index:
