@@ -156,11 +156,10 @@ def _look_up_through_indexes() -> None:
 
     def aggregate(collection: Any, pipeline: list[dict[str, Any]], session: Any = None, **kwargs: Any) -> Any:
         first = pipeline[0].get("$match") if pipeline else None
-        narrowed = _narrowing_filter(collection._store, first)
-        if narrowed is None:
+        if not _narrows(collection._store, first):
             return aggregate_of(collection, pipeline, session, **kwargs)
-        documents = list(collection.find(narrowed))
-        return pipelines.process_pipeline(documents, collection.database, pipeline, session)
+        documents = list(collection.find(first))  # the stage itself, as an indexed find: one matching pass
+        return pipelines.process_pipeline(documents, collection.database, pipeline[1:], session)
 
     setitem._indexed = True  # type: ignore[attr-defined]
     CollectionStore.__setitem__, CollectionStore.__delitem__ = setitem, delitem
@@ -303,12 +302,8 @@ def _candidates(store: Any, filter: Any) -> list[dict[str, Any]] | None:
     return None
 
 
-def _narrowing_filter(store: Any, match: Any) -> dict[str, Any] | None:
-    """The indexed part of an aggregation's first `$match`, as a filter of its own; None when it has none."""
+def _narrows(store: Any, match: Any) -> bool:
+    """Whether an aggregation's first `$match` looks up an indexed field (`_candidates` then answers it)."""
     if not isinstance(match, dict):
-        return None
-    for field in INDEXED.get(store.name, ()):
-        values = _values(match.get(field))
-        if values is not None:
-            return {field: {"$in": values}}
-    return None
+        return False
+    return any(_values(match.get(field)) is not None for field in ("_id", *INDEXED.get(store.name, ())))
