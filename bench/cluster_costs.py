@@ -1,6 +1,6 @@
 """What a growing crawl costs: Redis memory per URL, MongoDB bytes per link, pages/s per worker.
 
-    python bench/cluster_costs.py [--urls N] [--json]
+    python bench/cluster_costs.py [--urls N] [--quick] [--json]
 
 - Redis: N requests queued through scrapy-redis's priority queue with our
   JSON serializer, exactly as the frontier stores them, and N fingerprints
@@ -156,10 +156,15 @@ def worker_rate(sites: int = 40, pages_per_site: int = 25) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--urls", type=int, default=100_000, help="URLs to queue and mark seen")
+    parser.add_argument("--quick", action="store_true", help="20 pages of links to store and a 10-site web to crawl")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     started = time.monotonic()
-    result = {"redis": redis_costs(args.urls), "mongodb_estimate": mongo_costs(), "worker": worker_rate()}
+    result = {
+        "redis": redis_costs(args.urls),
+        "mongodb_estimate": mongo_costs(20 if args.quick else 300),
+        "worker": worker_rate(10, 10) if args.quick else worker_rate(),
+    }
     result["seconds"] = round(time.monotonic() - started, 1)
     print(json.dumps(result, indent=None if args.json else 2))
 
