@@ -265,7 +265,8 @@ class CrawlBench:
         if side in ("bare", "floor"):
             extra["SCRAPY_SETTINGS_MODULE"] = "bench.baseline"
             options["BENCH_SEEDS"] = json.dumps(self.server.seeds)
-            options["BENCH_URLS_FILE"] = self._page_list()
+            if side == "floor":
+                options["BENCH_URLS_FILE"] = self._page_list()
             return worker_environment(self.redis_url, mongo_uri, extra), options, side
         if side == "stock":
             options["SCHEDULER"] = STOCK_SCHEDULER

@@ -46,6 +46,7 @@ MEASURED_IN_PROCESS = {
 """Scripts whose smallest command line takes minutes: the test named runs their measurement on a tinier input."""
 
 
+@pytest.mark.timeout(900)
 def test_the_suite_reports_every_headline_number_as_a_positive_number(monkeypatch, capsys):
     monkeypatch.delenv("MONGO_URI", raising=False)
     monkeypatch.setattr(crawl, "QUICK", TINY)
