@@ -11,7 +11,13 @@ each name, so it costs one lookup per host. Redirects are Scrapy's default
 (followed in the downloader), error pages are dropped before the spider:
 bare Scrapy's defaults, where our worker records both.
 
-`bench.crawl` runs it with `SCRAPY_SETTINGS_MODULE=bench.baseline`; the
+The floor, `scrapy crawl floor`, is the same Scrapy with nothing to do
+per page: it fetches every URL of a list (`BENCH_URLS_FILE`, a JSON list:
+every page of the benchmark's web) and parses none of them. What a page
+costs it is what Scrapy itself costs per page (download, middlewares,
+scheduler, dupefilter), the least CPU any Scrapy crawler can spend.
+
+`bench.crawl` runs both with `SCRAPY_SETTINGS_MODULE=bench.baseline`; the
 seeds come in `BENCH_SEEDS` (a JSON list).
 """
 
@@ -19,6 +25,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import scrapy
@@ -33,7 +40,6 @@ from settings.base import (  # noqa: F401 (settings of this module, shared with 
     DOWNLOAD_TIMEOUT,
     DOWNLOAD_WARNSIZE,
     LOG_LEVEL,
-    REQUEST_FINGERPRINTER_IMPLEMENTATION,
     RETRY_HTTP_CODES,
     RETRY_TIMES,
     ROBOTSTXT_OBEY,
@@ -57,3 +63,14 @@ class BareSpider(scrapy.Spider):
     def parse(self, response: Response) -> Iterator[Any]:
         if isinstance(response, TextResponse):
             yield from response.follow_all(xpath="//a/@href")
+
+
+class FloorSpider(scrapy.Spider):
+    name = "floor"
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for url in json.loads(Path(self.settings["BENCH_URLS_FILE"]).read_text()):
+            yield scrapy.Request(url)
+
+    def parse(self, response: Response) -> None:
+        """Nothing: the floor's pages cost Scrapy's work alone."""

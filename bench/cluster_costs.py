@@ -1,6 +1,6 @@
 """What a growing crawl costs: Redis memory per URL, MongoDB bytes per link, pages/s per worker.
 
-    python bench/cluster_costs.py [--urls N] [--json]
+    python bench/cluster_costs.py [--urls N] [--quick] [--json]
 
 - Redis: N requests queued through scrapy-redis's priority queue with our
   JSON serializer, exactly as the frontier stores them, and N fingerprints
@@ -8,8 +8,8 @@
   divided by N. URLs are shaped like real ones (60-90 characters); the queue
   cost grows with URL length, the seen-set's does not (fixed-size fingerprints).
 - MongoDB: no server here, so this is an estimate: the BSON size of the
-  `links` documents the pipeline writes for the link-heavy corpus of
-  bench/extract.py, plus the BSON size of each index's keys (the `_id` index
+  `links` documents the store holds for the link-heavy corpus of
+  bench/extract.py (written through the in-process emulation), plus the BSON size of each index's keys (the `_id` index
   included) plus an 8-byte record id per entry, uncompressed. WiredTiger
   compresses documents (snappy) and prefix-compresses index keys, so a real
   server stores less; measure `db.links.stats()` on yours.
@@ -26,6 +26,7 @@ import random
 import statistics
 import sys
 import time
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -36,7 +37,6 @@ from scrapy_redis.queue import PriorityQueue
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.extract import WORDS, corpus
-from linkcrawler import config
 from linkcrawler.extract.items import PageItem
 from linkcrawler.extract.page import Extractor
 from linkcrawler.extract.urls import split_host
@@ -48,8 +48,9 @@ from linkcrawler.internals.scrapy_redis_private import encode_request
 from linkcrawler.local.demo import LocalCrawl
 from linkcrawler.local.redis_server import EmbeddedRedis
 from linkcrawler.local.synthweb import WebServer, generate_web
-from linkcrawler.store.documents import link_documents
-from linkcrawler.store.linkstore import LINK_INDEXES
+from linkcrawler.store.documents import page_records
+from linkcrawler.store.linkstore import LINK_INDEXES, LinkStore
+from linkcrawler.store.mongo import get_database
 from spiders.backlinks import BacklinksSpider
 
 MILLION = 1_000_000
@@ -74,9 +75,9 @@ def redis_costs(count: int) -> dict[str, float]:
     (per-site queues, the heap of sites and the seen-set: linkcrawler.frontier.keys)."""
     spider = BacklinksSpider()
     urls = _urls(count, random.Random(1))
-    partitions = Partitions(spider.name, config.default("FRONTIER_PARTITIONS"))
     with EmbeddedRedis() as server:
         client = connect_redis(server.url)
+        partitions = Partitions.of_crawl(client, spider.name)
         queueing = SetQueueing(client, partitions)
         seen = RFPDupeFilter(client, keys.spider_key(keys.DUPEFILTER_KEY, spider.name))
         queue = PriorityQueue(client, spider, keys.spider_key(keys.LEGACY_QUEUE_KEY, spider.name), serializer)
@@ -113,19 +114,24 @@ def redis_costs(count: int) -> dict[str, float]:
 
 
 def mongo_costs(pages: int = 300) -> dict[str, float]:
-    """Estimated bytes per stored link: document plus index entries, uncompressed."""
+    """Estimated bytes per stored link: document plus index entries, uncompressed.
+
+    The documents are those the store holds once it has written the pages' links (the in-process emulation), with
+    the fields it adds to what the pipeline builds; an index entry of a field a document lacks holds a null.
+    """
     extractor = Extractor()
     now = datetime.now(UTC)
-    documents = []
+    store = LinkStore(get_database(f"mongomock://cluster-costs-{uuid.uuid4().hex}", "linkcrawler"))
     for url, html in corpus(pages):
         page = extractor.extract(html, url, {})
         item = PageItem(url=url, fetched_at=now, status=200, ip="203.0.113.7", links=page.links)
-        documents += link_documents(item, store_internal=True)
-    unique = {doc["_id"]: doc for doc in documents}.values()
+        records = page_records(item, store_internal=True)
+        store.write(records.links, records.pages)
+    unique = list(store.links.find())
     document_bytes = statistics.mean(len(bson.encode(doc)) for doc in unique)
     index_keys = [["_id"], *([field for field, _ in keys] for _, keys in LINK_INDEXES)]
     index_bytes = {
-        "+".join(fields): statistics.mean(len(bson.encode({f: doc[f] for f in fields})) + 8 for doc in unique)
+        "+".join(fields): statistics.mean(len(bson.encode({f: doc.get(f) for f in fields})) + 8 for doc in unique)
         for fields in index_keys
     }
     per_link = document_bytes + sum(index_bytes.values())
@@ -150,10 +156,15 @@ def worker_rate(sites: int = 40, pages_per_site: int = 25) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--urls", type=int, default=100_000, help="URLs to queue and mark seen")
+    parser.add_argument("--quick", action="store_true", help="20 pages of links to store and a 10-site web to crawl")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     started = time.monotonic()
-    result = {"redis": redis_costs(args.urls), "mongodb_estimate": mongo_costs(), "worker": worker_rate()}
+    result = {
+        "redis": redis_costs(args.urls),
+        "mongodb_estimate": mongo_costs(20 if args.quick else 300),
+        "worker": worker_rate(10, 10) if args.quick else worker_rate(),
+    }
     result["seconds"] = round(time.monotonic() - started, 1)
     print(json.dumps(result, indent=None if args.json else 2))
 

@@ -1,5 +1,7 @@
 """Crawl speed side by side: our worker against bare Scrapy and stock scrapy-redis, and two workers against one.
 
+    python bench/crawl.py [--quick] [--json] [--sides ours,bare,floor] [--rounds N]
+
 Every side crawls the same synthetic web on loopback from its home pages, as
 real processes started the same way (`linkcrawler.local.workers`), with the same
 concurrency, robots.txt obedience and timeouts (`settings.base`), and the
@@ -17,6 +19,10 @@ same meter (`bench.meter`):
   `RFPDupeFilter`, `PriorityQueue`, queue cleared on close). Only the
   frontier differs from `ours`, so the ratio is the price of what our
   frontier adds (crash safety, shared politeness, budgets).
+- `floor`: Scrapy fetching every page of the web from a list and parsing
+  none (`bench.baseline.FloorSpider`): what any Scrapy crawler spends per
+  page before it reads a byte of it. Compared by CPU per page only: it never
+  waits for a page to learn the next URL, so its pace is not a crawl's.
 - `ours_x2`: two `ours` workers sharing one frontier.
 
 A run is followed live through its meters and stopped (as Ctrl-C would)
@@ -29,6 +35,7 @@ per second measured side by side are compared.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import signal
@@ -36,7 +43,8 @@ import statistics
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
@@ -45,11 +53,12 @@ from linkcrawler.frontier.connection import connect_redis
 from linkcrawler.frontier.seeds import push_seeds
 from linkcrawler.local.redis_server import EmbeddedRedis
 from linkcrawler.local.synthweb import WebServer, generate_web
+from linkcrawler.local.synthweb.truth import fetchable_pages
 from linkcrawler.local.workers import WorkerProcess, loopback_settings, worker_environment
 from linkcrawler.store.mongo import get_database
 
 ROOT = Path(__file__).resolve().parents[1]
-SIDES = ("bare", "stock", "ours", "ours_x2")
+SIDES = ("bare", "stock", "ours", "floor", "ours_x2")
 STOCK_SCHEDULER = "scrapy_redis.scheduler.Scheduler"
 STOPPED = (0, -signal.SIGINT)
 """Exit codes of a worker stopped by SIGINT: a graceful stop, or one interrupted before Scrapy took the signal over."""
@@ -253,43 +262,94 @@ class CrawlBench:
         if self.mongo_uri:
             extra["MONGO_DATABASE"] = self.database
         options: dict[str, Any] = loopback_settings(self.server.hosts, idle_close_seconds=10)
-        if side == "bare":
+        if side in ("bare", "floor"):
             extra["SCRAPY_SETTINGS_MODULE"] = "bench.baseline"
             options["BENCH_SEEDS"] = json.dumps(self.server.seeds)
-            return worker_environment(self.redis_url, mongo_uri, extra), options, "bare"
+            if side == "floor":
+                options["BENCH_URLS_FILE"] = self._page_list()
+            return worker_environment(self.redis_url, mongo_uri, extra), options, side
         if side == "stock":
             options["SCHEDULER"] = STOCK_SCHEDULER
         return worker_environment(self.redis_url, mongo_uri, extra), options, keys.SPIDER_NAME
 
+    def _page_list(self) -> Path:
+        """Every page a crawl of the web fetches, written once as a JSON list, one site after another in turn (as a
+        crawl spreads over sites) so that no site's politeness limit sets the pace."""
+        path = self.workdir / "pages.json"
+        if not path.exists():
+            by_host: dict[str, list[str]] = {}
+            for url in sorted(fetchable_pages(self.server.web)):
+                by_host.setdefault(url.split("/", 3)[2], []).append(url)
+            turns = zip_longest(*by_host.values())
+            path.write_text(json.dumps([url for turn in turns for url in turn if url is not None]))
+        return path
+
+
+RATIOS = {
+    "worker_vs_bare_scrapy": ("ours", "bare", "pages_per_second"),
+    "worker_vs_bare_scrapy_cpu": ("bare", "ours", "cpu_ms_per_page"),
+    "worker_vs_floor_cpu": ("floor", "ours", "cpu_ms_per_page"),
+    "bare_vs_floor_cpu": ("floor", "bare", "cpu_ms_per_page"),
+    "worker_vs_stock_scrapy_redis": ("ours", "stock", "pages_per_second"),
+    "two_workers_vs_one": ("ours_x2", "ours", "pages_per_second"),
+}
+"""Each ratio: (side over, side under, what is compared). CPU ratios put the other side on top: more is better."""
+
 
 def ratios(runs: dict[str, Run]) -> dict[str, float]:
-    """The ratios of one round."""
-    ours = runs["ours"].pages_per_second
+    """The ratios of one round, those whose two sides it ran."""
     return {
-        "worker_vs_bare_scrapy": ours / runs["bare"].pages_per_second,
-        "worker_vs_bare_scrapy_cpu": runs["bare"].cpu_ms_per_page / runs["ours"].cpu_ms_per_page,
-        "worker_vs_stock_scrapy_redis": ours / runs["stock"].pages_per_second,
-        "two_workers_vs_one": runs["ours_x2"].pages_per_second / ours,
+        name: getattr(runs[over], measured) / getattr(runs[under], measured)
+        for name, (over, under, measured) in RATIOS.items()
+        if over in runs and under in runs
     }
 
 
-def measure_rounds(bench: CrawlBench) -> list[dict[str, Run]]:
+def measure_rounds(bench: CrawlBench, sides: tuple[str, ...] = SIDES) -> list[dict[str, Run]]:
     """`plan.rounds` rounds of every side, each round in a different order."""
     rounds = []
     for n in range(bench.plan.rounds):
-        order = SIDES[n % len(SIDES) :] + SIDES[: n % len(SIDES)]
+        order = sides[n % len(sides) :] + sides[: n % len(sides)]
         rounds.append({side: bench.run(side) for side in order})
     return rounds
 
 
 def summarize(rounds: list[dict[str, Run]]) -> dict[str, Any]:
-    """Median ratios over rounds, and each side's median pages per second for context; the main ratio round by
+    """Median ratios over rounds, and each side's median pages per second for context; the main ratios round by
     round too, since one machine's speed drifts between runs."""
     per_round = [ratios(runs) for runs in rounds]
     result: dict[str, Any] = {key: round(statistics.median(r[key] for r in per_round), 3) for key in per_round[0]}
-    result["worker_vs_bare_scrapy_by_round"] = [round(r["worker_vs_bare_scrapy"], 3) for r in per_round]
-    for side in SIDES:
+    for key in ("worker_vs_bare_scrapy", "worker_vs_floor_cpu"):
+        if key in per_round[0]:
+            result[f"{key}_by_round"] = [round(r[key], 3) for r in per_round]
+    for side in rounds[0]:
         result[f"{side}_pages_per_second"] = round(statistics.median(r[side].pages_per_second for r in rounds), 1)
         result[f"{side}_cpu_ms_per_page"] = round(statistics.median(r[side].cpu_ms_per_page for r in rounds), 2)
-    result["pages_per_run"] = round(statistics.median(r["ours"].pages for r in rounds))
+    result["pages_per_run"] = round(statistics.median(next(iter(r.values())).pages for r in rounds))
     return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one round of small crawls")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--sides", default=",".join(SIDES), help=f"comma-separated, of {', '.join(SIDES)}")
+    parser.add_argument("--rounds", type=int, help="rounds instead of the plan's")
+    args = parser.parse_args()
+    sides = tuple(args.sides.split(","))
+    if unknown := set(sides) - set(SIDES):
+        parser.error(f"unknown sides: {', '.join(sorted(unknown))}")
+    plan = QUICK if args.quick else FULL
+    if args.rounds:
+        plan = replace(plan, rounds=args.rounds)
+    with CrawlBench(plan) as bench:
+        result = summarize(measure_rounds(bench, sides))
+    if args.json:
+        print(json.dumps(result))
+        return
+    for key, value in result.items():
+        print(f"{key:36} {value}")
+
+
+if __name__ == "__main__":
+    main()

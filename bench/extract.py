@@ -15,6 +15,11 @@ root-relative, absolute and protocol-relative, some with tracking parameters
 or fragments, some nofollow, some image links. A second corpus has content
 links only, the worst case for the extractor's caches.
 
+The same ratio is measured on real pages when the shared corpus is beside
+the repository (`../shared/corpus/readability-pages`: 130 saved news,
+blog, wiki and shop pages, about 200 KB each, many more bytes per link
+than the generated pages), at the base URL its README gives.
+
 Each round times every timer on every page, rotating which goes first,
 with a fresh `Extractor` per round (its caches warm up within a round as
 they do within a crawl). Times are CPU times of this process: the machines
@@ -25,6 +30,7 @@ pages): 1.0 would mean extraction is free.
 
 from __future__ import annotations
 
+import gzip
 import random
 import statistics
 import sys
@@ -40,6 +46,8 @@ from bench.cli import run_measure
 from linkcrawler.extract.page import Extractor
 from linkcrawler.extract.urls import UrlNormalizer
 
+REAL_PAGES = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "readability-pages"
+REAL_PAGE_URL = "http://fakehost/test/page.html"
 WORDS = (
     "seo", "link", "crawl", "garden", "recipe", "travel", "camera", "review",
     "guide", "budget", "coffee", "design", "city", "photo", "news",
@@ -117,6 +125,12 @@ def corpus(pages: int = 300, seed: int = 7, template: bool = True) -> list[tuple
     return documents
 
 
+def real_pages(limit: int | None = None) -> list[tuple[str, str]]:
+    """(url, html) of the real pages of the shared corpus, in name order; none when it is not there."""
+    paths = sorted(REAL_PAGES.glob("*.html.gz"))[:limit]
+    return [(REAL_PAGE_URL, gzip.decompress(path.read_bytes()).decode("utf-8", "replace")) for path in paths]
+
+
 def _time_parse(documents: list[tuple[str, str]]) -> float:
     started = time.process_time()
     for _, html in documents:
@@ -170,6 +184,7 @@ def measure(quick: bool = False) -> dict[str, float]:
     rotating order. `..._without_template` is measured on pages of content links only."""
     documents = corpus(100 if quick else 300)
     unique = corpus(100 if quick else 300, template=False)
+    real = real_pages(30 if quick else None)
     rounds = 3 if quick else 7
     timers = {
         "parse": (_time_parse, documents),
@@ -182,6 +197,9 @@ def measure(quick: bool = False) -> dict[str, float]:
     baselines = {
         "extract": "parse", "lean_loop": "parse", "urls": "parse", "extract_without_template": "parse_without_template",
     }  # fmt: skip
+    if real:
+        timers.update(parse_real_pages=(_time_parse, real), extract_real_pages=(_time_extract, real))
+        baselines["extract_real_pages"] = "parse_real_pages"
     times: dict[str, list[float]] = {name: [] for name in timers}
     ratios: dict[str, list[float]] = {name: [] for name in [*baselines, "floor"]}
     for n in range(rounds):
@@ -196,6 +214,8 @@ def measure(quick: bool = False) -> dict[str, float]:
     return {
         "extract_vs_lxml_parse": round(statistics.median(ratios["extract"]), 3),
         "extract_vs_lxml_parse_without_template": round(statistics.median(ratios["extract_without_template"]), 3),
+        "extract_vs_lxml_parse_real_pages": round(statistics.median(ratios["extract_real_pages"]), 3) if real else None,
+        "real_pages": len(real),
         "lean_loop_vs_lxml_parse": round(statistics.median(ratios["lean_loop"]), 3),
         "urls_vs_lxml_parse": round(statistics.median(ratios["urls"]), 3),
         "lean_loop_plus_urls_vs_lxml_parse": round(statistics.median(ratios["floor"]), 3),

@@ -6,7 +6,9 @@ Serves a synthetic web on loopback, starts an embedded Redis, and measures
 (see each module's docstring for exactly what runs on each side):
 
 - `bench.crawl`: worker_vs_bare_scrapy, worker_vs_bare_scrapy_cpu (CPU per page,
-  bare over ours), worker_vs_stock_scrapy_redis,
+  bare over ours), worker_vs_floor_cpu and bare_vs_floor_cpu (CPU per page of
+  Scrapy fetching the same pages and parsing none, over ours and over bare
+  Scrapy's), worker_vs_stock_scrapy_redis,
   two_workers_vs_one (pages per second of real `scrapy crawl` processes);
 - `bench.store`: mongo_round_trips_per_1000_links, and the store stage on
   its own when no MongoDB is given (`MONGO_URI=mongodb://...` puts a real
@@ -48,7 +50,8 @@ from linkcrawler.errors import UserError, mask_uri
 from linkcrawler.store.mongo import get_database
 
 KEYS = (
-    "worker_vs_bare_scrapy", "worker_vs_bare_scrapy_cpu", "worker_vs_stock_scrapy_redis", "extract_vs_lxml_parse",
+    "worker_vs_bare_scrapy", "worker_vs_bare_scrapy_cpu", "worker_vs_floor_cpu", "bare_vs_floor_cpu",
+    "worker_vs_stock_scrapy_redis", "extract_vs_lxml_parse",
     "two_workers_vs_one",
     "bloom_bytes_per_url", "bloom_false_positive_rate", "fingerprint_set_bytes_per_url", "bloom_queueing_vs_set",
     "mongo_round_trips_per_1000_links",

@@ -31,9 +31,33 @@ TINY_REGIMES = {
 }
 
 
-def test_the_suite_reports_every_headline_number_as_a_positive_number(monkeypatch):
+BENCH = Path(run.__file__).parent
+SCRIPT_ARGUMENTS = {
+    "bloom.py": ["--quick"],
+    "cluster_costs.py": ["--urls", "500", "--quick"],
+    "crawl.py": ["--quick"],
+    "extract.py": ["--quick"],
+    "frontier.py": ["--quick"],
+    "frontier_cluster.py": ["--quick"],
+    "regimes.py": ["--quick"],
+}
+"""The smallest command line of each script in bench/ that a test runs as users do."""
+MEASURED_IN_PROCESS = {
+    "run.py": "test_the_suite_reports_every_headline_number_as_a_positive_number",
+    "explorer.py": "test_the_explorer_bench_times_every_view_on_both_datasets",
+    "summarize.py": "test_the_summarize_bench_copies_no_link_and_reads_far_fewer_links_after_a_small_change",
+}
+"""Scripts whose smallest command line takes minutes: the test named runs their measurement on a tinier input."""
+
+
+@pytest.mark.timeout(900)
+def test_the_suite_reports_every_headline_number_as_a_positive_number(monkeypatch, capsys):
     monkeypatch.delenv("MONGO_URI", raising=False)
-    result = run.measure(quick=True, plan=TINY, regime_plans=TINY_REGIMES)
+    monkeypatch.setattr(crawl, "QUICK", TINY)
+    monkeypatch.setattr(regimes, "QUICK", TINY_REGIMES)
+    monkeypatch.setattr(sys, "argv", ["bench/run.py", "--quick", "--json"])
+    run.main()
+    result = json.loads(capsys.readouterr().out)
 
     assert set(run.KEYS) <= set(result)
     for key in run.KEYS:
@@ -46,7 +70,28 @@ def test_the_suite_reports_every_headline_number_as_a_positive_number(monkeypatc
         assert measured["bound"]["bound"] > 0
         for side in regimes.SIDES:  # every side crawled the whole web, as the server saw it
             assert measured[side]["requests"] >= measured["expected_requests"] and measured[side]["span"] > 0
-    json.dumps(result)
+
+
+def test_every_script_in_bench_is_run_by_a_test():
+    scripts = {path.name for path in BENCH.glob("*.py") if 'if __name__ == "__main__":' in path.read_text()}
+    assert scripts == {*SCRIPT_ARGUMENTS, *MEASURED_IN_PROCESS}
+    assert all(callable(globals().get(test)) for test in MEASURED_IN_PROCESS.values())
+
+
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize("script", sorted(SCRIPT_ARGUMENTS))
+def test_every_script_runs_and_prints_one_json_object(script, monkeypatch):
+    """Scripts are run as users run them, so that none rots unnoticed: imports, options and printing included."""
+    monkeypatch.delenv("MONGO_URI", raising=False)
+    command = [sys.executable, str(BENCH / script), *SCRIPT_ARGUMENTS[script], "--json"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=840)
+
+    assert done.returncode == 0, done.stderr[-4000:]
+    result = json.loads(done.stdout)
+    assert isinstance(result, dict) and result
+    if script == "crawl.py":
+        for key in crawl.RATIOS:
+            assert result[key] > 0, (key, result)
 
 
 def test_a_dead_mongodb_fails_in_one_line_before_any_crawl(monkeypatch):

@@ -456,6 +456,27 @@ def test_fast_path_agrees_with_w3lib_on_generated_urls():
             assert normalizer.normalize(href, "http://a.com/base").url == expected, href
 
 
+def test_fast_path_agrees_with_w3lib_on_percent_escaped_paths():
+    """Escapes of every byte, in either case, among plain characters: wiki titles and non-ASCII slugs."""
+    rng = random.Random(6)
+    plain = "abcXYZ019._~-!$&'()*+,=:@/"
+    normalizer = UrlNormalizer(tracking_params=[])
+    for _ in range(4000):
+        parts = []
+        for _ in range(1 + rng.randrange(9)):
+            if rng.random() < 0.4:
+                code = f"{rng.randrange(256):02x}"
+                parts.append("%" + (code.upper() if rng.random() < 0.5 else code))
+            else:
+                parts.append(rng.choice(plain))
+        path = "/" + "".join(parts)
+        if path.startswith("//"):
+            continue
+        for href in (f"http://a.com{path}", path, f"http://a.com{path}?b=1&a=2#f"):
+            expected = canonicalize_url("http://a.com" + href if href.startswith("/") else href, keep_fragments=False)
+            assert normalizer.normalize(href, "http://a.com/base").url == expected, href
+
+
 def test_fast_path_agrees_with_w3lib_on_generated_relative_hrefs():
     """Path-relative and protocol-relative hrefs, on pages in plain and in escaped directories.
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from linkcrawler.extract.hosts import remember
+
 REGION_ROLES = {
     "navigation": "nav", "banner": "header", "contentinfo": "footer", "complementary": "aside",
     "main": "content", "article": "content",
@@ -28,6 +30,8 @@ TOP = ("content", False)
 """Region state outside every region: (position, inside main or article)."""
 SCOPED = ("content", True)
 _NAME_TOKENS = re.compile(r"[a-z0-9]+")
+_names: dict[tuple[str | None, str | None], tuple[str, ...]] = {}
+"""(class, id) -> the regions they name, in order."""
 
 
 def enter(node: Any, state: tuple[str, bool]) -> tuple[str, bool]:
@@ -35,19 +39,32 @@ def enter(node: Any, state: tuple[str, bool]) -> tuple[str, bool]:
     if not node.keys():
         region = REGION_TAGS.get(node.tag)
         return state if region is None else _entered(region, state)
-    role = (node.get("role") or "").split()
-    region = REGION_ROLES.get(role[0].lower()) if role else None
-    if region is not None:
-        return SCOPED if region == "content" else (region, state[1])
+    role = node.get("role")
+    if role:
+        role = role.split()
+        region = REGION_ROLES.get(role[0].lower()) if role else None
+        if region is not None:
+            return SCOPED if region == "content" else (region, state[1])
     region = REGION_TAGS.get(node.tag)
     if region is not None:
         return _entered(region, state)
-    names = f"{node.get('class') or ''} {node.get('id') or ''}".lower()
-    for token in _NAME_TOKENS.findall(names):
-        region = REGION_NAMES.get(token)
-        if region is not None and not (state[1] and region in ("header", "footer")):
+    key = (node.get("class"), node.get("id"))
+    if key == (None, None):
+        return state
+    names = _names.get(key)
+    if names is None:
+        names = _region_names(*key)
+        remember(_names, key, names)
+    for region in names:
+        if not (state[1] and region in ("header", "footer")):
             return (region, state[1])
     return state
+
+
+def _region_names(class_name: str | None, element_id: str | None) -> tuple[str, ...]:
+    """The regions a class and id name, in order: a page's template repeats the same few on hundreds of elements."""
+    tokens = _NAME_TOKENS.findall(f"{class_name or ''} {element_id or ''}".lower())
+    return tuple(REGION_NAMES[token] for token in tokens if token in REGION_NAMES)
 
 
 def _entered(region: str, state: tuple[str, bool]) -> tuple[str, bool]:

@@ -78,6 +78,12 @@ _QUERY = r"[A-Za-z0-9._~+=&-]*"
 expression of segments and arguments costs microseconds a URL. Two more conditions make them plain (see `_plain`):
 no segment starts with `.` (a dot segment) and no argument holds a second `=` (it would be escaped)."""
 _TWO_VALUES = re.compile(r"=[^&]*=")
+_ESCAPED_PATH = re.compile(r"/(?:[A-Za-z0-9._~!$&'()*+,=:@/-]|%(?![2][eE])[0-9A-Fa-f]{2})*")
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+_UNESCAPED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!$&'()*+,-:=@[]_|~")
+"""A plain path with percent-escapes (wiki titles, non-ASCII slugs), the commonest href `canonicalize_url` would
+otherwise see: it writes an escape as the character when that is one it leaves unescaped in a path, else in upper
+case (`%2F`, `%3B`, `%3F` and `%25` stay escapes; `%2E`, a dot that may make a dot segment, is left to it)."""
 _PLAIN_PATH = re.compile(_PATH)
 _PLAIN_QUERY = re.compile(_QUERY)
 _PLAIN_ABSOLUTE = re.compile(
@@ -299,8 +305,11 @@ class UrlNormalizer:
 
     def _finish(self, site: Site, path: str, query: str | None) -> Normalized:
         """The normalized URL of a site, path and query as found in an href."""
-        if _PLAIN_PATH.fullmatch(path or "/") and (not query or _PLAIN_QUERY.fullmatch(query)):
-            return self._plain(site, path, query)
+        if not query or _PLAIN_QUERY.fullmatch(query):
+            if _PLAIN_PATH.fullmatch(path or "/"):
+                return self._plain(site, path, query)
+            if "%" in path and _ESCAPED_PATH.fullmatch(path):
+                return self._plain(site, _ESCAPE.sub(_escape_form, path), query)
         return self._canonical(site, path, query)
 
     def _canonical(self, site: Site, path: str, query: str | None) -> Normalized:
@@ -376,6 +385,13 @@ def _clean_href(href: str) -> str:
         before, mark, after = href.partition("?")
         href = before.replace("\\", "/") + mark + after
     return href
+
+
+def _escape_form(match: re.Match) -> str:
+    """One percent-escape of a path as `canonicalize_url` writes it."""
+    code = match.group(1).upper()
+    character = chr(int(code, 16))
+    return character if character in _UNESCAPED else f"%{code}"
 
 
 def _by_name_then_value(argument: str) -> str:

@@ -55,13 +55,20 @@ def link_documents(item: PageItem, *, store_internal: bool = False) -> list[dict
     the source host.
     """
     host, domain = split_host(item.url)
+    source = {
+        "source_url": item.url,
+        "source_host": host,
+        "source_domain": domain,
+        "source_ip": item.ip,
+        "source_subnet": subnet_of(item.ip),
+    }
     indexable = item.fetched_at if is_indexable(item) else None
     documents = []
     for link in item.links:
         internal = _same_site(host, domain, link)
         if internal and not store_internal:
             continue
-        documents.append(_link_document(item, host, domain, link, internal, indexable))
+        documents.append(_link_document(item, source, link, internal, indexable))
     return documents
 
 
@@ -77,15 +84,12 @@ def _same_site(source_host: str, source_domain: str, link: Link) -> bool:
 
 
 def _link_document(
-    item: PageItem, host: str, domain: str, link: Link, internal: bool, indexable: datetime | None
+    item: PageItem, source: dict[str, Any], link: Link, internal: bool, indexable: datetime | None
 ) -> dict[str, Any]:
+    """`source`: the fields every link of the page shares, worked out once per page."""
     return {
         "_id": link_id(item.url, link.target_url, link.link_type, link.anchor),
-        "source_url": item.url,
-        "source_host": host,
-        "source_domain": domain,
-        "source_ip": item.ip,
-        "source_subnet": subnet_of(item.ip),
+        **source,
         "target_url": link.target_url,
         "target_host": link.target_host,
         "target_domain": link.target_domain,
