@@ -43,7 +43,7 @@ from linkcrawler.frontier import keys
 from linkcrawler.frontier.connection import connect_redis
 from linkcrawler.frontier.leases import Leases
 from linkcrawler.frontier.partitions import CLUSTER_PARTITIONS, Partitions
-from linkcrawler.frontier.queueing import SetQueueing
+from linkcrawler.frontier.queueing import Checked, Entry, SetQueueing
 from linkcrawler.local.redis_cluster import EmbeddedRedisCluster
 from linkcrawler.local.redis_server import EmbeddedRedis
 
@@ -94,9 +94,9 @@ def links_of(url: str) -> list[str]:
     return links
 
 
-def entry(url: str, depth: int) -> tuple[str, float, str, str, str]:
+def entry(url: str, depth: int) -> Entry:
     data = json.dumps({"url": url, "callback": "parse", "meta": {"depth": depth}, "priority": -depth})
-    return hashlib.sha1(url.encode()).hexdigest(), depth, data, "", url.split("/")[2]
+    return Entry(hashlib.sha1(url.encode()).hexdigest(), depth, data, budget_domain="", site=url.split("/")[2])
 
 
 class Worker(threading.Thread):
@@ -117,15 +117,15 @@ class Worker(threading.Thread):
             if not leased:
                 time.sleep(0.01)
                 continue
-            for lease, data in leased:
-                request = json.loads(data)
+            for popped in leased:
+                request = json.loads(popped.request)
                 self.queue_links(request["url"], request["meta"]["depth"] + 1)
-                self.leases.ack([lease])
+                self.leases.ack([popped.lease])
                 self.pages += 1
 
     def queue_links(self, url: str, depth: int) -> None:
         entries = [entry(link, depth) for link in links_of(url)]
-        checked = [(self.queueing.partitions.of_site(e[4]), e[0]) for e in entries]
+        checked = [Checked(self.queueing.partitions.of_site(e.site), e.fingerprint) for e in entries]
         fresh = [e for e, seen in zip(entries, self.queueing.seen(checked), strict=True) if not seen]
         if fresh:
             self.queueing.queue(0, fresh)

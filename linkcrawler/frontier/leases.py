@@ -38,12 +38,12 @@ import time
 from collections import deque
 from collections.abc import Iterable
 from itertools import zip_longest
-from typing import Any
+from typing import Any, NamedTuple
 
-from linkcrawler.frontier import keys
+from linkcrawler.frontier import keys, scripts
 from linkcrawler.frontier.partitions import Partitions
 from linkcrawler.frontier.roundtrips import Call, Outbox, run_scripts
-from linkcrawler.frontier.sites import POP, RELEASE_SLOT, SITE_LUA
+from linkcrawler.frontier.sites import PopLimits
 
 LEASE_META = "lease"
 """`request.meta` key holding the lease id of a request popped from the frontier."""
@@ -51,76 +51,48 @@ LEASE_META = "lease"
 request_done = object()
 """Signal `(leases: list[str])`: these requests are fully processed; send with `crawler.signals`."""
 
-_TAKE_SEEDS = """
-local taken = redis.call('lrange', KEYS[2], 0, -1)
-if #taken == 0 then
-  taken = redis.call('lpop', KEYS[1], ARGV[1])
-  if not taken then return {} end
-  for i = 1, #taken, 1000 do redis.call('rpush', KEYS[2], unpack(taken, i, math.min(i + 999, #taken))) end
-end
-redis.call('zadd', KEYS[3], ARGV[2], ARGV[3])
-return taken
-"""
-"""Move up to ARGV[1] seeds from the start list to this worker's list, unless that list still holds seeds a
-failed attempt took: then those again. Pushed 1,000 at a time: Lua's `unpack` fails past about 8,000 values (its C
-stack), and the seeds popped before that error were lost."""
 
-_REQUEUE_SEEDS = """
-local expired = redis.call('zrangebyscore', KEYS[2], '-inf', ARGV[1])
-local moved = 0
-for _, holder in ipairs(expired) do
-  redis.call('zrem', KEYS[2], holder)
-  while redis.call('lmove', KEYS[3] .. ':' .. holder, KEYS[1], 'RIGHT', 'LEFT') do moved = moved + 1 end
-end
-return moved
-"""
-"""The seeds taken by holders past their deadline (KEYS[2]) back to the head of the start list (KEYS[1])."""
+NO_LIMITS = PopLimits(concurrency=0, delay=0.0, slot_seconds=60.0)
+"""A pop's limits without politeness: every ready site served, as often as it is ready."""
 
-_REQUEUE_EXPIRED = """
-local expired = redis.call('zrangebyscore', KEYS[3], '-inf', ARGV[1])
-if #expired == 0 then return 0 end
-local dead = {}
-local moved = 0
-for _, holder in ipairs(expired) do
-  dead[holder] = true
-  redis.call('zrem', KEYS[3], holder)
-end
-local leases = redis.call('hkeys', KEYS[2])
-for _, lease in ipairs(leases) do
-  local holder = string.match(lease, '^(.*)#')
-  if holder and dead[holder] then moved = moved + give_back(ARGV[2], KEYS[1], KEYS[2], lease, ARGV[3]) end
-end
-return moved
-"""
-_REQUEUE_ONE = "return give_back(ARGV[2], KEYS[1], KEYS[2], ARGV[1], ARGV[3])"
 
-_ACK = """
-for i = 3, #ARGV do
-  local value = redis.call('hget', KEYS[2], ARGV[i])
-  if value then
-    local site = lease_parts(value)
-    release_slot(ARGV[1], KEYS[1], site, ARGV[i], ARGV[2])
-    redis.call('hdel', KEYS[2], ARGV[i])
-  end
-end
-return 1
-"""
+class Leased(NamedTuple):
+    """A request a pop leased to this worker."""
+
+    lease: str
+    request: bytes
+    """As the frontier stores it (`linkcrawler.frontier.serializer`)."""
+
+
+class PopReply(NamedTuple):
+    """What `lua/pop.lua` replies for one partition."""
+
+    requests: list[bytes]
+    """Leased in the order of the lease ids asked with, until no site was ready."""
+    wait: float
+    """Seconds until the partition's next site may be ready, -1 when it has none queued."""
+    run: bytes
+    """The partition's run count (`keys.RUN`)."""
+
+    @classmethod
+    def of(cls, reply: list[Any]) -> PopReply:
+        requests, wait, run = reply
+        return cls(requests, float(wait), run)
 
 
 class Leases:
     """One worker's view of the lease hashes: pop with a lease, acknowledge, renew, recover the dead's.
 
-    `politeness` is (concurrency per site, 0 for none; default delay; seconds
-    a slot outlives a dead worker), as `linkcrawler.frontier.sites` applies it.
+    `limits` are what a pop applies to each site (`linkcrawler.frontier.sites`).
     A pop visits the partitions in turn (see `pop_as`); each lease is
     remembered with its partition, for its acknowledgement.
     """
 
     def __init__(self, server: Any, partitions: Partitions, worker: str, lease_seconds: float,
-                 politeness: tuple[int, float, float] = (0, 0.0, 60.0), idle_seconds: float = 1.0) -> None:  # fmt: skip
+                 limits: PopLimits = NO_LIMITS, idle_seconds: float = 1.0) -> None:  # fmt: skip
         self.server = server
         self.partitions = partitions
-        self.politeness = politeness
+        self.limits = limits
         self.worker = worker
         self.lease_seconds = lease_seconds
         self.idle_seconds = idle_seconds
@@ -137,17 +109,17 @@ class Leases:
         self._runs: list[bytes] | None = None
         self.new_runs = 0
         self.outbox = Outbox(server)
-        self._pop = server.register_script(SITE_LUA + POP)
-        self._ack = server.register_script(SITE_LUA + RELEASE_SLOT + _ACK)
-        self._take_seeds = server.register_script(_TAKE_SEEDS)
-        self._requeue_seeds = server.register_script(_REQUEUE_SEEDS)
-        self._requeue = server.register_script(SITE_LUA + _REQUEUE_EXPIRED)
-        self._requeue_one = server.register_script(SITE_LUA + _REQUEUE_ONE)
+        self._pop = scripts.register(server, "pop")
+        self._ack = scripts.register(server, "ack")
+        self._take_seeds = scripts.register(server, "take_seeds")
+        self._requeue_seeds = scripts.register(server, "requeue_seeds")
+        self._requeue = scripts.register(server, "requeue_expired")
+        self._requeue_one = scripts.register(server, "requeue_one")
 
     def _keys(self, n: int, *names: str) -> list[str]:
         return [self.partitions.key(n, name) for name in names]
 
-    def pop(self, count: int = 1) -> tuple[list[tuple[str, bytes]], float | None]:
+    def pop(self, count: int = 1) -> tuple[list[Leased], float | None]:
         """Up to `count` requests that may start now, from the sites that are ready, now leased to this worker:
         `(lease id, encoded request)` pairs; and the seconds until the next site may be ready (None: the
         frontier is empty).
@@ -158,10 +130,10 @@ class Leases:
         them (which overwrote the first and lost it).
         """
         leased, wait = self.pop_as([f"{self.worker}#{next(self._ids)}" for _ in range(count)])
-        self.held.update(lease for lease, _ in leased)
+        self.held.update(leased_one.lease for leased_one in leased)
         return leased, wait
 
-    def pop_as(self, ids: list[str]) -> tuple[list[tuple[str, bytes]], float | None]:
+    def pop_as(self, ids: list[str]) -> tuple[list[Leased], float | None]:
         """`pop` under the lease ids given; what it leases is not yet recorded as received (`held`).
 
         The ids are shared out over the partitions that have requests queued
@@ -206,13 +178,13 @@ class Leases:
             plan.append(best)
         return plan + sorted(set(candidates) - set(plan), key=weights.__getitem__, reverse=True)
 
-    def _pop_from(self, plan: list[int], ids: list[str]) -> tuple[list[tuple[str, bytes]], list[float]]:
+    def _pop_from(self, plan: list[int], ids: list[str]) -> tuple[list[Leased], list[float]]:
         """Pop under `ids` as `plan` says (its first `len(ids)` entries: one id each; the others: partitions to
         ask if those come back short), as `pop_as` says; the requests and each partition's wait."""
         first_round = plan[: len(ids)]
         asked_first = list(dict.fromkeys(first_round))
         untried, full = deque(n for n in dict.fromkeys(plan) if n not in asked_first), deque()
-        leased: list[tuple[str, bytes]] = []
+        leased: list[Leased] = []
         waits: list[float] = []
         pending = list(ids)
         while pending and (asked_first or untried or full):
@@ -226,24 +198,24 @@ class Leases:
                 shares = [len(pending) // len(asked) + (i < len(pending) % len(asked)) for i in range(len(asked))]
             chunks = [pending[sum(shares[:i]) : sum(shares[: i + 1])] for i in range(len(asked))]
             calls = [self._pop_call(n, chunk) for n, chunk in zip(asked, chunks, strict=True)]
-            got: list[list[tuple[str, bytes]]] = []
-            for n, chunk, (popped, wait, run) in zip(asked, chunks, self.outbox.run(calls), strict=True):
-                self._see_run(n, run)
-                seconds = float(wait)
-                if seconds < 0:
+            got: list[list[Leased]] = []
+            for n, chunk, reply in zip(asked, chunks, self.outbox.run(calls), strict=True):
+                popped = PopReply.of(reply)
+                self._see_run(n, popped.run)
+                if popped.wait < 0:
                     self._backlog[n] = 0
                 else:
-                    waits.append(seconds)
-                    self._backlog[n] = max(1, self._backlog[n] - len(popped))
-                got.append(list(zip(chunk, popped, strict=False)))  # leased in order until no site was ready
-                self.partition_of.update((lease, n) for lease, _ in got[-1])
-                if len(popped) == len(chunk):
+                    waits.append(popped.wait)
+                    self._backlog[n] = max(1, self._backlog[n] - len(popped.requests))
+                got.append([Leased(*pair) for pair in zip(chunk, popped.requests, strict=False)])
+                self.partition_of.update((leased_one.lease, n) for leased_one in got[-1])
+                if len(popped.requests) == len(chunk):
                     full.append(n)
             round_leased = [pair for pairs in zip_longest(*got) for pair in pairs if pair is not None]
             if not round_leased and pool is full:
                 break
             leased += round_leased
-            taken = {lease for lease, _ in round_leased}
+            taken = {leased_one.lease for leased_one in round_leased}
             pending = [lease for lease in pending if lease not in taken]
         return leased, waits
 
@@ -265,9 +237,10 @@ class Leases:
         self._backlog = [int(queued or 0) for queued in self.partitions.values(self.server, keys.QUEUED)]
 
     def _pop_call(self, n: int, ids: list[str]) -> Call:
-        args = [time.time() + self.lease_seconds, self.worker, self.partitions.prefix(n), *self.politeness, *ids]
-        site_keys = self._keys(n, keys.SITES, keys.LEASES, keys.LEASE_HOLDERS)
-        return self._pop, site_keys, args
+        limits = self.limits
+        args = [time.time() + self.lease_seconds, self.worker, self.partitions.prefix(n),
+                limits.concurrency, limits.delay, limits.slot_seconds, *ids]  # fmt: skip
+        return Call(self._pop, self._keys(n, keys.SITES, keys.LEASES, keys.LEASE_HOLDERS), args)
 
     def wake(self, partitions: Iterable[int]) -> None:
         """This worker queued links into these partitions, or gave requests back there: the next pop looks there
@@ -290,10 +263,13 @@ class Leases:
             for n in [self.partition_of[lease]] if lease in self.partition_of else self.partitions:
                 by_partition.setdefault(n, []).append(lease)
         calls = [
-            (self._ack, self._keys(n, keys.SITES, keys.LEASES),
-             [self.partitions.prefix(n), self.politeness[1], *group])
+            Call(
+                self._ack,
+                self._keys(n, keys.SITES, keys.LEASES),
+                [self.partitions.prefix(n), self.limits.delay, *group],
+            )
             for n, group in by_partition.items()
-        ]  # fmt: skip
+        ]
         run_scripts(self.server, calls)
         self.held.difference_update(ids)
         for lease in ids:
@@ -326,11 +302,11 @@ class Leases:
         at the head of the start list; how many of both moved. One script per partition, in one pipeline."""
         now = time.time() if now is None else now
         calls = [
-            (self._requeue, self._keys(n, keys.SITES, keys.LEASES, keys.LEASE_HOLDERS),
-             [now, self.partitions.prefix(n), self.politeness[1]])
+            Call(self._requeue, self._keys(n, keys.SITES, keys.LEASES, keys.LEASE_HOLDERS),
+                 [now, self.partitions.prefix(n), self.limits.delay])
             for n in self.partitions
         ]  # fmt: skip
-        calls.append((self._requeue_seeds, [self.start_key, self.seed_holders_key, self.seeds_key], [now]))
+        calls.append(Call(self._requeue_seeds, [self.start_key, self.seed_holders_key, self.seeds_key], [now]))
         moved = [int(count) for count in run_scripts(self.server, calls)]
         self.wake(n for n in self.partitions if moved[n])
         return sum(moved)
@@ -344,15 +320,17 @@ class Leases:
         """
         moved = 0
         for n in self.partitions:
-            lease_keys = self._keys(n, keys.SITES, keys.LEASES)
+            sites_key, leases_key = self._keys(n, keys.SITES, keys.LEASES)
             orphans = [
                 field
-                for field, _ in self.server.hscan_iter(lease_keys[1], match=f"{self.worker}#*")
+                for field, _ in self.server.hscan_iter(leases_key, match=f"{self.worker}#*")
                 if (field.decode() if isinstance(field, bytes) else field) not in self.held
             ]
             prefix = self.partitions.prefix(n)
-            delay = self.politeness[1]
-            moved += sum(int(self._requeue_one(keys=lease_keys, args=[field, prefix, delay])) for field in orphans)
+            moved += sum(
+                int(self._requeue_one(keys=[sites_key, leases_key], args=[field, prefix, self.limits.delay]))
+                for field in orphans
+            )
             if orphans:
                 self.wake([n])
         return moved

@@ -32,38 +32,12 @@ from typing import Any
 
 from redis.cluster import RedisCluster
 
-from linkcrawler.frontier import keys
+from linkcrawler.frontier import keys, scripts
 from linkcrawler.frontier.partitions import Partitions
-from linkcrawler.frontier.sites import SITE_LUA
 
 logger = logging.getLogger(__name__)
 
 BATCH = 500
-
-_MOVE = """
-local moved = 0
-for i = 2, #ARGV, 5 do
-  local removed
-  if ARGV[1] == 'zset' then removed = redis.call('zrem', KEYS[1], ARGV[i])
-  else removed = redis.call('hdel', KEYS[1], ARGV[i]) end
-  if removed == 1 then
-    enqueue(ARGV[i + 4], ARGV[i + 4] .. ':sites', ARGV[i + 1], ARGV[i + 2], ARGV[i + 3])
-    moved = moved + 1
-  end
-end
-return moved
-"""
-"""Per (member, site, score, request, partition prefix): remove the member from the old sorted set or hash
-(KEYS[1], ARGV[1] says which) and queue the request on its site in its partition, only if it was still there."""
-
-_MOVE_BUDGETS = """
-for i = 1, #ARGV, 3 do
-  if redis.call('hdel', KEYS[1], ARGV[i]) == 1 then
-    redis.call('hincrby', ARGV[i + 2] .. ':domain_pages', ARGV[i], ARGV[i + 1])
-  end
-end
-return 1
-"""
 
 
 def carry_over(server: Any, partitions: Partitions, site_of: Callable[[str], str]) -> int:
@@ -72,7 +46,7 @@ def carry_over(server: Any, partitions: Partitions, site_of: Callable[[str], str
     if isinstance(server, RedisCluster):
         return 0
     spider = partitions.spider
-    move = server.register_script(SITE_LUA + _MOVE)
+    move = scripts.register(server, "carry_over_requests")
     legacy_sites = keys.spider_key(keys.LEGACY_SITES_KEY, spider)
     queues = [keys.spider_key(keys.LEGACY_QUEUE_KEY, spider)]
     queues += [f"{spider}:queue:{{{site.decode()}}}" for site in server.zrange(legacy_sites, 0, -1)]
@@ -133,7 +107,7 @@ def _move_leases(server: Any, move: Any, leases: str, partitions: Partitions, si
 
 
 def _move_budgets(server: Any, budgets: str, partitions: Partitions) -> None:
-    script = server.register_script(_MOVE_BUDGETS)
+    script = scripts.register(server, "carry_over_budgets")
     old = list(server.hscan_iter(budgets))
     for start in range(0, len(old), BATCH):
         args: list[Any] = []

@@ -51,8 +51,8 @@ from linkcrawler.frontier.connection import connections_made, redis_from_setting
 from linkcrawler.frontier.leases import LEASE_META, Leases, request_done
 from linkcrawler.frontier.migration import carry_over
 from linkcrawler.frontier.partitions import Partitions
-from linkcrawler.frontier.queueing import Entry, Queueing, SetQueueing
-from linkcrawler.frontier.sites import SLOT_META, Politeness, SiteClock
+from linkcrawler.frontier.queueing import Checked, Entry, Queueing, SetQueueing
+from linkcrawler.frontier.sites import SLOT_META, Politeness, SiteClock, Slot
 from linkcrawler.frontier.workers import worker_id
 from linkcrawler.internals.scrapy_private import wake_engine
 from linkcrawler.internals.scrapy_redis_private import decode_request, encode_request
@@ -138,12 +138,12 @@ class Scheduler(RedisScheduler):
         self._renewal: task.LoopingCall | None = None
         self.queueing: Queueing | None = None
         self._pending: list[Request] = []
-        self._freed: list[tuple[str, str]] = []
+        self._freed: list[Slot] = []
         self._unacked: list[str] = []
         self._over_budget_domains: set[str] = set()
         self._budget_run = 0
         self._prefetched: deque[Request] = deque()
-        self._fingerprints: dict[tuple[str, str, bytes], tuple[str, int]] = {}
+        self._fingerprints: dict[tuple[str, str, bytes], Checked] = {}
         self._seen_here: dict[str, None] = {}
         self._learnt_under = (0, 0)
         self._flush_call: DelayedCall | None = None
@@ -167,7 +167,7 @@ class Scheduler(RedisScheduler):
             Partitions.from_settings(settings, name),
             worker=f"{worker_id()}/{secrets.token_hex(4)}",  # unique per start: a restarted pod reuses host:pid
             lease_seconds=config.get(settings, "LEASE_SECONDS"),
-            politeness=politeness.pop_arguments(),
+            limits=politeness.pop_limits(),
             idle_seconds=config.get(settings, "WORKER_HEARTBEAT_SECONDS"),
         )
         scheduler = cls(
@@ -298,7 +298,7 @@ class Scheduler(RedisScheduler):
         if self.downloader is not None:
             wanted = max(1, min(wanted, self.downloader.total_concurrency - len(self.downloader.active)))
         leased, wait = self.leases.pop(wanted)
-        requests = [self._leased(*popped) for popped in leased]
+        requests = [self._leased(popped.lease, popped.request) for popped in leased]
         if not self.lease_requests:
             self.leases.ack([request.meta.pop(LEASE_META) for request in requests])
         self._prefetched.extend(requests)
@@ -417,7 +417,7 @@ class Scheduler(RedisScheduler):
         self._not_before = 0.0
         slot = request.meta.pop(SLOT_META, None)
         if slot is not None and self.politeness.concurrency:
-            self._freed.append((self.politeness.site_of(request.url), slot[0]))
+            self._freed.append(Slot(self.politeness.site_of(request.url), slot[0]))
             self._flush_soon()
 
     def requeue_orphans(self) -> None:
@@ -438,7 +438,8 @@ class Scheduler(RedisScheduler):
         located = [self._checked(request) for request in requests]
         self._ask_seen(self._unknown(located))
         fresh, duplicates, entries = [], [], []
-        for request, (fingerprint, _) in zip(requests, located, strict=True):
+        for request, checked in zip(requests, located, strict=True):
+            fingerprint = checked.fingerprint
             if fingerprint in self._seen_here:
                 duplicates.append(request)
                 continue
@@ -450,11 +451,12 @@ class Scheduler(RedisScheduler):
         if not entries:
             return
         calls, results = self.queueing.queue_calls(self.pages_per_domain, entries)
-        self.leases.wake({self.partitions.of_site(entry[4]) for entry in entries})  # the pop carrying them looks there
+        # the pop carrying them looks there
+        self.leases.wake({self.partitions.of_site(entry.site) for entry in entries})
         self.outbox.add(calls, lambda replies: self._queued(fresh, results(replies)))
 
-    def _unknown(self, located: list[tuple[str, int]]) -> list[tuple[int, str]]:
-        """The (partition, fingerprint) of the requests not known to be seen, once each.
+    def _unknown(self, located: list[Checked]) -> list[Checked]:
+        """The requests not known to be seen, once each.
 
         A fingerprint is known once the seen-set said so or this worker sent
         it to be queued (the outbox keeps it until Redis has it): the links
@@ -469,16 +471,16 @@ class Scheduler(RedisScheduler):
                 self._count("frontier/seen_cache_resets", 1)
             self._seen_here.clear()
             self._learnt_under = learnt_under
-        unknown = {fingerprint: partition for fingerprint, partition in located
-                   if fingerprint and fingerprint not in self._seen_here}  # fmt: skip
-        return [(partition, fingerprint) for fingerprint, partition in unknown.items()]
+        unknown = {checked.fingerprint: checked for checked in located
+                   if checked.fingerprint and checked.fingerprint not in self._seen_here}  # fmt: skip
+        return list(unknown.values())
 
-    def _ask_seen(self, unknown: list[tuple[int, str]]) -> None:
+    def _ask_seen(self, unknown: list[Checked]) -> None:
         """Ask the seen-set about many unknown requests before encoding them (one round trip): links another
         worker queued already then cost their fingerprints, not their requests."""
         if len(unknown) >= SEEN_QUESTION_MIN:
-            for _, fingerprint in compress(unknown, self.queueing.seen(unknown)):
-                self._remember_seen(fingerprint)
+            for checked in compress(unknown, self.queueing.seen(unknown)):
+                self._remember_seen(checked.fingerprint)
 
     def _remember_seen(self, fingerprint: str) -> None:
         self._seen_here[fingerprint] = None
@@ -508,8 +510,8 @@ class Scheduler(RedisScheduler):
                             domain, self.pages_per_domain, request.url)  # fmt: skip
             logger.debug("Over the page budget of %s, not crawled: %s", domain, request.url)
 
-    def _checked(self, request: Request) -> tuple[str, int]:
-        """The seen-set key of a request, "" for one never filtered, and the partition of its site.
+    def _checked(self, request: Request) -> Checked:
+        """The seen-set key of a request ("" for one never filtered) in the partition of its site (-1 then).
 
         Pages of a site share most of their links (template, navigation), so
         both are remembered for the last `FINGERPRINT_CACHE_SIZE` URLs:
@@ -518,13 +520,13 @@ class Scheduler(RedisScheduler):
         inputs are the method, URL and body alone.
         """
         if request.dont_filter:
-            return "", -1
+            return Checked(-1, "")
         if type(self.df).request_fingerprint is not RFPDupeFilter.request_fingerprint:
-            return self.df.request_fingerprint(request), self._partition(request)
+            return Checked(self._partition(request), self.df.request_fingerprint(request))
         key = (request.method, request.url, request.body)
         checked = self._fingerprints.get(key)
         if checked is None:
-            checked = self._fingerprints[key] = (self.df.request_fingerprint(request), self._partition(request))
+            checked = self._fingerprints[key] = Checked(self._partition(request), self.df.request_fingerprint(request))
             if len(self._fingerprints) > FINGERPRINT_CACHE_SIZE:
                 del self._fingerprints[next(iter(self._fingerprints))]
         return checked
@@ -536,12 +538,12 @@ class Scheduler(RedisScheduler):
         host, domain = split_host(request.url)
         charged = request.meta.pop(CHARGED_META, None) == request.url  # a retry: its page was counted already
         budget = domain if self.pages_per_domain and not charged else ""
-        return (
-            fingerprint,
-            -request.priority,
-            encode_request(self.queue, request),
-            budget,
-            self.politeness.site(host, domain),
+        return Entry(
+            fingerprint=fingerprint,
+            score=-request.priority,
+            request=encode_request(self.queue, request),
+            budget_domain=budget,
+            site=self.politeness.site(host, domain),
         )
 
     def _push_checked(self, request: Request) -> None:
