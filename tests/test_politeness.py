@@ -159,7 +159,7 @@ def test_a_crawl_delay_becomes_the_sites_delay_for_every_worker(redis_client, re
     scheduler.request_left(first)
     scheduler.flush()
     other = open_scheduler(redis_url, POLITENESS_CONCURRENCY=4)
-    leased, wait = other.leases.pop(2)
+    leased, wait = other.pops.pop(2)
     assert leased == [] and 4 < wait <= 5
 
 
@@ -248,7 +248,7 @@ def test_a_dead_workers_requests_and_slots_come_back_at_once(redis_client, redis
     assert dead.next_request() is not None
     assert alive.next_request() is None
     time.sleep(0.02)
-    assert alive.leases.requeue_expired() == 1
+    assert alive.requeue_expired() == 1
     alive._not_before = 0.0
     assert sorted(urls(pop_all(alive))) == ["http://a.com/1"]
 
@@ -340,7 +340,7 @@ def test_a_crawl_delay_expires_and_counts_from_the_end_of_the_sites_request(redi
     assert kept_for_good(redis_client, ["a.com"]) == []
     other = open_scheduler(redis_url, POLITENESS_CONCURRENCY=1)
     assert queued(other, Request("http://a.com/2")) == 1
-    leased, wait = other.leases.pop(1)
+    leased, wait = other.pops.pop(1)
     assert leased == [] and 0 < wait <= 0.2  # the delay still holds, counted from the request's end
 
 

@@ -51,7 +51,11 @@ from linkcrawler.frontier.connection import connections_made, redis_from_setting
 from linkcrawler.frontier.leases import LEASE_META, Leases, request_done
 from linkcrawler.frontier.migration import carry_over
 from linkcrawler.frontier.partitions import Partitions
+from linkcrawler.frontier.popping import PopPlanner
 from linkcrawler.frontier.queueing import Checked, Entry, Queueing, SetQueueing
+from linkcrawler.frontier.roundtrips import Outbox, run_scripts
+from linkcrawler.frontier.runs import CrawlRuns
+from linkcrawler.frontier.seedleases import SeedLeases
 from linkcrawler.frontier.sites import SLOT_META, Politeness, SiteClock, Slot
 from linkcrawler.frontier.workers import worker_id
 from linkcrawler.internals.scrapy_private import wake_engine
@@ -116,15 +120,18 @@ class Scheduler(RedisScheduler):
       that one URL.
     """
 
-    def __init__(self, server: Any, *, pages_per_domain: int = 0, leases: Leases,
-                 politeness: Politeness, lease_requests: bool = True,
+    def __init__(self, server: Any, *, pages_per_domain: int = 0, leases: Leases, seeds: SeedLeases,
+                 pops: PopPlanner, politeness: Politeness, lease_requests: bool = True,
                  renew_seconds: float = config.default("WORKER_HEARTBEAT_SECONDS"), prefetch: int = 1,
                  start_key: str, **kwargs: Any) -> None:  # fmt: skip
         super().__init__(server, persist=True, **kwargs)
         self.pages_per_domain = pages_per_domain
         self.leases = leases
+        self.seeds = seeds
+        self.pops = pops
+        self.runs = pops.runs
+        self.outbox = pops.outbox
         self.partitions = leases.partitions
-        self.outbox = leases.outbox
         self.politeness = politeness
         self.clock = SiteClock(server, leases.partitions, politeness.delay)
         self.lease_requests = lease_requests
@@ -162,18 +169,16 @@ class Scheduler(RedisScheduler):
                             f"not {queue_cls}")  # fmt: skip
         start_key = keys.spider_key(keys.START_URLS_KEY, name)
         politeness = Politeness.from_settings(settings)
-        leases = Leases(
-            server,
-            Partitions.from_settings(settings, name),
-            worker=f"{worker_id()}/{secrets.token_hex(4)}",  # unique per start: a restarted pod reuses host:pid
-            lease_seconds=config.get(settings, "LEASE_SECONDS"),
-            limits=politeness.pop_limits(),
-            idle_seconds=config.get(settings, "WORKER_HEARTBEAT_SECONDS"),
-        )
+        partitions = Partitions.from_settings(settings, name)
+        worker = f"{worker_id()}/{secrets.token_hex(4)}"  # unique per start: a restarted pod reuses host:pid
+        lease_seconds = config.get(settings, "LEASE_SECONDS")
+        leases = Leases(server, partitions, worker, lease_seconds, limits=politeness.pop_limits())
         scheduler = cls(
             server,
             pages_per_domain=config.get(settings, "PAGES_PER_DOMAIN"),
             leases=leases,
+            seeds=SeedLeases(server, name, worker, lease_seconds),
+            pops=PopPlanner(server, partitions, leases, Outbox(server), CrawlRuns(server, partitions)),
             politeness=politeness,
             lease_requests=config.get(settings, "FRONTIER_LEASES"),
             renew_seconds=config.get(settings, "WORKER_HEARTBEAT_SECONDS"),
@@ -203,7 +208,7 @@ class Scheduler(RedisScheduler):
         super().open(spider)
         self.queue.spider = SpiderMethods(spider)
         self.partitions.claim(self.server)
-        self.leases.see_runs()
+        self.runs.read()
         self.unfiltered = SetQueueing(self.server, self.partitions)
         if hasattr(self.df, "queueing"):
             self.queueing = self.df.queueing(self.partitions)
@@ -225,7 +230,7 @@ class Scheduler(RedisScheduler):
         self.flush()
         if self._wake is not None and self._wake.active():
             self._wake.cancel()
-        self.leases.release()
+        self.release_leases()
 
     def enqueue_request(self, request: Request) -> bool:
         """Requests wait in a local batch until the next pop or ack, or `FLUSH_SECONDS` (see `flush`, `_carry`).
@@ -254,13 +259,13 @@ class Scheduler(RedisScheduler):
         request, or None for one to drop (the spider's
         `make_request_from_data`).
         """
-        taken = self.leases.take_seeds(count)
+        taken = self.seeds.take(count)
         if taken:
-            self.leases.see_runs()  # seeds of a new run: no pop may have told this worker of it yet
+            self.runs.read()  # seeds of a new run: no pop may have told this worker of it yet
         self._pending.extend(request for request in map(make_request, taken) if request is not None)
         self.flush()
         if taken:
-            self.leases.seeds_queued()
+            self.seeds.queued()
         return len(taken)
 
     def queued(self) -> int:
@@ -297,7 +302,7 @@ class Scheduler(RedisScheduler):
         wanted = self.prefetch
         if self.downloader is not None:
             wanted = max(1, min(wanted, self.downloader.total_concurrency - len(self.downloader.active)))
-        leased, wait = self.leases.pop(wanted)
+        leased, wait = self.pops.pop(wanted)
         requests = [self._leased(popped.lease, popped.request) for popped in leased]
         if not self.lease_requests:
             self.leases.ack([request.meta.pop(LEASE_META) for request in requests])
@@ -420,11 +425,41 @@ class Scheduler(RedisScheduler):
             self._freed.append(Slot(self.politeness.site_of(request.url), slot[0]))
             self._flush_soon()
 
-    def requeue_orphans(self) -> None:
-        """When this worker is idle, leases it never received go back (see `Leases.requeue_orphans`)."""
+    def requeue_orphans(self) -> int:
+        """When this worker is idle, leases it never received go back (see `Leases.requeue_orphans`); how many."""
         moved = self.leases.requeue_orphans()
-        if moved:
-            self.stats.inc_value("frontier/leases_orphaned", moved)
+        self.pops.wake(moved)
+        self._count("frontier/leases_orphaned", sum(moved.values()))
+        return sum(moved.values())
+
+    def renew_leases(self) -> None:
+        """Keep every lease of this worker and the seeds it took for another `LEASE_SECONDS` (at each heartbeat),
+        and count each partition's queued requests for the next pops: one pipeline."""
+        deadline = time.time() + self.leases.lease_seconds
+        with self.server.pipeline(transaction=False) as pipe:
+            self.leases.renew_in(pipe, deadline)
+            self.seeds.renew_in(pipe, deadline)
+            self.pops.count_in(pipe)
+            replies = pipe.execute()
+        self.pops.counted(replies[-self.partitions.count :])
+
+    def requeue_expired(self, now: float | None = None) -> int:
+        """Put the leases of workers past their deadline back on the frontier, and the seeds they took back at
+        the head of the start list; how many of both moved. One script per partition and one for the seeds, in
+        one pipeline."""
+        now = time.time() if now is None else now
+        calls = [*self.leases.requeue_expired_calls(now), self.seeds.requeue_expired_call(now)]
+        moved = [int(count) for count in run_scripts(self.server, calls)]
+        self.pops.wake(n for n in self.partitions if moved[n])
+        return sum(moved)
+
+    def release_leases(self) -> int:
+        """Return this worker's remaining leases and seeds to the frontier now (a clean shutdown)."""
+        with self.server.pipeline(transaction=False) as pipe:
+            self.leases.renew_in(pipe, 0)
+            self.seeds.renew_in(pipe, 0)
+            pipe.execute()
+        return self.requeue_expired(now=0)
 
     def _leased(self, lease: str, data: bytes) -> Request:
         request = decode_request(self.queue, data)
@@ -452,7 +487,7 @@ class Scheduler(RedisScheduler):
             return
         calls, results = self.queueing.queue_calls(self.pages_per_domain, entries)
         # the pop carrying them looks there
-        self.leases.wake({self.partitions.of_site(entry.site) for entry in entries})
+        self.pops.wake({self.partitions.of_site(entry.site) for entry in entries})
         self.outbox.add(calls, lambda replies: self._queued(fresh, results(replies)))
 
     def _unknown(self, located: list[Checked]) -> list[Checked]:
@@ -465,7 +500,7 @@ class Scheduler(RedisScheduler):
         a new crawl run, or a client reconnects (a server restarted or
         failed over may have lost its last writes).
         """
-        learnt_under = (self.leases.new_runs, connections_made())
+        learnt_under = (self.runs.new_runs, connections_made())
         if learnt_under != self._learnt_under:
             if self._seen_here:
                 self._count("frontier/seen_cache_resets", 1)
@@ -498,8 +533,8 @@ class Scheduler(RedisScheduler):
         URL refused is a DEBUG line). No page document is written: the page was never fetched, and the link to
         it is stored with the page that has it."""
         self._count("frontier/over_domain_budget", len(requests))
-        if self._budget_run != self.leases.new_runs:
-            self._budget_run = self.leases.new_runs
+        if self._budget_run != self.runs.new_runs:
+            self._budget_run = self.runs.new_runs
             self._over_budget_domains.clear()
         for request in requests:
             domain = split_host(request.url)[1]
@@ -565,11 +600,9 @@ class Scheduler(RedisScheduler):
             self.stats.inc_value(stat, count)
 
     def _renew(self) -> None:
-        self.leases.renew()
+        self.renew_leases()
         self.server.set(keys.spider_key(keys.QUEUED_TOTAL_KEY, self.partitions.spider), self.queued())
-        moved = self.leases.requeue_expired()
-        if moved:
-            self.stats.inc_value("frontier/leases_recovered", moved)
+        self._count("frontier/leases_recovered", self.requeue_expired())
 
 
 class SpiderMethods:
