@@ -10,6 +10,7 @@ as JSON, `seeds` puts start URLs on it, `scope` decides which links are
 followed, `workers` and `stats` tell who is crawling and how far the crawl
 is, `health` is the workers' liveness probe, `connection` the one way to a
 Redis client, `roundtrips` what the frontier sends to Redis together, and
-`keys` the names of everything the frontier keeps in Redis; the Lua
+`keys` the names of everything the frontier keeps in Redis (`format`
+refuses a frontier kept otherwise); the Lua
 scripts are in `lua/`, loaded by `scripts`.
 """

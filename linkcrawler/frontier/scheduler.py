@@ -48,8 +48,8 @@ from linkcrawler.errors import UserError
 from linkcrawler.extract.urls import split_host
 from linkcrawler.frontier import keys, serializer
 from linkcrawler.frontier.connection import connections_made, redis_from_settings
+from linkcrawler.frontier.format import check_format
 from linkcrawler.frontier.leases import LEASE_META, Leases, request_done
-from linkcrawler.frontier.migration import carry_over
 from linkcrawler.frontier.partitions import Partitions
 from linkcrawler.frontier.popping import PopPlanner
 from linkcrawler.frontier.queueing import Checked, Entry, Queueing, SetQueueing
@@ -207,6 +207,7 @@ class Scheduler(RedisScheduler):
     def open(self, spider: Any) -> None:
         super().open(spider)
         self.queue.spider = SpiderMethods(spider)
+        check_format(self.server, self.partitions)
         self.partitions.claim(self.server)
         self.runs.read()
         self.unfiltered = SetQueueing(self.server, self.partitions)
@@ -214,7 +215,6 @@ class Scheduler(RedisScheduler):
             self.queueing = self.df.queueing(self.partitions)
         elif type(self.df).request_seen is RFPDupeFilter.request_seen:
             self.queueing = self.unfiltered
-        carry_over(self.server, self.partitions, self.politeness.site_of)
         try:
             self.engine = self.crawler.engine
         except RuntimeError:  # opened outside a crawl (tests drive the frontier alone)
