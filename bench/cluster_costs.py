@@ -43,7 +43,7 @@ from linkcrawler.extract.urls import split_host
 from linkcrawler.frontier import keys, serializer
 from linkcrawler.frontier.connection import connect_redis
 from linkcrawler.frontier.partitions import Partitions
-from linkcrawler.frontier.queueing import SetQueueing
+from linkcrawler.frontier.queueing import Entry, SetQueueing
 from linkcrawler.internals.scrapy_redis_private import encode_request
 from linkcrawler.local.demo import LocalCrawl
 from linkcrawler.local.redis_server import EmbeddedRedis
@@ -87,7 +87,8 @@ def redis_costs(count: int) -> dict[str, float]:
                 request = spider.page_request(url)
                 request.meta["depth"] = 3
                 host = split_host(url)[0]
-                entries.append((seen.request_fingerprint(request), 0, encode_request(queue, request), "", host))
+                fingerprint, data = seen.request_fingerprint(request), encode_request(queue, request)
+                entries.append(Entry(fingerprint, 0, data, budget_domain="", site=host))
             queueing.queue(0, entries)
         site_queues = list(client.scan_iter(f"{spider.name}:*:queue:*", count=10_000))
         sites = len(site_queues)

@@ -4,7 +4,7 @@
 
 No HTTP and no Scrapy: simulated workers (threads, each with its own
 client, as worker processes would have) run the frontier's own classes
-(`Leases`, `SetQueueing`, `Partitions`) in a loop: pop up to
+(`Leases`, `PopPlanner`, `SetQueueing`, `Partitions`) in a loop: pop up to
 `FRONTIER_PREFETCH` requests, queue each page's links (the read-only
 seen-set check, then the queueing scripts), acknowledge its lease. A page's
 links are made up from its URL (`LINKS` each, a quarter to other sites),
@@ -43,7 +43,10 @@ from linkcrawler.frontier import keys
 from linkcrawler.frontier.connection import connect_redis
 from linkcrawler.frontier.leases import Leases
 from linkcrawler.frontier.partitions import CLUSTER_PARTITIONS, Partitions
-from linkcrawler.frontier.queueing import SetQueueing
+from linkcrawler.frontier.popping import PopPlanner
+from linkcrawler.frontier.queueing import Checked, Entry, SetQueueing
+from linkcrawler.frontier.roundtrips import Outbox
+from linkcrawler.frontier.runs import CrawlRuns
 from linkcrawler.local.redis_cluster import EmbeddedRedisCluster
 from linkcrawler.local.redis_server import EmbeddedRedis
 
@@ -94,9 +97,9 @@ def links_of(url: str) -> list[str]:
     return links
 
 
-def entry(url: str, depth: int) -> tuple[str, float, str, str, str]:
+def entry(url: str, depth: int) -> Entry:
     data = json.dumps({"url": url, "callback": "parse", "meta": {"depth": depth}, "priority": -depth})
-    return hashlib.sha1(url.encode()).hexdigest(), depth, data, "", url.split("/")[2]
+    return Entry(hashlib.sha1(url.encode()).hexdigest(), depth, data, budget_domain="", site=url.split("/")[2])
 
 
 class Worker(threading.Thread):
@@ -107,25 +110,27 @@ class Worker(threading.Thread):
         self.client = connect_redis(url, cluster=cluster)
         partitions = Partitions(SPIDER, PARTITIONS)
         self.leases = Leases(self.client, partitions, worker=name, lease_seconds=300)
+        runs = CrawlRuns(self.client, partitions)
+        self.pops = PopPlanner(self.client, partitions, self.leases, Outbox(self.client), runs)
         self.queueing = SetQueueing(self.client, partitions)
         self.stop = stop
         self.pages = 0
 
     def run(self) -> None:
         while not self.stop.is_set():
-            leased, _ = self.leases.pop(PREFETCH)
+            leased, _ = self.pops.pop(PREFETCH)
             if not leased:
                 time.sleep(0.01)
                 continue
-            for lease, data in leased:
-                request = json.loads(data)
+            for popped in leased:
+                request = json.loads(popped.request)
                 self.queue_links(request["url"], request["meta"]["depth"] + 1)
-                self.leases.ack([lease])
+                self.leases.ack([popped.lease])
                 self.pages += 1
 
     def queue_links(self, url: str, depth: int) -> None:
         entries = [entry(link, depth) for link in links_of(url)]
-        checked = [(self.queueing.partitions.of_site(e[4]), e[0]) for e in entries]
+        checked = [Checked(self.queueing.partitions.of_site(e.site), e.fingerprint) for e in entries]
         fresh = [e for e, seen in zip(entries, self.queueing.seen(checked), strict=True) if not seen]
         if fresh:
             self.queueing.queue(0, fresh)

@@ -58,12 +58,12 @@ def test_unreachable_redis_is_one_line_with_the_password_masked():
 
 
 def test_a_new_run_forgets_seen_urls_but_keeps_the_queue(redis_client, redis_url):
-    """In every partition of the crawl (one with 16 here), and what an older frontier layout kept too."""
+    """In every partition of the crawl (one with 16 here)."""
     redis_client.set(Partitions.count_key("backlinks"), 16)
     partitions = Partitions("backlinks", 16)
     n = partitions.of_site("a.example.com")
-    forgotten = ["backlinks:dupefilter", "backlinks:domain_pages", partitions.key(n, "dupefilter"),
-                 partitions.key(n, "domain_pages"), partitions.key(15 - n, "dupefilter")]  # fmt: skip
+    forgotten = ["backlinks:dupefilter", partitions.key(n, "dupefilter"), partitions.key(n, "domain_pages"),
+                 partitions.key(15 - n, "dupefilter")]  # fmt: skip
     for key in forgotten:
         redis_client.sadd(key, "fingerprint") if key.endswith("dupefilter") else redis_client.hset(key, "a", 5)
     queue = partitions.key(n, "queue:a.example.com")

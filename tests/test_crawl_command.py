@@ -44,6 +44,17 @@ def test_unreachable_mongodb(redis_url):
     assert line.startswith("scrapy crawl: error: cannot reach MongoDB at mongodb://admin:***@127.0.0.1:1/")
 
 
+def test_a_frontier_in_a_format_this_worker_does_not_know_is_refused(redis_client, redis_url, tmp_path):
+    """A worker would crawl beside requests it never pops: it names the way out and leaves Redis as it was."""
+    redis_client.zadd("backlinks:requests", {'{"url": "http://a.example/"}': 0})
+    line = crawl(REDIS_URL=redis_url, MONGO_URI=f"journal://{tmp_path}")
+    assert line == (
+        "scrapy crawl: error: the frontier in Redis is in a format this worker does not know (backlinks:requests): "
+        "run `linkcrawler seed --new-run` on an empty Redis, or the previous release to drain it"
+    )
+    assert redis_client.keys("*") == [b"backlinks:requests"]
+
+
 def test_unwritable_spill_directory(redis_url, tmp_path):
     """The shipped Kubernetes worker had a read-only home for its relative spill directory: found only when
     MongoDB went down and a batch had to go there."""

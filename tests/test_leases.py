@@ -36,8 +36,8 @@ def test_the_leases_of_a_dead_worker_return_with_their_priority(redis_client, re
     dead.enqueue_request(Request("http://a.com/low", priority=1))
     dead.enqueue_request(Request("http://a.com/high", priority=9))
     assert dead.next_request().url == "http://a.com/high"
-    assert alive.leases.requeue_expired() == 0  # the holder's deadline has not passed
-    assert alive.leases.requeue_expired(now=dead.leases.lease_seconds * 10**9) == 2  # the one asked for, one prefetched
+    assert alive.requeue_expired() == 0  # the holder's deadline has not passed
+    assert alive.requeue_expired(now=dead.leases.lease_seconds * 10**9) == 2  # the one asked for, one prefetched
     assert len(lease_ids(redis_client)) == 0
     assert [alive.next_request().url for _ in range(2)] == ["http://a.com/high", "http://a.com/low"]
 
@@ -122,7 +122,7 @@ def test_a_new_run_revisits_pages_and_keeps_requests_in_progress(redis_client, r
     assert len(lease_ids(redis_client)) == 1
     other = open_scheduler(redis_url)
     assert queued(other, Request("http://a.com/done")) == 1
-    assert other.leases.requeue_expired(now=10**12) == 1
+    assert other.requeue_expired(now=10**12) == 1
     assert sorted(other.next_request().url for _ in range(2)) == ["http://a.com/done", "http://a.com/in-progress"]
 
 
@@ -133,8 +133,8 @@ def test_a_lease_whose_pop_reply_was_lost_goes_back_when_idle(redis_client, redi
     scheduler.enqueue_request(Request("http://a.com/kept"))
     kept = scheduler.next_request()
     holder = scheduler.leases.worker
-    scheduler.leases.pop_as([f"{holder}#lost"])
-    assert scheduler.leases.requeue_orphans() == 1
+    scheduler.pops.pop_as([f"{holder}#lost"])
+    assert scheduler.requeue_orphans() == 1
     assert lease_ids(redis_client) == [kept.meta[LEASE_META].encode()]
     assert {scheduler.next_request().url, kept.url} == {"http://a.com/lost", "http://a.com/kept"}
 
@@ -146,11 +146,11 @@ def test_a_live_worker_keeps_its_leases_past_lease_seconds_by_renewing(redis_cli
     slow.next_request()
     time.sleep(0.05)
     deadline = float(redis_client.zscore(HOLDERS, slow.leases.worker))
-    slow.leases.renew()
+    slow.renew_leases()
     renewed = float(redis_client.zscore(HOLDERS, slow.leases.worker))
     assert renewed > deadline
-    assert other.leases.requeue_expired(now=(deadline + renewed) / 2) == 0  # past the first deadline only
-    assert other.leases.requeue_expired(now=renewed + 1) == 1
+    assert other.requeue_expired(now=(deadline + renewed) / 2) == 0  # past the first deadline only
+    assert other.requeue_expired(now=renewed + 1) == 1
 
 
 def test_a_pop_retried_after_its_reply_was_lost_gets_the_same_request(redis_client, redis_url):
@@ -160,8 +160,8 @@ def test_a_pop_retried_after_its_reply_was_lost_gets_the_same_request(redis_clie
     scheduler = open_scheduler(redis_url)
     assert queued(scheduler, Request("http://a.com/first"), Request("http://a.com/second")) == 2
     holder = scheduler.leases.worker
-    lost_reply = scheduler.leases.pop_as([f"{holder}#lost-reply"])
-    retried = scheduler.leases.pop_as([f"{holder}#lost-reply"])
+    lost_reply = scheduler.pops.pop_as([f"{holder}#lost-reply"])
+    retried = scheduler.pops.pop_as([f"{holder}#lost-reply"])
     assert retried[0] == lost_reply[0]
     assert len(lease_ids(redis_client)) == 1
     assert scheduler.next_request().url == "http://a.com/second"
@@ -215,8 +215,8 @@ def test_seeds_taken_by_a_worker_that_dies_before_queueing_them_go_back_to_the_h
     with pytest.raises(KeyboardInterrupt):
         dead.take_seeds(_dies, 2)
     assert redis_client.lrange(START, 0, -1) == seeds[2:] and queued_count(redis_client) == 0
-    assert alive.leases.requeue_expired() == 0  # the taker's deadline has not passed
-    assert alive.leases.requeue_expired(now=dead.leases.lease_seconds * 10**9) == 2
+    assert alive.requeue_expired() == 0  # the taker's deadline has not passed
+    assert alive.requeue_expired(now=dead.leases.lease_seconds * 10**9) == 2
     assert redis_client.lrange(START, 0, -1) == seeds
     assert alive.take_seeds(_seed_request, 3) == 3 and queued_count(redis_client) == 3
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 
 import pytest
@@ -18,7 +19,6 @@ from twisted.internet.defer import Deferred
 from linkcrawler.downloader.politeness import CRAWL_DELAY_META, PolitenessMiddleware
 from linkcrawler.downloader.robots import RobotsTxtMiddleware, RobotsTxtShare
 from linkcrawler.errors import UserError
-from linkcrawler.frontier import serializer
 from linkcrawler.frontier.leases import LEASE_META
 from linkcrawler.frontier.partitions import Partitions
 from linkcrawler.frontier.sites import SLOT_META
@@ -159,7 +159,7 @@ def test_a_crawl_delay_becomes_the_sites_delay_for_every_worker(redis_client, re
     scheduler.request_left(first)
     scheduler.flush()
     other = open_scheduler(redis_url, POLITENESS_CONCURRENCY=4)
-    leased, wait = other.leases.pop(2)
+    leased, wait = other.pops.pop(2)
     assert leased == [] and 4 < wait <= 5
 
 
@@ -196,50 +196,6 @@ def test_bad_settings_stop_the_worker_in_one_line(redis_client, redis_url):
         PolitenessMiddleware.from_crawler(get_crawler(Probe, {"REDIS_URL": redis_url, "POLITENESS_BY": "site"}))
 
 
-def test_a_frontier_left_by_the_previous_version_is_carried_over(redis_client, redis_url):
-    """linkcrawler 0.1 kept one sorted set of every request, and leases without their site."""
-    old = [Request(f"http://{site}/{n}", priority=-n) for site in ("a.com", "b.com") for n in range(3)]
-    encoded = {serializer.dumps(request.to_dict()): -request.priority for request in old}
-    redis_client.zadd("probe:requests", encoded)
-    leased = serializer.dumps(Request("http://c.com/leased").to_dict())
-    redis_client.hset("probe:leases", "dead-worker/1#1", b"0|" + leased)
-    redis_client.zadd("probe:lease_holders", {"dead-worker/1": 0})
-
-    scheduler = open_scheduler(redis_url, FRONTIER_PREFETCH=8, POLITENESS_CONCURRENCY=8)
-    assert not redis_client.exists("probe:requests")
-    assert len(scheduler) == 7  # the dead worker's lease, given its site, went back at the first heartbeat
-    popped = pop_all(scheduler)
-    assert sorted(urls(popped)) == sorted([*urls(old), "http://c.com/leased"])
-    assert [u for u in urls(popped) if "a.com" in u] == ["http://a.com/0", "http://a.com/1", "http://a.com/2"]
-
-
-def test_the_unpartitioned_frontier_is_carried_over_into_the_partitions(redis_client, redis_url, caplog):
-    """An unpartitioned layout's per-site queues, leases with their site and budgets: moved; its seen-set: named."""
-    queued_before = {
-        site: [Request(f"http://{site}/{n}", priority=-n) for n in range(2)] for site in ("a.com", "b.com")
-    }
-    for site, requests in queued_before.items():
-        redis_client.zadd(f"probe:queue:{{{site}}}", {serializer.dumps(r.to_dict()): -r.priority for r in requests})
-        redis_client.zadd("probe:sites", {site: 0})
-    leased = serializer.dumps(Request("http://c.com/leased").to_dict())
-    redis_client.hset("probe:leases", "old-worker/1#3", b"c.com|0|" + leased)
-    redis_client.hset("probe:domain_pages", "a.com", 7)
-    redis_client.rpush("probe:seeds_taken:old-worker/1", '{"url": "http://d.com/"}')
-    redis_client.sadd("probe:dupefilter", "fingerprint")
-
-    with caplog.at_level("WARNING"):
-        scheduler = open_scheduler(redis_url, FRONTIER_PREFETCH=8, POLITENESS_CONCURRENCY=8)
-    assert not redis_client.exists("probe:sites", "probe:leases", "probe:queue:{a.com}", "probe:domain_pages")
-    assert "carried 6 requests over" in caplog.text and "seen-set (probe:dupefilter) cannot be split" in caplog.text
-    assert redis_client.lrange("probe:start_urls", 0, -1) == [b'{"url": "http://d.com/"}']
-    partitions = Partitions.of_crawl(redis_client, "probe")
-    assert redis_client.hget(partitions.key(partitions.of_site("a.com"), "domain_pages"), "a.com") == b"7"
-    popped = pop_all(scheduler)
-    assert sorted(urls(popped)) == ["http://a.com/0", "http://a.com/1", "http://b.com/0", "http://b.com/1",
-                                    "http://c.com/leased"]  # fmt: skip
-    assert [u for u in urls(popped) if "a.com" in u] == ["http://a.com/0", "http://a.com/1"]
-
-
 def test_a_dead_workers_requests_and_slots_come_back_at_once(redis_client, redis_url):
     """Its site was full (rescored to when the slot would expire): giving the lease back makes it due now."""
     dead = open_scheduler(redis_url, POLITENESS_CONCURRENCY=1, LEASE_SECONDS=0.01)
@@ -248,7 +204,7 @@ def test_a_dead_workers_requests_and_slots_come_back_at_once(redis_client, redis
     assert dead.next_request() is not None
     assert alive.next_request() is None
     time.sleep(0.02)
-    assert alive.leases.requeue_expired() == 1
+    assert alive.requeue_expired() == 1
     alive._not_before = 0.0
     assert sorted(urls(pop_all(alive))) == ["http://a.com/1"]
 
@@ -340,14 +296,17 @@ def test_a_crawl_delay_expires_and_counts_from_the_end_of_the_sites_request(redi
     assert kept_for_good(redis_client, ["a.com"]) == []
     other = open_scheduler(redis_url, POLITENESS_CONCURRENCY=1)
     assert queued(other, Request("http://a.com/2")) == 1
-    leased, wait = other.leases.pop(1)
+    leased, wait = other.pops.pop(1)
     assert leased == [] and 0 < wait <= 0.2  # the delay still holds, counted from the request's end
 
 
-def test_the_site_clock_hashes_the_previous_version_left_are_deleted(redis_client, redis_url):
-    partitions = Partitions.of_crawl(redis_client, "probe")
-    old = [partitions.key(n, name) for n in partitions for name in ("site_last", "site_delay")]
-    for key in old:
-        redis_client.hset(key, "a.com", 1)
-    open_scheduler(redis_url)
-    assert redis_client.exists(*old) == 0
+@pytest.mark.parametrize("key", ["probe:requests", "probe:sites", "probe:leases", "site_last", "site_delay"])
+def test_a_worker_refuses_a_frontier_kept_in_another_format_and_touches_nothing(redis_client, redis_url, key):
+    """Frontiers kept in one sorted set, in per-site queues outside the partitions, or with their sites' clocks in
+    hashes: their requests would never be popped."""
+    if not key.startswith("probe:"):
+        key = Partitions.of_crawl(redis_client, "probe").key(0, key)
+    redis_client.zadd(key, {"a.com": 1})
+    with pytest.raises(UserError, match=rf"format this worker does not know \({re.escape(key)}\): run `linkcrawler"):
+        open_scheduler(redis_url)
+    assert redis_client.keys("*") == [key.encode()]

@@ -15,7 +15,7 @@ fingerprint, as Kirsch and Mitzenmacher show suffices). Partition sizes are
 allocator size classes (jemalloc's, which Redis uses; they are page multiples,
 which suits glibc's mmap too) less a small header, so the memory Redis reports
 is the memory the formulas ask for, within a few percent. A Lua script tests
-and sets the k bits atomically, so two workers racing on one URL cannot both
+(`lua/bloom_add.lua`) and sets the k bits atomically, so two workers racing on one URL cannot both
 see it as new; it creates a missing partition at full size in one allocation
 (SETBIT would grow it step by step and overshoot). The frontier queues
 through `BloomQueueing`, whose script does the same for a page's new links
@@ -36,9 +36,10 @@ from scrapy_redis.dupefilter import RFPDupeFilter
 
 from linkcrawler import config
 from linkcrawler.errors import UserError
+from linkcrawler.frontier import scripts
 from linkcrawler.frontier.keys import DOMAIN_PAGES, SEEN, SITES
 from linkcrawler.frontier.partitions import Partitions
-from linkcrawler.frontier.queueing import QUEUE_NEW, Checked, Entry, Results, calls_by_partition, queue_now
+from linkcrawler.frontier.queueing import Checked, Entry, Results, calls_by_partition, queue_now
 from linkcrawler.frontier.roundtrips import Call, run_scripts
 
 MAX_PARTITION_BYTES = 8 * 1024 * 1024
@@ -46,61 +47,6 @@ MAX_PARTITION_BYTES = 8 * 1024 * 1024
 
 SIZE_HEADROOM = 64
 """Bytes left in each size class for the allocator's and Redis's own headers."""
-
-
-BLOOM_ADD = """
-local function bloom_add(key, size, offsets, first, last)
-  if redis.call('EXISTS', key) == 0 then
-    redis.call('SETRANGE', key, size - 1, '\\0')
-  end
-  for i = first, last do
-    if redis.call('GETBIT', key, offsets[i]) == 0 then
-      for j = i, last do
-        redis.call('SETBIT', key, offsets[j], 1)
-      end
-      return 0
-    end
-  end
-  return 1
-end
-"""
-"""Lua: set the bits `offsets[first..last]` of partition `key` (created at `size` bytes if missing); 1 when they
-were all set already."""
-
-_TEST_AND_SET = BLOOM_ADD + "return bloom_add(KEYS[1], tonumber(ARGV[1]), ARGV, 2, #ARGV)"
-
-_CONTAINS = """
-local k = tonumber(ARGV[1])
-local results = {}
-for i = 2, #ARGV, k + 1 do
-  local key, found = KEYS[tonumber(ARGV[i])], 1
-  for j = i + 1, i + k do
-    if redis.call('GETBIT', key, ARGV[j]) == 0 then
-      found = 0
-      break
-    end
-  end
-  results[#results + 1] = found
-end
-return results
-"""
-
-_BLOOM_QUEUE = """
-local limit, size, k, prefix = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
-local results = {}
-for i = 5, #ARGV, k + 5 do
-  local key = tonumber(ARGV[i])
-  if key > 0 and bloom_add(KEYS[key], size, ARGV, i + 1, i + k) == 1 then
-    results[#results + 1] = 0
-  else
-    results[#results + 1] = queue_new(prefix, limit, ARGV[i + k + 1], ARGV[i + k + 2], ARGV[i + k + 3],
-      ARGV[i + k + 4])
-  end
-end
-return results
-"""
-"""Lua of `BloomQueueing.queue`: per request, the index in KEYS of its partition (0: never filtered), its k bit
-offsets, then `queueing.QUEUE_NEW`'s arguments."""
 
 
 def _size_classes(limit: int) -> list[int]:
@@ -153,8 +99,8 @@ class BloomFilter:
         self.server = server
         self.key = key
         self.layout = layout
-        self._script = server.register_script(_TEST_AND_SET)
-        self._contains = server.register_script(_CONTAINS)
+        self._script = scripts.register(server, "bloom_add")
+        self._contains = scripts.register(server, "bloom_contains")
         described = json.dumps(dataclasses.asdict(layout), sort_keys=True)
         meta = self.meta_key(key)
         server.set(meta, described, nx=True)
@@ -195,7 +141,7 @@ class BloomFilter:
         args = [self.layout.hashes]
         for fingerprint in fingerprints:
             args += self.located(fingerprint, keys)
-        return self._contains, list(keys), args
+        return Call(self._contains, list(keys), args)
 
     def located(self, fingerprint: bytes, keys: dict[str, int]) -> list[int]:
         """[partition, *bit offsets] of a fingerprint for a script, the partition as its 1-based index in KEYS.
@@ -282,7 +228,7 @@ class BloomQueueing:
         self.partitions = partitions
         self.layout = layout
         self._filters: dict[int, BloomFilter] = {}
-        self._script = server.register_script(QUEUE_NEW + BLOOM_ADD + _BLOOM_QUEUE)
+        self._script = scripts.register(server, "bloom_queue")
 
     def filter(self, n: int) -> BloomFilter:
         """Partition `n`'s filter, checked against the layout stored for it on first use."""
@@ -292,10 +238,10 @@ class BloomQueueing:
 
     def seen(self, fingerprints: list[Checked]) -> list[bool]:
         groups: dict[int, list[int]] = {}
-        for index, (n, _) in enumerate(fingerprints):
-            groups.setdefault(n, []).append(index)
+        for index, checked in enumerate(fingerprints):
+            groups.setdefault(checked.partition, []).append(index)
         calls = [
-            self.filter(n).contains_call([bytes.fromhex(fingerprints[i][1]) for i in indexes])
+            self.filter(n).contains_call([bytes.fromhex(fingerprints[i].fingerprint) for i in indexes])
             for n, indexes in groups.items()
         ]
         found = [False] * len(fingerprints)
@@ -316,9 +262,9 @@ class BloomQueueing:
             keys = {self.partitions.key(n, SITES): 1, self.partitions.key(n, DOMAIN_PAGES): 2}
             unfiltered = [0] * (self.layout.hashes + 1)
             args: list[Any] = [limit, self.layout.partition_bytes, self.layout.hashes, self.partitions.prefix(n)]
-            for fingerprint, *request in group:
-                args += bloom.located(bytes.fromhex(fingerprint), keys) if fingerprint else unfiltered
-                args += request
-            return self._script, list(keys), args
+            for entry in group:
+                args += bloom.located(bytes.fromhex(entry.fingerprint), keys) if entry.fingerprint else unfiltered
+                args += entry.queue_arguments()
+            return Call(self._script, list(keys), args)
 
         return call

@@ -39,17 +39,8 @@ RUN = "run"
 """Counts the crawl runs started (`linkcrawler seed --new-run`): a worker that sees it change forgets what it
 learnt of the seen-set."""
 
-# What older frontier layouts kept, carried over on start (see `linkcrawler.frontier.migration`).
 LEGACY_QUEUE_KEY = "%(spider)s:requests"
-"""The one sorted set of every queued request, as linkcrawler 0.1 kept it."""
-LEGACY_SITES_KEY = "%(spider)s:sites"
-LEGACY_LEASES_KEY = "%(spider)s:leases"
-LEGACY_DOMAIN_PAGES_KEY = "%(spider)s:domain_pages"
-LEGACY_KEYS = ("%(spider)s:site_last", "%(spider)s:site_delay", "%(spider)s:lease_holders")
-"""Left by the unpartitioned frontier and of no use once its requests are carried over."""
-LEGACY_PARTITION_KEYS = ("site_last", "site_delay")
-"""Every partition's hashes of its sites' clocks and delays, which the first partitioned layout never emptied; its
-sites' clocks and delays are now keys that expire."""
+"""Where scrapy-redis's scheduler, which the frontier's extends, keeps its queue object; never written."""
 
 
 def spider_key(pattern: str, spider_name: str) -> str:

@@ -1,7 +1,8 @@
 """Putting new requests on the frontier: marked seen, counted and queued in one step.
 
 Marking a request seen, counting it against its domain's page budget and
-queueing it run as one Lua script, so a worker killed between the steps
+queueing it run as one Lua script (`lua/set_queue.lua`,
+`lua/bloom_queue.lua`, sharing `queue_new` in `lua/library.lua`), so a worker killed between the steps
 cannot leave a URL seen but never queued (lost for the rest of the run). A
 flush first asks, read-only and in one round trip, which fingerprints are
 seen already: most links of a page were, and they are then never encoded.
@@ -23,35 +24,37 @@ two per node its links reach on a Redis Cluster.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
-from linkcrawler.frontier import keys
+from linkcrawler.frontier import keys, scripts
 from linkcrawler.frontier.partitions import Partitions
 from linkcrawler.frontier.roundtrips import Call, run_scripts
-from linkcrawler.frontier.sites import SITE_LUA
 
-Entry = tuple[str, float, str | bytes, str, str]
-"""A request to queue: (fingerprint, "" for one never filtered; score; encoded request; registered domain,
-"" when no budget applies; its site, see `linkcrawler.frontier.sites`)."""
 
-Checked = tuple[int, str]
-"""A fingerprint to look up: (partition of its request's site, fingerprint)."""
+class Entry(NamedTuple):
+    """A request to queue, as the queueing scripts take it (`lua/set_queue.lua`, `lua/bloom_queue.lua`)."""
 
-QUEUE_NEW = (
-    SITE_LUA
-    + """
-local function queue_new(prefix, limit, score, data, domain, site)
-  if domain ~= '' and redis.call('hincrby', KEYS[2], domain, 1) > limit then
-    return -1
-  end
-  enqueue(prefix, KEYS[1], site, score, data)
-  return 1
-end
-"""
-)
-"""Lua: count one request against its domain's budget (KEYS[2]) and queue it on its site (KEYS[1] is the heap of
-the partition's sites); 1 queued, -1 over budget. The scripts built on it return one such result per request, or 0
-when it was seen."""
+    fingerprint: str
+    """Its key in the seen-set, "" for one never filtered."""
+    score: float
+    """Minus its priority: a site's best request is its lowest score."""
+    request: str | bytes
+    """The request encoded (`linkcrawler.frontier.serializer`)."""
+    budget_domain: str
+    """The registered domain its page counts against, "" when no budget applies."""
+    site: str
+    """The site it waits on (`linkcrawler.frontier.sites`)."""
+
+    def queue_arguments(self) -> tuple[float, str | bytes, str, str]:
+        """What a queueing script takes after the fingerprint, in its order (`queue_new`)."""
+        return self.score, self.request, self.budget_domain, self.site
+
+
+class Checked(NamedTuple):
+    """A fingerprint to look up in the seen-set, in the partition of its request's site."""
+
+    partition: int
+    fingerprint: str
 
 
 class Queueing(Protocol):
@@ -79,7 +82,7 @@ def calls_by_partition(partitions: Partitions, entries: list[Entry],
     results back in the entries' order."""
     groups: dict[int, list[int]] = {}
     for index, entry in enumerate(entries):
-        groups.setdefault(partitions.of_site(entry[4]), []).append(index)
+        groups.setdefault(partitions.of_site(entry.site), []).append(index)
 
     def results(replies: list[Any]) -> list[int]:
         ordered = [0] * len(entries)
@@ -97,35 +100,21 @@ def queue_now(server: Any, calls: tuple[list[Call], Results]) -> list[int]:
     return results(run_scripts(server, scripts))
 
 
-_SET_QUEUE = """
-local limit, prefix = tonumber(ARGV[1]), ARGV[2]
-local results = {}
-for i = 3, #ARGV, 5 do
-  if ARGV[i] ~= '' and redis.call('sadd', KEYS[3], ARGV[i]) == 0 then
-    results[#results + 1] = 0
-  else
-    results[#results + 1] = queue_new(prefix, limit, ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4])
-  end
-end
-return results
-"""
-
-
 class SetQueueing:
     """Queueing through a Redis set of hex fingerprints per partition (scrapy-redis's seen-set, partitioned)."""
 
     def __init__(self, server: Any, partitions: Partitions) -> None:
         self.server = server
         self.partitions = partitions
-        self._script = server.register_script(QUEUE_NEW + _SET_QUEUE)
+        self._script = scripts.register(server, "set_queue")
 
     def seen(self, fingerprints: list[Checked]) -> list[bool]:
         groups: dict[int, list[int]] = {}
-        for index, (n, _) in enumerate(fingerprints):
-            groups.setdefault(n, []).append(index)
+        for index, checked in enumerate(fingerprints):
+            groups.setdefault(checked.partition, []).append(index)
         with self.server.pipeline(transaction=False) as pipe:
             for n, indexes in groups.items():
-                pipe.smismember(self.partitions.key(n, keys.SEEN), [fingerprints[i][1] for i in indexes])
+                pipe.smismember(self.partitions.key(n, keys.SEEN), [fingerprints[i].fingerprint for i in indexes])
             replies = pipe.execute()
         found = [False] * len(fingerprints)
         for indexes, reply in zip(groups.values(), replies, strict=True):
@@ -142,7 +131,9 @@ class SetQueueing:
     def _call(self, limit: int) -> Callable[[int, list[Entry]], Call]:
         def call(n: int, group: list[Entry]) -> Call:
             partition_keys = [self.partitions.key(n, name) for name in (keys.SITES, keys.DOMAIN_PAGES, keys.SEEN)]
-            args = [limit, self.partitions.prefix(n), *(value for entry in group for value in entry)]
-            return self._script, partition_keys, args
+            args = [limit, self.partitions.prefix(n)]
+            for entry in group:
+                args += [entry.fingerprint, *entry.queue_arguments()]
+            return Call(self._script, partition_keys, args)
 
         return call

@@ -8,16 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from redis.exceptions import NoScriptError
 
-Call = tuple[Any, list[str], list[Any]]
-"""A registered script's call: (script, keys, args)."""
+
+class Call(NamedTuple):
+    """One call of a registered script (`linkcrawler.frontier.scripts`)."""
+
+    script: Any
+    keys: list[str]
+    args: list[Any]
 
 
 def run_scripts(server: Any, calls: list[Call]) -> list[Any]:
-    """Run registered scripts `(script, keys, args)` in one pipeline; their replies in order.
+    """Run registered scripts in one pipeline; their replies in order.
 
     The pipeline sends EVALSHA alone (a pipeline given the scripts
     themselves first asks the server whether it has them: one more round
@@ -26,19 +31,22 @@ def run_scripts(server: Any, calls: list[Call]) -> list[Any]:
     again on its own, which loads it.
     """
     if len(calls) == 1:
-        script, script_keys, args = calls[0]
-        return [script(keys=script_keys, args=args)]
+        return [_run(calls[0])]
     with server.pipeline(transaction=False) as pipe:
-        for script, script_keys, args in calls:
-            pipe.evalsha(script.sha, len(script_keys), *script_keys, *args)
+        for call in calls:
+            pipe.evalsha(call.script.sha, len(call.keys), *call.keys, *call.args)
         replies = pipe.execute(raise_on_error=False)
     for index, reply in enumerate(replies):
         if isinstance(reply, NoScriptError):
-            script, script_keys, args = calls[index]
-            replies[index] = script(keys=script_keys, args=args)
+            replies[index] = _run(calls[index])
         elif isinstance(reply, Exception):
             raise reply
     return replies
+
+
+def _run(call: Call) -> Any:
+    """One call on its own: redis-py's `Script` sends EVALSHA, and the script itself on NOSCRIPT."""
+    return call.script(keys=call.keys, args=call.args)
 
 
 @dataclass

@@ -48,11 +48,15 @@ from linkcrawler.errors import UserError
 from linkcrawler.extract.urls import split_host
 from linkcrawler.frontier import keys, serializer
 from linkcrawler.frontier.connection import connections_made, redis_from_settings
+from linkcrawler.frontier.format import check_format
 from linkcrawler.frontier.leases import LEASE_META, Leases, request_done
-from linkcrawler.frontier.migration import carry_over
 from linkcrawler.frontier.partitions import Partitions
-from linkcrawler.frontier.queueing import Entry, Queueing, SetQueueing
-from linkcrawler.frontier.sites import SLOT_META, Politeness, SiteClock
+from linkcrawler.frontier.popping import PopPlanner
+from linkcrawler.frontier.queueing import Checked, Entry, Queueing, SetQueueing
+from linkcrawler.frontier.roundtrips import Outbox, run_scripts
+from linkcrawler.frontier.runs import CrawlRuns
+from linkcrawler.frontier.seedleases import SeedLeases
+from linkcrawler.frontier.sites import SLOT_META, Politeness, SiteClock, Slot
 from linkcrawler.frontier.workers import worker_id
 from linkcrawler.internals.scrapy_private import wake_engine
 from linkcrawler.internals.scrapy_redis_private import decode_request, encode_request
@@ -116,15 +120,18 @@ class Scheduler(RedisScheduler):
       that one URL.
     """
 
-    def __init__(self, server: Any, *, pages_per_domain: int = 0, leases: Leases,
-                 politeness: Politeness, lease_requests: bool = True,
+    def __init__(self, server: Any, *, pages_per_domain: int = 0, leases: Leases, seeds: SeedLeases,
+                 pops: PopPlanner, politeness: Politeness, lease_requests: bool = True,
                  renew_seconds: float = config.default("WORKER_HEARTBEAT_SECONDS"), prefetch: int = 1,
                  start_key: str, **kwargs: Any) -> None:  # fmt: skip
         super().__init__(server, persist=True, **kwargs)
         self.pages_per_domain = pages_per_domain
         self.leases = leases
+        self.seeds = seeds
+        self.pops = pops
+        self.runs = pops.runs
+        self.outbox = pops.outbox
         self.partitions = leases.partitions
-        self.outbox = leases.outbox
         self.politeness = politeness
         self.clock = SiteClock(server, leases.partitions, politeness.delay)
         self.lease_requests = lease_requests
@@ -138,12 +145,12 @@ class Scheduler(RedisScheduler):
         self._renewal: task.LoopingCall | None = None
         self.queueing: Queueing | None = None
         self._pending: list[Request] = []
-        self._freed: list[tuple[str, str]] = []
+        self._freed: list[Slot] = []
         self._unacked: list[str] = []
         self._over_budget_domains: set[str] = set()
         self._budget_run = 0
         self._prefetched: deque[Request] = deque()
-        self._fingerprints: dict[tuple[str, str, bytes], tuple[str, int]] = {}
+        self._fingerprints: dict[tuple[str, str, bytes], Checked] = {}
         self._seen_here: dict[str, None] = {}
         self._learnt_under = (0, 0)
         self._flush_call: DelayedCall | None = None
@@ -162,18 +169,16 @@ class Scheduler(RedisScheduler):
                             f"not {queue_cls}")  # fmt: skip
         start_key = keys.spider_key(keys.START_URLS_KEY, name)
         politeness = Politeness.from_settings(settings)
-        leases = Leases(
-            server,
-            Partitions.from_settings(settings, name),
-            worker=f"{worker_id()}/{secrets.token_hex(4)}",  # unique per start: a restarted pod reuses host:pid
-            lease_seconds=config.get(settings, "LEASE_SECONDS"),
-            politeness=politeness.pop_arguments(),
-            idle_seconds=config.get(settings, "WORKER_HEARTBEAT_SECONDS"),
-        )
+        partitions = Partitions.from_settings(settings, name)
+        worker = f"{worker_id()}/{secrets.token_hex(4)}"  # unique per start: a restarted pod reuses host:pid
+        lease_seconds = config.get(settings, "LEASE_SECONDS")
+        leases = Leases(server, partitions, worker, lease_seconds, limits=politeness.pop_limits())
         scheduler = cls(
             server,
             pages_per_domain=config.get(settings, "PAGES_PER_DOMAIN"),
             leases=leases,
+            seeds=SeedLeases(server, name, worker, lease_seconds),
+            pops=PopPlanner(server, partitions, leases, Outbox(server), CrawlRuns(server, partitions)),
             politeness=politeness,
             lease_requests=config.get(settings, "FRONTIER_LEASES"),
             renew_seconds=config.get(settings, "WORKER_HEARTBEAT_SECONDS"),
@@ -202,14 +207,14 @@ class Scheduler(RedisScheduler):
     def open(self, spider: Any) -> None:
         super().open(spider)
         self.queue.spider = SpiderMethods(spider)
+        check_format(self.server, self.partitions)
         self.partitions.claim(self.server)
-        self.leases.see_runs()
+        self.runs.read()
         self.unfiltered = SetQueueing(self.server, self.partitions)
         if hasattr(self.df, "queueing"):
             self.queueing = self.df.queueing(self.partitions)
         elif type(self.df).request_seen is RFPDupeFilter.request_seen:
             self.queueing = self.unfiltered
-        carry_over(self.server, self.partitions, self.politeness.site_of)
         try:
             self.engine = self.crawler.engine
         except RuntimeError:  # opened outside a crawl (tests drive the frontier alone)
@@ -225,7 +230,7 @@ class Scheduler(RedisScheduler):
         self.flush()
         if self._wake is not None and self._wake.active():
             self._wake.cancel()
-        self.leases.release()
+        self.release_leases()
 
     def enqueue_request(self, request: Request) -> bool:
         """Requests wait in a local batch until the next pop or ack, or `FLUSH_SECONDS` (see `flush`, `_carry`).
@@ -254,13 +259,13 @@ class Scheduler(RedisScheduler):
         request, or None for one to drop (the spider's
         `make_request_from_data`).
         """
-        taken = self.leases.take_seeds(count)
+        taken = self.seeds.take(count)
         if taken:
-            self.leases.see_runs()  # seeds of a new run: no pop may have told this worker of it yet
+            self.runs.read()  # seeds of a new run: no pop may have told this worker of it yet
         self._pending.extend(request for request in map(make_request, taken) if request is not None)
         self.flush()
         if taken:
-            self.leases.seeds_queued()
+            self.seeds.queued()
         return len(taken)
 
     def queued(self) -> int:
@@ -297,8 +302,8 @@ class Scheduler(RedisScheduler):
         wanted = self.prefetch
         if self.downloader is not None:
             wanted = max(1, min(wanted, self.downloader.total_concurrency - len(self.downloader.active)))
-        leased, wait = self.leases.pop(wanted)
-        requests = [self._leased(*popped) for popped in leased]
+        leased, wait = self.pops.pop(wanted)
+        requests = [self._leased(popped.lease, popped.request) for popped in leased]
         if not self.lease_requests:
             self.leases.ack([request.meta.pop(LEASE_META) for request in requests])
         self._prefetched.extend(requests)
@@ -417,14 +422,44 @@ class Scheduler(RedisScheduler):
         self._not_before = 0.0
         slot = request.meta.pop(SLOT_META, None)
         if slot is not None and self.politeness.concurrency:
-            self._freed.append((self.politeness.site_of(request.url), slot[0]))
+            self._freed.append(Slot(self.politeness.site_of(request.url), slot[0]))
             self._flush_soon()
 
-    def requeue_orphans(self) -> None:
-        """When this worker is idle, leases it never received go back (see `Leases.requeue_orphans`)."""
+    def requeue_orphans(self) -> int:
+        """When this worker is idle, leases it never received go back (see `Leases.requeue_orphans`); how many."""
         moved = self.leases.requeue_orphans()
-        if moved:
-            self.stats.inc_value("frontier/leases_orphaned", moved)
+        self.pops.wake(moved)
+        self._count("frontier/leases_orphaned", sum(moved.values()))
+        return sum(moved.values())
+
+    def renew_leases(self) -> None:
+        """Keep every lease of this worker and the seeds it took for another `LEASE_SECONDS` (at each heartbeat),
+        and count each partition's queued requests for the next pops: one pipeline."""
+        deadline = time.time() + self.leases.lease_seconds
+        with self.server.pipeline(transaction=False) as pipe:
+            self.leases.renew_in(pipe, deadline)
+            self.seeds.renew_in(pipe, deadline)
+            self.pops.count_in(pipe)
+            replies = pipe.execute()
+        self.pops.counted(replies[-self.partitions.count :])
+
+    def requeue_expired(self, now: float | None = None) -> int:
+        """Put the leases of workers past their deadline back on the frontier, and the seeds they took back at
+        the head of the start list; how many of both moved. One script per partition and one for the seeds, in
+        one pipeline."""
+        now = time.time() if now is None else now
+        calls = [*self.leases.requeue_expired_calls(now), self.seeds.requeue_expired_call(now)]
+        moved = [int(count) for count in run_scripts(self.server, calls)]
+        self.pops.wake(n for n in self.partitions if moved[n])
+        return sum(moved)
+
+    def release_leases(self) -> int:
+        """Return this worker's remaining leases and seeds to the frontier now (a clean shutdown)."""
+        with self.server.pipeline(transaction=False) as pipe:
+            self.leases.renew_in(pipe, 0)
+            self.seeds.renew_in(pipe, 0)
+            pipe.execute()
+        return self.requeue_expired(now=0)
 
     def _leased(self, lease: str, data: bytes) -> Request:
         request = decode_request(self.queue, data)
@@ -438,7 +473,8 @@ class Scheduler(RedisScheduler):
         located = [self._checked(request) for request in requests]
         self._ask_seen(self._unknown(located))
         fresh, duplicates, entries = [], [], []
-        for request, (fingerprint, _) in zip(requests, located, strict=True):
+        for request, checked in zip(requests, located, strict=True):
+            fingerprint = checked.fingerprint
             if fingerprint in self._seen_here:
                 duplicates.append(request)
                 continue
@@ -450,11 +486,12 @@ class Scheduler(RedisScheduler):
         if not entries:
             return
         calls, results = self.queueing.queue_calls(self.pages_per_domain, entries)
-        self.leases.wake({self.partitions.of_site(entry[4]) for entry in entries})  # the pop carrying them looks there
+        # the pop carrying them looks there
+        self.pops.wake({self.partitions.of_site(entry.site) for entry in entries})
         self.outbox.add(calls, lambda replies: self._queued(fresh, results(replies)))
 
-    def _unknown(self, located: list[tuple[str, int]]) -> list[tuple[int, str]]:
-        """The (partition, fingerprint) of the requests not known to be seen, once each.
+    def _unknown(self, located: list[Checked]) -> list[Checked]:
+        """The requests not known to be seen, once each.
 
         A fingerprint is known once the seen-set said so or this worker sent
         it to be queued (the outbox keeps it until Redis has it): the links
@@ -463,22 +500,22 @@ class Scheduler(RedisScheduler):
         a new crawl run, or a client reconnects (a server restarted or
         failed over may have lost its last writes).
         """
-        learnt_under = (self.leases.new_runs, connections_made())
+        learnt_under = (self.runs.new_runs, connections_made())
         if learnt_under != self._learnt_under:
             if self._seen_here:
                 self._count("frontier/seen_cache_resets", 1)
             self._seen_here.clear()
             self._learnt_under = learnt_under
-        unknown = {fingerprint: partition for fingerprint, partition in located
-                   if fingerprint and fingerprint not in self._seen_here}  # fmt: skip
-        return [(partition, fingerprint) for fingerprint, partition in unknown.items()]
+        unknown = {checked.fingerprint: checked for checked in located
+                   if checked.fingerprint and checked.fingerprint not in self._seen_here}  # fmt: skip
+        return list(unknown.values())
 
-    def _ask_seen(self, unknown: list[tuple[int, str]]) -> None:
+    def _ask_seen(self, unknown: list[Checked]) -> None:
         """Ask the seen-set about many unknown requests before encoding them (one round trip): links another
         worker queued already then cost their fingerprints, not their requests."""
         if len(unknown) >= SEEN_QUESTION_MIN:
-            for _, fingerprint in compress(unknown, self.queueing.seen(unknown)):
-                self._remember_seen(fingerprint)
+            for checked in compress(unknown, self.queueing.seen(unknown)):
+                self._remember_seen(checked.fingerprint)
 
     def _remember_seen(self, fingerprint: str) -> None:
         self._seen_here[fingerprint] = None
@@ -496,8 +533,8 @@ class Scheduler(RedisScheduler):
         URL refused is a DEBUG line). No page document is written: the page was never fetched, and the link to
         it is stored with the page that has it."""
         self._count("frontier/over_domain_budget", len(requests))
-        if self._budget_run != self.leases.new_runs:
-            self._budget_run = self.leases.new_runs
+        if self._budget_run != self.runs.new_runs:
+            self._budget_run = self.runs.new_runs
             self._over_budget_domains.clear()
         for request in requests:
             domain = split_host(request.url)[1]
@@ -508,8 +545,8 @@ class Scheduler(RedisScheduler):
                             domain, self.pages_per_domain, request.url)  # fmt: skip
             logger.debug("Over the page budget of %s, not crawled: %s", domain, request.url)
 
-    def _checked(self, request: Request) -> tuple[str, int]:
-        """The seen-set key of a request, "" for one never filtered, and the partition of its site.
+    def _checked(self, request: Request) -> Checked:
+        """The seen-set key of a request ("" for one never filtered) in the partition of its site (-1 then).
 
         Pages of a site share most of their links (template, navigation), so
         both are remembered for the last `FINGERPRINT_CACHE_SIZE` URLs:
@@ -518,13 +555,13 @@ class Scheduler(RedisScheduler):
         inputs are the method, URL and body alone.
         """
         if request.dont_filter:
-            return "", -1
+            return Checked(-1, "")
         if type(self.df).request_fingerprint is not RFPDupeFilter.request_fingerprint:
-            return self.df.request_fingerprint(request), self._partition(request)
+            return Checked(self._partition(request), self.df.request_fingerprint(request))
         key = (request.method, request.url, request.body)
         checked = self._fingerprints.get(key)
         if checked is None:
-            checked = self._fingerprints[key] = (self.df.request_fingerprint(request), self._partition(request))
+            checked = self._fingerprints[key] = Checked(self._partition(request), self.df.request_fingerprint(request))
             if len(self._fingerprints) > FINGERPRINT_CACHE_SIZE:
                 del self._fingerprints[next(iter(self._fingerprints))]
         return checked
@@ -536,12 +573,12 @@ class Scheduler(RedisScheduler):
         host, domain = split_host(request.url)
         charged = request.meta.pop(CHARGED_META, None) == request.url  # a retry: its page was counted already
         budget = domain if self.pages_per_domain and not charged else ""
-        return (
-            fingerprint,
-            -request.priority,
-            encode_request(self.queue, request),
-            budget,
-            self.politeness.site(host, domain),
+        return Entry(
+            fingerprint=fingerprint,
+            score=-request.priority,
+            request=encode_request(self.queue, request),
+            budget_domain=budget,
+            site=self.politeness.site(host, domain),
         )
 
     def _push_checked(self, request: Request) -> None:
@@ -563,11 +600,9 @@ class Scheduler(RedisScheduler):
             self.stats.inc_value(stat, count)
 
     def _renew(self) -> None:
-        self.leases.renew()
+        self.renew_leases()
         self.server.set(keys.spider_key(keys.QUEUED_TOTAL_KEY, self.partitions.spider), self.queued())
-        moved = self.leases.requeue_expired()
-        if moved:
-            self.stats.inc_value("frontier/leases_recovered", moved)
+        self._count("frontier/leases_recovered", self.requeue_expired())
 
 
 class SpiderMethods:

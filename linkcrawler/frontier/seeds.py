@@ -52,7 +52,8 @@ def start_new_run(server: Any, spider: str = keys.SPIDER_NAME) -> None:
     Leases (`linkcrawler.frontier.leases`) are kept: they are requests in progress,
     and a dead worker's come back to the frontier as usual. Politeness slots
     expire by themselves; the pages-per-minute history stays for `stats`.
-    An older layout's unpartitioned seen-set goes too.
+    The seen-set a dupefilter keeps outside the frontier (`keys.DUPEFILTER_KEY`,
+    asked per request) goes too.
     """
     partitions = Partitions.of_crawl(server, spider)
     seen = [keys.spider_key(keys.DUPEFILTER_KEY, spider), *partitions.keys(keys.SEEN)]
@@ -60,7 +61,6 @@ def start_new_run(server: Any, spider: str = keys.SPIDER_NAME) -> None:
         BloomFilter.delete(server, key)
     forgotten = [
         *seen,
-        keys.spider_key(keys.LEGACY_DOMAIN_PAGES_KEY, spider),
         *partitions.keys(keys.DOMAIN_PAGES),
         keys.spider_key(keys.WORKERS_KEY, spider),
     ]

@@ -22,20 +22,23 @@ delay is rescored to the time it may be ready; a response frees its slot
 (`SiteClock.release_calls`) and brings the site forward again.
 
 `{prefix}` is one partition's (`linkcrawler.frontier.partitions`): every
-script here touches the keys of one partition, one hash slot of a Redis
-Cluster. `{prefix}:queued` counts the partition's queued requests.
+script touches the keys of one partition, one hash slot of a Redis
+Cluster. `{prefix}:queued` counts the partition's queued requests. The pop
+is `lua/pop.lua`, the downloader's calls here `lua/release_slots.lua`,
+`check_in.lua`, `ended.lua` and `set_delay.lua`, the functions they share in
+`lua/library.lua` (see `linkcrawler.frontier.scripts`).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from linkcrawler import config
 from linkcrawler.errors import UserError
 from linkcrawler.extract.urls import split_host
-from linkcrawler.frontier import keys
+from linkcrawler.frontier import keys, scripts
 from linkcrawler.frontier.partitions import Partitions
 from linkcrawler.frontier.roundtrips import Call
 
@@ -45,169 +48,21 @@ SITE_DELAY_SECONDS = 86_400
 """How long a site's own delay (its robots.txt Crawl-delay) is kept after a worker last wrote it: a day, as long as
 a robots.txt is shared (`ROBOTSTXT_SHARE_SECONDS`' default). Workers write it again after half of that."""
 
-SITE_LUA = """
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
-local function site_queue(prefix, site) return prefix .. ':queue:' .. site end
-local function site_slots(prefix, site) return prefix .. ':slots:' .. site end
-local function site_clock(prefix, site) return prefix .. ':last:' .. site end
-local function site_delay(prefix, site, default_delay)
-  return tonumber(redis.call('get', prefix .. ':delay:' .. site) or default_delay)
-end
-local function site_touched(prefix, site, delay)
-  redis.call('set', site_clock(prefix, site), string.format('%.6f', now), 'PX', math.ceil(delay * 1000))
-end
-local function enqueue(prefix, sites, site, score, data)
-  if redis.call('zadd', site_queue(prefix, site), score, data) == 1 then
-    redis.call('incr', prefix .. ':queued')
-  end
-  redis.call('zadd', sites, 'NX', now, site)
-end
-local function head_start(queued)
-  return math.min(queued, 100) / 20
-end
-local function lease_parts(value)
-  local first = string.find(value, '|', 1, true)
-  local second = string.find(value, '|', first + 1, true)
-  return string.sub(value, 1, first - 1), tonumber(string.sub(value, first + 1, second - 1)),
-    string.sub(value, second + 1)
-end
-local function give_back(prefix, sites, leases, lease, default_delay)
-  local value = redis.call('hget', leases, lease)
-  if not value then return 0 end
-  local site, score, data = lease_parts(value)
-  enqueue(prefix, sites, site, score, data)
-  if redis.call('zrem', site_slots(prefix, site), lease) == 1 then
-    local delay = site_delay(prefix, site, default_delay)
-    if delay > 0 then site_touched(prefix, site, delay) end
-  end
-  redis.call('zadd', sites, 'LT', now, site)
-  redis.call('hdel', leases, lease)
-  return 1
-end
-"""
-"""Lua shared by every script that touches the per-site queues: the Redis clock as `now`, the key names, and
-`enqueue` (a request onto its site's queue, the site onto the heap if absent) and `give_back` (a leased request,
-stored as `site|score|request`, back onto its site's queue, its slot freed and its site due now: the pop checks
-the site's delay again). `head_start` puts a site that is ready again ahead of the others by 50 ms per
-queued request (at most 5 s): when more sites are ready than the workers have room for, the sites with the
-most work left go first, so the biggest do not finish last (the longest-queue-first rule for a short
-makespan), while a site that has waited 5 s longer than another goes first whatever their queues (no site
-starves). On the latency-bound bench web, 10 ms per request (at most 2 s) gave one worker 0.74-0.77 of the
-bound, 50 ms 0.89-0.90, 500 ms 0.73 (the first links found decide too much)."""
 
-POP = """
-local prefix, sites, leases = ARGV[3], KEYS[1], KEYS[2]
-local concurrency, default_delay, slot_seconds = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
-local popped = {}
-local n = 7
-while n <= #ARGV do
-  local held = redis.call('hget', leases, ARGV[n])
-  if not held then break end
-  local _, _, data = lease_parts(held)
-  popped[#popped + 1] = data
-  n = n + 1
-end
-local retried = #popped
-while n <= #ARGV do
-  local ready = redis.call('zrangebyscore', sites, '-inf', now, 'LIMIT', 0, #ARGV - n + 1)
-  if #ready == 0 then break end
-  local progress = false
-  for _, site in ipairs(ready) do
-    if n > #ARGV then break end
-    local queue, slots = site_queue(prefix, site), site_slots(prefix, site)
-    local delay = site_delay(prefix, site, default_delay)
-    local limit, busy, last = concurrency, 0, 0
-    if delay > 0 then limit = math.min(concurrency, 1) end
-    if limit > 0 then busy = redis.call('zcount', slots, '(' .. now, '+inf') end
-    if delay > 0 then last = tonumber(redis.call('get', site_clock(prefix, site)) or 0) end
-    if limit > 0 and busy >= limit then
-      redis.call('zremrangebyscore', slots, '-inf', now)
-      redis.call('zadd', sites, redis.call('zrange', slots, 0, 0, 'WITHSCORES')[2], site)
-    elseif last + delay > now then
-      redis.call('zadd', sites, last + delay, site)
-    else
-      local top = redis.call('zpopmin', queue)
-      if #top == 0 then
-        redis.call('zrem', sites, site)
-      else
-        redis.call('hset', leases, ARGV[n], site .. '|' .. top[2] .. '|' .. top[1])
-        if concurrency > 0 then
-          redis.call('zadd', slots, now + slot_seconds, ARGV[n])
-          redis.call('pexpire', slots, math.ceil(slot_seconds * 1000) + 1000)
-        end
-        popped[#popped + 1] = top[1]
-        n = n + 1
-        progress = true
-        local left = redis.call('zcard', queue)
-        if left == 0 then
-          redis.call('zrem', sites, site)
-        elseif limit > 0 and busy + 1 >= limit then
-          redis.call('zadd', sites, now + slot_seconds, site)
-        elseif delay > 0 then
-          redis.call('zadd', sites, now + delay, site)
-        else
-          redis.call('zadd', sites, now - head_start(left), site)
-        end
-      end
-    end
-  end
-  if not progress then break end
-end
-if #popped > retried then redis.call('decrby', prefix .. ':queued', #popped - retried) end
-if #popped > 0 then redis.call('zadd', KEYS[3], ARGV[1], ARGV[2]) end
-local first = redis.call('zrange', sites, 0, 0, 'WITHSCORES')
-local wait = -1
-if #first > 0 then wait = math.max(0, tonumber(first[2]) - now) end
-return {popped, tostring(wait), redis.call('get', prefix .. ':run') or '0'}
-"""
-"""Pop up to #ARGV - 6 requests, leased under the ids ARGV[7..]: ARGV[1] the holder's deadline, ARGV[2] the
-holder, ARGV[3] the key prefix, ARGV[4..6] concurrency (0: none), default delay and slot seconds; KEYS are the
-heap, the lease hash and the holders. A site with a delay gets one request at a time, and the next only once its
-delay has passed since the previous one ended (`release_slot`). Idempotent per lease id: a retried call returns
-what it leased. Replies the requests, the seconds until the next site may be ready (-1:
-no site queued) and the partition's run count (`keys.RUN`)."""
+class Slot(NamedTuple):
+    """A politeness slot a download holds: its site, and the lease id it is held under."""
 
-RELEASE_SLOT = """
-local function release_slot(prefix, sites, site, lease, default_delay)
-  if redis.call('zrem', site_slots(prefix, site), lease) == 0 then return end
-  local delay = site_delay(prefix, site, default_delay)
-  local ready = now - head_start(redis.call('zcard', site_queue(prefix, site)))
-  if delay > 0 then
-    site_touched(prefix, site, delay)
-    ready = now + delay
-  end
-  redis.call('zadd', sites, 'XX', 'LT', ready, site)
-end
-"""
-"""Lua: free the slot `lease` holds on `site`, and bring the site forward in the heap to when it may be ready: with
-a delay, the delay after now, the request's end (or later: the worker sends this with its next round trip)."""
+    site: str
+    lease: str
 
-_RELEASE = """
-for i = 3, #ARGV, 2 do release_slot(ARGV[1], KEYS[1], ARGV[i], ARGV[i + 1], ARGV[2]) end
-"""
 
-_CHECK_IN = """
-local prefix, site = ARGV[1], ARGV[2]
-local delay = site_delay(prefix, site, tonumber(ARGV[3]))
-if delay <= 0 then return 0 end
-local last = tonumber(redis.call('get', site_clock(prefix, site)) or 0)
-if last + delay > now then return math.ceil((last + delay - now) * 1000) end
-site_touched(prefix, site, delay)
-return 0
-"""
+class PopLimits(NamedTuple):
+    """What a pop (`lua/pop.lua`) applies to each site: requests in flight at once (0: no limit), the delay
+    between them unless the site has its own, and how long a slot outlives a worker that died holding it."""
 
-_ENDED = """
-local delay = site_delay(ARGV[1], ARGV[2], tonumber(ARGV[3]))
-if delay > 0 then site_touched(ARGV[1], ARGV[2], delay) end
-return 0
-"""
-
-_SET_DELAY = """
-redis.call('set', ARGV[1] .. ':delay:' .. ARGV[2], ARGV[3], 'EX', ARGV[4])
-site_touched(ARGV[1], ARGV[2], tonumber(ARGV[3]))
-return 0
-"""
+    concurrency: int
+    delay: float
+    slot_seconds: float
 
 
 class SiteClock:
@@ -225,30 +80,29 @@ class SiteClock:
         self.server = server
         self.partitions = partitions
         self.delay = delay
-        self._release = server.register_script(SITE_LUA + RELEASE_SLOT + _RELEASE)
-        self._check_in = server.register_script(SITE_LUA + _CHECK_IN)
-        self._ended = server.register_script(SITE_LUA + _ENDED)
-        self._set_delay = server.register_script(SITE_LUA + _SET_DELAY)
+        self._release = scripts.register(server, "release_slots")
+        self._check_in = scripts.register(server, "check_in")
+        self._ended = scripts.register(server, "ended")
+        self._set_delay = scripts.register(server, "set_delay")
 
     def _call(self, script: Any, site: str, *args: Any) -> Any:
         """Run a site script in the site's partition (its heap as the key a cluster routes it by)."""
         n = self.partitions.of_site(site)
         return script(keys=[self.partitions.key(n, keys.SITES)], args=[self.partitions.prefix(n), site, *args])
 
-    def release_calls(self, slots: list[tuple[str, str]]) -> list[Call]:
-        """Downloads are over: each `(site, lease id)` slot is free, and its site may be ready sooner.
+    def release_calls(self, slots: list[Slot]) -> list[Call]:
+        """Downloads are over: each slot is free, and its site may be ready sooner.
 
         One script per partition; the scheduler sends them with its next
         round trip (`linkcrawler.frontier.roundtrips.Outbox`).
         """
         by_partition: dict[int, list[str]] = defaultdict(list)
-        for site, lease in slots:
-            by_partition[self.partitions.of_site(site)].extend((site, lease))
-        calls: list[Call] = []
-        for n, pairs in by_partition.items():
-            calls.append((self._release, [self.partitions.key(n, keys.SITES)],
-                          [self.partitions.prefix(n), self.delay, *pairs]))  # fmt: skip
-        return calls
+        for slot in slots:
+            by_partition[self.partitions.of_site(slot.site)].extend((slot.site, slot.lease))
+        return [
+            Call(self._release, [self.partitions.key(n, keys.SITES)], [self.partitions.prefix(n), self.delay, *pairs])
+            for n, pairs in by_partition.items()
+        ]
 
     def check_in(self, site: str) -> float:
         """A request to `site` starts now unless the site's delay forbids it: 0, or seconds to wait first.
@@ -327,5 +181,5 @@ class Politeness:
     def site(self, host: str, domain: str) -> str:
         return domain if self.by_domain else host
 
-    def pop_arguments(self) -> tuple[int, float, float]:
-        return self.concurrency, self.delay, self.slot_seconds
+    def pop_limits(self) -> PopLimits:
+        return PopLimits(self.concurrency, self.delay, self.slot_seconds)

@@ -69,7 +69,7 @@ class LocalCrawl:
         if self.redis_url is None:
             self.redis_url = self._stack.enter_context(EmbeddedRedis()).url
         self.redis = connect_redis(self.redis_url)
-        kept = (keys.QUEUED_TOTAL_KEY, keys.LEGACY_QUEUE_KEY, keys.LEGACY_SITES_KEY, keys.DUPEFILTER_KEY)
+        kept = (keys.QUEUED_TOTAL_KEY, keys.DUPEFILTER_KEY)
         frontier = [keys.spider_key(k, keys.SPIDER_NAME) for k in kept]
         if any(self.redis.exists(key) for key in [*frontier, Partitions.count_key(keys.SPIDER_NAME)]):
             raise UserError(
