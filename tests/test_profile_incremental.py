@@ -44,14 +44,14 @@ def crawl(seed: int) -> tuple[list[Batch], list[Batch]]:
     return first, second
 
 
-def settle(*databases: Any) -> None:
+def settle(*databases: Any, fetched_at: datetime | None = None) -> None:
     """End a crawl as a real one ends, with its last second spent on pages of no interest here.
 
     A run rereads the changes of the second before the latest one it saw
     (`job.MARGIN`); a crawl spends hours, a test a second.
     """
     time.sleep(MARGIN.total_seconds() + 0.1)
-    quiet = batch(f"http://quiet.net/{time.time_ns()}", datetime.now(UTC))
+    quiet = batch(f"http://quiet.net/{time.time_ns()}", fetched_at or datetime.now(UTC))
     for db in databases:
         LinkStore(db).write(*quiet)
 
@@ -93,6 +93,30 @@ def test_an_incremental_run_recomputes_the_changed_domains_and_equals_a_full_run
     assert profiles(incremental) == profiles(full)
     assert runs(incremental) == runs(full)
     assert summarize(incremental).recomputed == 0  # nothing changed since
+
+
+def test_a_rerun_over_the_same_data_keeps_each_carried_profiles_new_and_lost_links(two_databases):
+    """Carried forward with no newer data, a profile still compares with the run before: its new and lost stay."""
+    incremental, full = two_databases
+    first, second = crawl(4)
+    for db in two_databases:
+        LinkStore(db).ensure_indexes()
+        for links, pages in first:
+            LinkStore(db).write(links, pages)
+    settle(*two_databases, fetched_at=T1 + timedelta(hours=2))
+    summarize(incremental)
+    summarize(full, everything=True)
+    for db in two_databases:
+        for links, pages in second:
+            LinkStore(db).write(links, pages)
+    settle(*two_databases, fetched_at=T1 + timedelta(days=8))
+    summarize(incremental)
+    settle(*two_databases, fetched_at=T1 + timedelta(days=8))  # a later page of no interest, at the same time
+    rerun = summarize(incremental)
+    summarize(full, everything=True)
+    assert rerun.recomputed < rerun.domains
+    assert any(p["new"]["count"] or p["lost"]["count"] for p in profiles(full))
+    assert profiles(incremental) == profiles(full)
 
 
 def test_a_run_after_nothing_changed_recomputes_nothing_and_still_records_the_run(mongo_db):

@@ -11,8 +11,9 @@ with `everything`; (2) their referring domains go to `referring_domains`;
 of the recomputed domains, each starting with an indexed `$match` on the
 state every link carries (`metrics`); (5) every other profile is carried
 forward: this run's authority, its top referring domains re-ranked by it,
-no new or lost links, the rest as computed when its links last changed,
-which is what a recompute gives; (6) every profile replaces the previous one
+the rest as computed when its links last changed, which is what a recompute
+gives: no new or lost links when the data is newer than its last run (none
+of its links changed since), its own when the data is the same; (6) every profile replaces the previous one
 in `domain_profiles` and writes its history entry (every domain, every run,
 so the charts over runs stay right). A run reads the changed domains' links,
 one row per domain pair and one profile per domain, never the whole link
@@ -155,25 +156,12 @@ def _carried(
         domain = profile["_id"]
         profile.update(
             computed_at=computed_at,
-            data_as_of=data_as_of,
-            since=_carried_baseline(profile, data_as_of),
             authority=authority.get(domain, 0.0),
             top_referring_domains=_top_referrers(rows.get(domain, []), authority, limits),
-            new=no_change,
-            lost=no_change,
         )
+        if _aware(profile["data_as_of"]) < _aware(data_as_of):
+            profile.update(data_as_of=data_as_of, since=profile["data_as_of"], new=no_change, lost=no_change)
     return stored
-
-
-def _carried_baseline(profile: dict[str, Any], data_as_of: datetime) -> datetime | None:
-    """`history.baselines` of a stored profile, read off the profile instead of the history.
-
-    Every run that writes a profile writes its history entry, so the latest
-    entry is the profile's own `data_as_of`; when that is this run's data
-    too, the entry before it is the one the profile already compares with.
-    """
-    previous = profile["data_as_of"]
-    return previous if _aware(previous) < _aware(data_as_of) else profile.get("since")
 
 
 def _write(profile: dict[str, Any]) -> UpdateOne:
