@@ -122,7 +122,7 @@ class StorePipeline:
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, PageRecords):
-            if not self.links and not self.pages and self.flush_seconds > 0:
+            if self._timer is None and self.flush_seconds > 0:
                 self._timer = self.clock.callLater(self.flush_seconds, self.flush)
             self.links.extend(item.links)
             self.pages.extend(item.pages)
