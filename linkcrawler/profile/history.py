@@ -32,7 +32,7 @@ def baselines(database: Any, domains: list[str], data_as_of: datetime) -> dict[s
     lets a server answer from `domain_data_as_of` alone, one index entry per
     domain, however many runs the history holds.
     """
-    found = {domain: None for domain in domains}
+    found: dict[str, datetime | None] = dict.fromkeys(domains)
     pipeline = [
         {"$match": {"domain": {"$in": domains}, "data_as_of": {"$lt": data_as_of}}},
         {"$sort": {"domain": ASCENDING, "data_as_of": DESCENDING}},
