@@ -10,7 +10,8 @@ which components run, and Scrapy behaviour the crawler relies on.
 from linkcrawler import config
 
 # Every setting a deployment may set, from the environment or its default (linkcrawler.config).
-globals().update(config.from_environment())
+_environment = config.from_environment()
+globals().update(_environment)
 
 BOT_NAME = "linkcrawler"
 SPIDER_MODULES = ["spiders"]
@@ -19,7 +20,11 @@ COMMANDS_MODULE = "linkcrawler.cli.commands"
 
 # scrapy-redis's own clients are ours: they reconnect, and talk to a cluster with REDIS_CLUSTER
 # (linkcrawler.frontier.connection).
-REDIS_PARAMS = {"redis_cls": "linkcrawler.frontier.connection.SharedRedis"}
+REDIS_PARAMS = {
+    "redis_cls": "linkcrawler.frontier.connection.SharedRedis",
+    "cluster": _environment["REDIS_CLUSTER"],
+    "retries": _environment["REDIS_RETRIES"],
+}
 
 # The shared frontier (linkcrawler.frontier.scheduler).
 SCHEDULER = "linkcrawler.frontier.scheduler.Scheduler"

@@ -45,9 +45,8 @@ from twisted.internet import reactor, task
 from twisted.internet.base import DelayedCall
 
 from linkcrawler import config
-from linkcrawler.extract.urls import split_host
 from linkcrawler.frontier import keys, serializer
-from linkcrawler.frontier.connection import connections_made, redis_from_settings
+from linkcrawler.frontier.connection import Connections, redis_from_settings
 from linkcrawler.frontier.format import check_format
 from linkcrawler.frontier.leases import LEASE_META, Leases, request_done
 from linkcrawler.frontier.partitions import Partitions
@@ -119,11 +118,13 @@ class Scheduler(BaseScheduler):
       queued: a worker killed between the two Redis calls loses that one URL.
     """
 
-    def __init__(self, server: Any, *, crawler: Any, dupefilter: RFPDupeFilter, pages_per_domain: int = 0,
+    def __init__(self, server: Any, *, crawler: Any, connections: Connections, dupefilter: RFPDupeFilter,
+                 pages_per_domain: int = 0,
                  leases: Leases, seeds: SeedLeases, pops: PopPlanner, politeness: Politeness,
                  lease_requests: bool = True, renew_seconds: float = config.default("WORKER_HEARTBEAT_SECONDS"),
                  prefetch: int = 1) -> None:  # fmt: skip
         self.server = server
+        self.connections = connections
         self.crawler = crawler
         self.stats = crawler.stats
         self.df = dupefilter
@@ -162,7 +163,8 @@ class Scheduler(BaseScheduler):
     def from_crawler(cls, crawler: Any) -> Scheduler:
         settings = crawler.settings
         name = crawler.spidercls.name
-        server = redis_from_settings(settings)
+        connections = Connections()
+        server = redis_from_settings(settings, connections=connections)
         dupefilter_cls = load_object(config.get(settings, "DUPEFILTER_CLASS"))
         if not issubclass(dupefilter_cls, RFPDupeFilter):  # Scrapy's in-memory default: no use to a shared frontier
             dupefilter_cls = RFPDupeFilter
@@ -174,6 +176,7 @@ class Scheduler(BaseScheduler):
         scheduler = cls(
             server,
             crawler=crawler,
+            connections=connections,
             dupefilter=_dupefilter(
                 dupefilter_cls,
                 server,
@@ -490,10 +493,10 @@ class Scheduler(BaseScheduler):
         it to be queued (the outbox keeps it until Redis has it): the links
         a site's pages share (template, navigation) then cost no round trip
         after the first page. What was learnt is forgotten when a pop reports
-        a new crawl run, or a client reconnects (a server restarted or
-        failed over may have lost its last writes).
+        a new crawl run, or this scheduler's client reconnects (a server
+        restarted or failed over may have lost its last writes).
         """
-        learnt_under = (self.runs.new_runs, connections_made())
+        learnt_under = (self.runs.new_runs, self.connections.made)
         if learnt_under != self._learnt_under:
             if self._seen_here:
                 self._count("frontier/seen_cache_resets", 1)
@@ -530,7 +533,7 @@ class Scheduler(BaseScheduler):
             self._budget_run = self.runs.new_runs
             self._over_budget_domains.clear()
         for request in requests:
-            domain = split_host(request.url)[1]
+            domain = self.politeness.urls.split_host(request.url)[1]
             if domain not in self._over_budget_domains:
                 self._over_budget_domains.add(domain)
                 logger.info("%s reached PAGES_PER_DOMAIN (%d pages scheduled this run): its pages not scheduled "
@@ -561,7 +564,7 @@ class Scheduler(BaseScheduler):
         return self.partitions.of_site(self.politeness.site_of(request.url))
 
     def _entry(self, fingerprint: str, request: Request) -> Entry:
-        host, domain = split_host(request.url)
+        host, domain = self.politeness.urls.split_host(request.url)
         charged = request.meta.pop(CHARGED_META, None) == request.url  # a retry: its page was counted already
         budget = domain if self.pages_per_domain and not charged else ""
         return Entry(
