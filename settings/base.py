@@ -26,8 +26,10 @@ REDIS_PARAMS = {
     "retries": _environment["REDIS_RETRIES"],
 }
 
-# The shared frontier (linkcrawler.frontier.scheduler).
+# The shared frontier (linkcrawler.frontier.scheduler), and each worker's heartbeat: it reports the worker, takes
+# seeds and closes the spider once the whole crawl is done (linkcrawler.frontier.heartbeat).
 SCHEDULER = "linkcrawler.frontier.scheduler.Scheduler"
+EXTENSIONS = {"linkcrawler.frontier.heartbeat.Heartbeat": 500}
 # Deeper requests get a lower priority, so each site's queue is crawled breadth first: its home page and hubs
 # before deep pages (Scrapy's DepthMiddleware).
 DEPTH_PRIORITY = 1
