@@ -32,7 +32,6 @@ from pathlib import Path
 
 import bson
 from scrapy_redis.dupefilter import RFPDupeFilter
-from scrapy_redis.queue import PriorityQueue
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -44,7 +43,6 @@ from linkcrawler.frontier import keys, serializer
 from linkcrawler.frontier.connection import connect_redis
 from linkcrawler.frontier.partitions import Partitions
 from linkcrawler.frontier.queueing import Entry, SetQueueing
-from linkcrawler.internals.scrapy_redis_private import encode_request
 from linkcrawler.local.demo import LocalCrawl
 from linkcrawler.local.redis_server import EmbeddedRedis
 from linkcrawler.local.synthweb import WebServer, generate_web
@@ -80,14 +78,14 @@ def redis_costs(count: int) -> dict[str, float]:
         partitions = Partitions.of_crawl(client, spider.name)
         queueing = SetQueueing(client, partitions)
         seen = RFPDupeFilter(client, keys.spider_key(keys.DUPEFILTER_KEY, spider.name))
-        queue = PriorityQueue(client, spider, keys.spider_key(keys.LEGACY_QUEUE_KEY, spider.name), serializer)
+        methods = serializer.SpiderMethods(spider)
         for start in range(0, count, 500):
             entries = []
             for url in urls[start : start + 500]:
                 request = spider.page_request(url)
                 request.meta["depth"] = 3
                 host = split_host(url)[0]
-                fingerprint, data = seen.request_fingerprint(request), encode_request(queue, request)
+                fingerprint, data = seen.request_fingerprint(request), serializer.encode_request(request, methods)
                 entries.append(Entry(fingerprint, 0, data, budget_domain="", site=host))
             queueing.queue(0, entries)
         site_queues = list(client.scan_iter(f"{spider.name}:*:queue:*", count=10_000))

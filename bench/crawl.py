@@ -56,6 +56,7 @@ from linkcrawler.local.synthweb import WebServer, generate_web
 from linkcrawler.local.synthweb.truth import fetchable_pages
 from linkcrawler.local.workers import WorkerProcess, loopback_settings, worker_environment
 from linkcrawler.store.mongo import get_database
+from settings.base import EXTENSIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 SIDES = ("bare", "stock", "ours", "floor", "ours_x2")
@@ -197,7 +198,7 @@ class CrawlBench:
         journal = None if self.mongo_uri else rundir / "journal"
         env, options, spider = self._side(side, journal)
         options.update(settings or {})
-        options["EXTENSIONS"] = json.dumps({"bench.meter.PageMeter": 0})
+        options["EXTENSIONS"] = json.dumps({**EXTENSIONS, "bench.meter.PageMeter": 0})  # the project's, and the meter
         if not to_the_end:
             # Only a bound for a run nobody stops: generous, because a second worker joins up to one engine idle
             # poll (5 s) after the first, which must not have stopped by then.

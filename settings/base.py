@@ -10,7 +10,8 @@ which components run, and Scrapy behaviour the crawler relies on.
 from linkcrawler import config
 
 # Every setting a deployment may set, from the environment or its default (linkcrawler.config).
-globals().update(config.from_environment())
+_environment = config.from_environment()
+globals().update(_environment)
 
 BOT_NAME = "linkcrawler"
 SPIDER_MODULES = ["spiders"]
@@ -19,10 +20,16 @@ COMMANDS_MODULE = "linkcrawler.cli.commands"
 
 # scrapy-redis's own clients are ours: they reconnect, and talk to a cluster with REDIS_CLUSTER
 # (linkcrawler.frontier.connection).
-REDIS_PARAMS = {"redis_cls": "linkcrawler.frontier.connection.SharedRedis"}
+REDIS_PARAMS = {
+    "redis_cls": "linkcrawler.frontier.connection.SharedRedis",
+    "cluster": _environment["REDIS_CLUSTER"],
+    "retries": _environment["REDIS_RETRIES"],
+}
 
-# The shared frontier (linkcrawler.frontier.scheduler).
+# The shared frontier (linkcrawler.frontier.scheduler), and each worker's heartbeat: it reports the worker, takes
+# seeds and closes the spider once the whole crawl is done (linkcrawler.frontier.heartbeat).
 SCHEDULER = "linkcrawler.frontier.scheduler.Scheduler"
+EXTENSIONS = {"linkcrawler.frontier.heartbeat.Heartbeat": 500}
 # Deeper requests get a lower priority, so each site's queue is crawled breadth first: its home page and hubs
 # before deep pages (Scrapy's DepthMiddleware).
 DEPTH_PRIORITY = 1

@@ -16,10 +16,8 @@ from scrapy import Request, Spider
 from scrapy.core.engine import ExecutionEngine, _Slot
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.utils.test import get_crawler
-from scrapy_redis.queue import PriorityQueue
 
-from linkcrawler.frontier import serializer
-from linkcrawler.internals import mongomock_private, scrapy_private, scrapy_redis_private
+from linkcrawler.internals import mongomock_private, scrapy_private
 
 
 class Probe(Spider):
@@ -60,18 +58,6 @@ def test_scrapy_robots_middleware_still_keeps_parsers_and_user_agents():
         pytest.fail(moved("RobotsTxtMiddleware's user agent attributes", "scrapy_private.robots_user_agent"))
     assert scrapy_private.pending_robots_parser(middleware, "example.com") is None
     assert scrapy_private.robots_user_agent(middleware, Request("https://example.com/")) == b"probe-agent"
-
-
-def test_scrapy_redis_queues_still_encode_requests_with_their_serializer():
-    spider = Probe()
-    queue = PriorityQueue(server=None, spider=spider, key="probe:requests", serializer=serializer)
-    request = Request("https://example.com/a", priority=3, meta={"depth": 2})
-    try:
-        data = scrapy_redis_private.encode_request(queue, request)
-        back = scrapy_redis_private.decode_request(queue, data)
-    except AttributeError:
-        pytest.fail(moved("scrapy_redis.queue.Base._encode_request/_decode_request", "the frontier's scheduler"))
-    assert (back.url, back.priority, back.meta["depth"]) == (request.url, 3, 2)
 
 
 def test_mongomock_still_stores_documents_by_key_and_scans_them_in_one_place():

@@ -64,9 +64,10 @@ def test_a_primary_killed_is_replaced_by_its_replica(redis_cluster: EmbeddedRedi
 def test_redis_cluster_gives_every_component_a_cluster_client(redis_cluster, monkeypatch) -> None:
     settings = Settings({"REDIS_URL": redis_cluster.url, "REDIS_CLUSTER": "true"})
     assert isinstance(redis_from_settings(settings), RedisCluster)
+    params = {"cluster": True, "retries": 2, "retry_on_timeout": True}  # as REDIS_PARAMS gives them
+    assert isinstance(SharedRedis.from_url(redis_cluster.url, **params), RedisCluster)  # scrapy-redis's own clients
+    assert check(redis_cluster.url, "nowhere", 60.0, cluster=True)[1].startswith("no live worker on nowhere")
     monkeypatch.setenv("REDIS_CLUSTER", "true")
-    assert isinstance(SharedRedis.from_url(redis_cluster.url), RedisCluster)  # scrapy-redis's own clients
-    assert check(redis_cluster.url, "nowhere", 60.0)[1].startswith("no live worker on nowhere")
     result = runner.invoke(app, ["seed", "--redis-url", redis_cluster.url, "http://a.example/", "http://b.example/"])
     assert result.exit_code == 0, result.output
     assert RedisCluster.from_url(redis_cluster.url).llen("backlinks:start_urls") == 2

@@ -1,6 +1,6 @@
 """Requests survive the Redis frontier as JSON, with everything Scrapy puts in them."""
 
-from scrapy import Request
+from scrapy import Request, Spider
 from scrapy.utils.request import request_from_dict
 
 from linkcrawler.frontier import serializer
@@ -40,3 +40,28 @@ def test_unserializable_meta_is_refused_loudly():
 
     with pytest.raises(TypeError, match="cannot put a object"):
         serializer.dumps({"meta": {"x": object()}})
+
+
+class Probe(Spider):
+    name = "probe"
+
+    def failed(self, failure):
+        """An errback, named in the stored request."""
+
+
+STORED = (
+    b'{"url":"http://a.com/x?q=1","callback":"parse","errback":"failed","headers":{"$m":[[{"$b":"WA=="},'
+    b'[{"$b":"eQ=="}]]]},"body":{"$b":"AGI="},"cookies":{},"meta":{"depth":2,"dont_redirect":true,"lease":"w#1"},'
+    b'"encoding":"utf-8","flags":[],"cb_kwargs":{},"dont_filter":true,"method":"GET","priority":-3}'
+)
+"""A request as workers store it in Redis (scrapy-redis's queues store it the same with this serializer)."""
+
+
+def test_a_stored_request_reads_back_whole_and_is_stored_again_byte_for_byte():
+    spider = Probe()
+    methods = serializer.SpiderMethods(spider)
+    request = serializer.decode_request(STORED, methods)
+    assert (request.url, request.callback, request.errback) == ("http://a.com/x?q=1", spider.parse, spider.failed)
+    assert (request.body, request.headers.getlist("X"), request.priority) == (b"\x00b", [b"y"], -3)
+    assert request.meta == {"depth": 2, "dont_redirect": True, "lease": "w#1"} and request.dont_filter
+    assert serializer.encode_request(request, methods) == STORED

@@ -75,5 +75,6 @@ def _sources(mongo_uri: str | None, database: str | None, redis_url: str | None)
             raise UserError("the database was written by an earlier version: run `linkcrawler migrate` first")
     except PyMongoError:
         typer.echo(f"linkcrawler: MongoDB at {mask_uri(uri)} does not answer yet: pages will say so until it does")
-    redis = connect_redis(redis_url, check=False, timeout=2.0, retries=0) if redis_url else None
+    cluster = config.get(config.project_settings(), "REDIS_CLUSTER")
+    redis = connect_redis(redis_url, check=False, timeout=2.0, retries=0, cluster=cluster) if redis_url else None
     return Sources(db, mask_uri(uri), redis, mask_uri(redis_url) if redis_url else None)

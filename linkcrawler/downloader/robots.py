@@ -75,7 +75,7 @@ class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
 
     def process_response(self, request: Any, response: Response) -> Response:
         """A robots.txt past `ROBOTSTXT_MAX_BYTES` reaches the parser cut to its head (counted, logged once)."""
-        if not _is_robots_request(request) or len(response.body) <= ROBOTSTXT_MAX_BYTES:
+        if not is_robots_request(request) or len(response.body) <= ROBOTSTXT_MAX_BYTES:
             return response
         self.crawler.stats.inc_value(TRUNCATED_STAT)
         logger.info(
@@ -125,7 +125,7 @@ class RobotsTxtShare:
         return cls(redis_from_settings(settings), prefix, seconds)
 
     def process_request(self, request: Any) -> Response | None:
-        if not _is_robots_request(request):
+        if not is_robots_request(request):
             return None
         stored = self.server.get(self._key(request.url))
         if stored is None:
@@ -134,7 +134,7 @@ class RobotsTxtShare:
         return Response(request.url, status=int(status), body=body, request=request, flags=[SHARED_FLAG])
 
     def process_response(self, request: Any, response: Response) -> Response:
-        if _is_robots_request(request) and SHARED_FLAG not in response.flags and response.status < 500:
+        if is_robots_request(request) and SHARED_FLAG not in response.flags and response.status < 500:
             body = robots_head(response.body)  # this runs before RobotsTxtMiddleware's process_response cuts it
             self.server.set(self._key(request.url), b"%d\n" % response.status + body, ex=self.seconds)
         return response
@@ -143,5 +143,6 @@ class RobotsTxtShare:
         return f"{self.prefix}:{url}"
 
 
-def _is_robots_request(request: Any) -> bool:
+def is_robots_request(request: Any) -> bool:
+    """A robots.txt request, as Scrapy's robots middleware makes one (never a page of the crawl)."""
     return bool(request.meta.get("dont_obey_robotstxt")) and urlparse_cached(request).path == "/robots.txt"

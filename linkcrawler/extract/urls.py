@@ -113,20 +113,8 @@ _TOO_LONG = Normalized(None, SKIP_TOO_LONG)
 
 
 def split_host(url: str) -> tuple[str, str]:
-    """(host, registered domain) of a URL, the host as stored in links (IPv6 literals keep their brackets).
-
-    From the URL's site, cached per scheme and netloc: the frontier asks
-    this of every new link, and normalizing the whole URL again cost as
-    much as encoding the request.
-    """
-    site = _default.site_of(url)
-    if site is not None:
-        return site[2], site[3]
-    try:
-        host = urlsplit(url).hostname or ""
-    except ValueError:
-        host = ""
-    return host, registered_domain(host) if host else ""
+    """`UrlNormalizer.split_host` with the default configuration, for callers without one of their own."""
+    return _default.split_host(url)
 
 
 class UrlNormalizer:
@@ -210,6 +198,22 @@ class UrlNormalizer:
             return found
 
         return generations[0], resolve
+
+    def split_host(self, url: str) -> tuple[str, str]:
+        """(host, registered domain) of a URL, the host as stored in links (IPv6 literals keep their brackets).
+
+        From the URL's site, cached per scheme and netloc: the frontier asks
+        this of every new link, and normalizing the whole URL again cost as
+        much as encoding the request.
+        """
+        site = self.site_of(url)
+        if site is not None:
+            return site[2], site[3]
+        try:
+            host = urlsplit(url).hostname or ""
+        except ValueError:
+            host = ""
+        return host, registered_domain(host) if host else ""
 
     def site_of(self, url: str) -> Site | None:
         """The site part of an absolute http(s) URL, or None when `url` is not one."""

@@ -34,7 +34,9 @@ def latest_heartbeat(states: Iterable[WorkerState], host: str) -> float | None:
     return max(beats, default=None)
 
 
-def check(redis_url: str, host: str, max_age: float, cluster: bool | None = None) -> tuple[bool, str]:
+def check(
+    redis_url: str, host: str, max_age: float, cluster: bool = config.default("REDIS_CLUSTER")
+) -> tuple[bool, str]:
     """(healthy, what to report) for the worker on `host`; `cluster` as `REDIS_CLUSTER` says (see `connect_redis`)."""
     try:
         server = connect_redis(redis_url, timeout=3.0, cluster=cluster)

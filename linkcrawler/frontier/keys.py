@@ -39,9 +39,6 @@ RUN = "run"
 """Counts the crawl runs started (`linkcrawler seed --new-run`): a worker that sees it change forgets what it
 learnt of the seen-set."""
 
-LEGACY_QUEUE_KEY = "%(spider)s:requests"
-"""Where scrapy-redis's scheduler, which the frontier's extends, keeps its queue object; never written."""
-
 
 def spider_key(pattern: str, spider_name: str) -> str:
     """Format a key pattern for one spider (accepts both `%(spider)s` and `%(name)s`)."""

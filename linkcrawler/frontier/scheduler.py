@@ -1,6 +1,8 @@
-"""The shared crawl frontier: scrapy-redis's scheduler, made ours where it falls short.
+"""The shared crawl frontier as Scrapy's scheduler: every worker pops, acknowledges and queues through it.
 
-What changes against stock scrapy-redis:
+It implements Scrapy's scheduler interface (`scrapy.core.scheduler.BaseScheduler`)
+over the frontier's parts in Redis. What it does that stock scrapy-redis's
+scheduler does not:
 
 - requests are stored as JSON (`linkcrawler.frontier.serializer`), not pickles;
 - the frontier always persists: one worker closing must never clear the queue
@@ -26,7 +28,6 @@ What changes against stock scrapy-redis:
 
 from __future__ import annotations
 
-import inspect
 import logging
 import secrets
 import time
@@ -37,17 +38,15 @@ from typing import Any
 
 from redis.exceptions import RedisError
 from scrapy import Request, signals
+from scrapy.core.scheduler import BaseScheduler
 from scrapy.utils.misc import load_object
 from scrapy_redis.dupefilter import RFPDupeFilter
-from scrapy_redis.scheduler import Scheduler as RedisScheduler
 from twisted.internet import reactor, task
 from twisted.internet.base import DelayedCall
 
 from linkcrawler import config
-from linkcrawler.errors import UserError
-from linkcrawler.extract.urls import split_host
 from linkcrawler.frontier import keys, serializer
-from linkcrawler.frontier.connection import connections_made, redis_from_settings
+from linkcrawler.frontier.connection import Connections, redis_from_settings
 from linkcrawler.frontier.format import check_format
 from linkcrawler.frontier.leases import LEASE_META, Leases, request_done
 from linkcrawler.frontier.partitions import Partitions
@@ -56,14 +55,13 @@ from linkcrawler.frontier.queueing import Checked, Entry, Queueing, SetQueueing
 from linkcrawler.frontier.roundtrips import Outbox, run_scripts
 from linkcrawler.frontier.runs import CrawlRuns
 from linkcrawler.frontier.seedleases import SeedLeases
+from linkcrawler.frontier.serializer import SpiderMethods
 from linkcrawler.frontier.sites import SLOT_META, Politeness, SiteClock, Slot
 from linkcrawler.frontier.workers import worker_id
 from linkcrawler.internals.scrapy_private import wake_engine
-from linkcrawler.internals.scrapy_redis_private import decode_request, encode_request
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_QUEUE_CLASS = "scrapy_redis.queue.PriorityQueue"
 FINGERPRINT_CACHE_SIZE = 100_000
 SEEN_QUESTION_MIN = 16
 """A batch with fewer links this worker does not know are seen goes straight to the queueing scripts, which check
@@ -79,7 +77,7 @@ asks for requests within a reactor turn or two of a response, and 5 ms is short 
 (waiting for the end of the reactor turn instead, 0.71 round trips a page against 0.65)."""
 
 
-class Scheduler(RedisScheduler):
+class Scheduler(BaseScheduler):
     """Scheduler for `SCHEDULER = "linkcrawler.frontier.scheduler.Scheduler"`.
 
     Settings read here:
@@ -105,26 +103,33 @@ class Scheduler(RedisScheduler):
       its leases return to the frontier. Renewed every
       `WORKER_HEARTBEAT_SECONDS`, so a slow download never loses its lease;
       it only bounds how long a dead worker's requests wait.
-    - `SCHEDULER_QUEUE_CLASS` (scrapy-redis's priority queue, the only one
-      whose encoding the frontier's scripts store) and `DUPEFILTER_CLASS`: a subclass of
-      scrapy-redis's `RFPDupeFilter`, built as `cls(server, key, debug)`; any
-      other class (such as Scrapy's in-memory default) is replaced by
-      scrapy-redis's, since a seen-set that is not shared would let workers
-      fetch the same page. A class with a
-      `from_frontier(server, key, settings)` constructor (such as
-      `linkcrawler.frontier.bloom.BloomDupeFilter`) is built by it, to read its own
-      settings. A class that overrides `request_seen` queues through its
-      `queueing(partitions)` (see `linkcrawler.frontier.queueing`), as the
-      Bloom filter does. Without one it is asked per request, then the
-      request is queued: a worker killed between the two Redis calls loses
-      that one URL.
+    - `DUPEFILTER_CLASS`: a subclass of scrapy-redis's `RFPDupeFilter`,
+      built as `cls(server, key, debug)`; any other class (such as Scrapy's
+      in-memory default) is replaced by scrapy-redis's, since a seen-set
+      that is not shared would let workers fetch the same page. A class with
+      a `from_frontier(server, key, settings)` constructor (such as
+      `linkcrawler.frontier.bloom.BloomDupeFilter`) is built by it, to read
+      its own settings. The frontier queues through scrapy-redis's set of
+      fingerprints itself, and through a class's `queueing(partitions)`
+      where it offers one (see `linkcrawler.frontier.queueing`), as the
+      Bloom filter does; such a class fingerprints a request by its method,
+      URL and body, as scrapy-redis's does (the frontier remembers them,
+      `_checked`). Any other class is asked per request, then the request is
+      queued: a worker killed between the two Redis calls loses that one URL.
     """
 
-    def __init__(self, server: Any, *, pages_per_domain: int = 0, leases: Leases, seeds: SeedLeases,
-                 pops: PopPlanner, politeness: Politeness, lease_requests: bool = True,
-                 renew_seconds: float = config.default("WORKER_HEARTBEAT_SECONDS"), prefetch: int = 1,
-                 start_key: str, **kwargs: Any) -> None:  # fmt: skip
-        super().__init__(server, persist=True, **kwargs)
+    def __init__(self, server: Any, *, crawler: Any, connections: Connections, dupefilter: RFPDupeFilter,
+                 pages_per_domain: int = 0,
+                 leases: Leases, seeds: SeedLeases, pops: PopPlanner, politeness: Politeness,
+                 lease_requests: bool = True, renew_seconds: float = config.default("WORKER_HEARTBEAT_SECONDS"),
+                 prefetch: int = 1) -> None:  # fmt: skip
+        self.server = server
+        self.connections = connections
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.df = dupefilter
+        self.spider: Any = None
+        self._methods: SpiderMethods | None = None
         self.pages_per_domain = pages_per_domain
         self.leases = leases
         self.seeds = seeds
@@ -141,7 +146,6 @@ class Scheduler(RedisScheduler):
         self._wake: DelayedCall | None = None
         self.renew_seconds = renew_seconds
         self.prefetch = prefetch
-        self.start_key = start_key
         self._renewal: task.LoopingCall | None = None
         self.queueing: Queueing | None = None
         self._pending: list[Request] = []
@@ -159,15 +163,11 @@ class Scheduler(RedisScheduler):
     def from_crawler(cls, crawler: Any) -> Scheduler:
         settings = crawler.settings
         name = crawler.spidercls.name
-        server = redis_from_settings(settings)
+        connections = Connections()
+        server = redis_from_settings(settings, connections=connections)
         dupefilter_cls = load_object(config.get(settings, "DUPEFILTER_CLASS"))
         if not issubclass(dupefilter_cls, RFPDupeFilter):  # Scrapy's in-memory default: no use to a shared frontier
             dupefilter_cls = RFPDupeFilter
-        queue_cls = settings.get("SCHEDULER_QUEUE_CLASS") or DEFAULT_QUEUE_CLASS
-        if queue_cls != DEFAULT_QUEUE_CLASS:
-            raise UserError(f"the frontier encodes requests as SCHEDULER_QUEUE_CLASS={DEFAULT_QUEUE_CLASS}, "
-                            f"not {queue_cls}")  # fmt: skip
-        start_key = keys.spider_key(keys.START_URLS_KEY, name)
         politeness = Politeness.from_settings(settings)
         partitions = Partitions.from_settings(settings, name)
         worker = f"{worker_id()}/{secrets.token_hex(4)}"  # unique per start: a restarted pod reuses host:pid
@@ -175,6 +175,14 @@ class Scheduler(RedisScheduler):
         leases = Leases(server, partitions, worker, lease_seconds, limits=politeness.pop_limits())
         scheduler = cls(
             server,
+            crawler=crawler,
+            connections=connections,
+            dupefilter=_dupefilter(
+                dupefilter_cls,
+                server,
+                key=keys.spider_key(keys.DUPEFILTER_KEY, name),
+                settings=settings,
+            ),
             pages_per_domain=config.get(settings, "PAGES_PER_DOMAIN"),
             leases=leases,
             seeds=SeedLeases(server, name, worker, lease_seconds),
@@ -183,19 +191,7 @@ class Scheduler(RedisScheduler):
             lease_requests=config.get(settings, "FRONTIER_LEASES"),
             renew_seconds=config.get(settings, "WORKER_HEARTBEAT_SECONDS"),
             prefetch=max(1, config.get(settings, "FRONTIER_PREFETCH")),
-            start_key=start_key,
-            queue_key=keys.LEGACY_QUEUE_KEY,
-            queue_cls=queue_cls,
-            dupefilter=_dupefilter(
-                dupefilter_cls,
-                server,
-                key=keys.spider_key(keys.DUPEFILTER_KEY, name),
-                settings=settings,
-            ),
-            serializer=serializer,
         )
-        scheduler.stats = crawler.stats
-        scheduler.crawler = crawler
         crawler.signals.connect(scheduler.ack, signal=request_done)
         crawler.signals.connect(scheduler.item_done, signal=signals.item_dropped)
         crawler.signals.connect(scheduler.item_done, signal=signals.item_error)
@@ -205,15 +201,15 @@ class Scheduler(RedisScheduler):
         return scheduler
 
     def open(self, spider: Any) -> None:
-        super().open(spider)
-        self.queue.spider = SpiderMethods(spider)
+        self.spider = spider
+        self._methods = SpiderMethods(spider)
         check_format(self.server, self.partitions)
         self.partitions.claim(self.server)
         self.runs.read()
         self.unfiltered = SetQueueing(self.server, self.partitions)
         if hasattr(self.df, "queueing"):
             self.queueing = self.df.queueing(self.partitions)
-        elif type(self.df).request_seen is RFPDupeFilter.request_seen:
+        elif type(self.df) is RFPDupeFilter:  # scrapy-redis's set of fingerprints, as the frontier keeps it
             self.queueing = self.unfiltered
         try:
             self.engine = self.crawler.engine
@@ -462,7 +458,7 @@ class Scheduler(RedisScheduler):
         return self.requeue_expired(now=0)
 
     def _leased(self, lease: str, data: bytes) -> Request:
-        request = decode_request(self.queue, data)
+        request = serializer.decode_request(data, self._methods)
         request.meta[LEASE_META] = lease
         request.meta[SLOT_META] = (lease, time.monotonic())
         request.meta[CHARGED_META] = request.url
@@ -497,10 +493,10 @@ class Scheduler(RedisScheduler):
         it to be queued (the outbox keeps it until Redis has it): the links
         a site's pages share (template, navigation) then cost no round trip
         after the first page. What was learnt is forgotten when a pop reports
-        a new crawl run, or a client reconnects (a server restarted or
-        failed over may have lost its last writes).
+        a new crawl run, or this scheduler's client reconnects (a server
+        restarted or failed over may have lost its last writes).
         """
-        learnt_under = (self.runs.new_runs, connections_made())
+        learnt_under = (self.runs.new_runs, self.connections.made)
         if learnt_under != self._learnt_under:
             if self._seen_here:
                 self._count("frontier/seen_cache_resets", 1)
@@ -537,7 +533,7 @@ class Scheduler(RedisScheduler):
             self._budget_run = self.runs.new_runs
             self._over_budget_domains.clear()
         for request in requests:
-            domain = split_host(request.url)[1]
+            domain = self.politeness.urls.split_host(request.url)[1]
             if domain not in self._over_budget_domains:
                 self._over_budget_domains.add(domain)
                 logger.info("%s reached PAGES_PER_DOMAIN (%d pages scheduled this run): its pages not scheduled "
@@ -552,12 +548,10 @@ class Scheduler(RedisScheduler):
         both are remembered for the last `FINGERPRINT_CACHE_SIZE` URLs:
         canonicalizing and hashing each link again cost a few percent of a
         worker. Only scrapy-redis's own fingerprint is remembered, whose
-        inputs are the method, URL and body alone.
+        inputs are the method, URL and body alone (see `DUPEFILTER_CLASS`).
         """
         if request.dont_filter:
             return Checked(-1, "")
-        if type(self.df).request_fingerprint is not RFPDupeFilter.request_fingerprint:
-            return Checked(self._partition(request), self.df.request_fingerprint(request))
         key = (request.method, request.url, request.body)
         checked = self._fingerprints.get(key)
         if checked is None:
@@ -570,13 +564,13 @@ class Scheduler(RedisScheduler):
         return self.partitions.of_site(self.politeness.site_of(request.url))
 
     def _entry(self, fingerprint: str, request: Request) -> Entry:
-        host, domain = split_host(request.url)
+        host, domain = self.politeness.urls.split_host(request.url)
         charged = request.meta.pop(CHARGED_META, None) == request.url  # a retry: its page was counted already
         budget = domain if self.pages_per_domain and not charged else ""
         return Entry(
             fingerprint=fingerprint,
             score=-request.priority,
-            request=encode_request(self.queue, request),
+            request=serializer.encode_request(request, self._methods),
             budget_domain=budget,
             site=self.politeness.site(host, domain),
         )
@@ -603,20 +597,6 @@ class Scheduler(RedisScheduler):
         self.renew_leases()
         self.server.set(keys.spider_key(keys.QUEUED_TOTAL_KEY, self.partitions.spider), self.queued())
         self._count("frontier/leases_recovered", self.requeue_expired())
-
-
-class SpiderMethods:
-    """A spider's bound methods and nothing else, for the queue to encode and decode requests with.
-
-    `Request.to_dict(spider=...)` names a request's callback and errback by
-    listing every member of the object it is given, and a spider's members
-    include properties (`logger` builds an adapter at each access): that
-    search cost more than encoding the request. Names resolve back to the
-    spider's own methods, so requests read the same either way.
-    """
-
-    def __init__(self, spider: Any) -> None:
-        self.__dict__.update(inspect.getmembers(spider, inspect.ismethod))
 
 
 def _item_leases(item: Any) -> list[str | None]:

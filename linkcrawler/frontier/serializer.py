@@ -5,14 +5,21 @@ Scrapy or Python may not load in another, and a frontier outlives upgrades.
 `Request.to_dict()` holds bytes (body, headers) and tuples, which JSON lacks,
 so they are tagged: `{"$b": base64}` for bytes and `{"$m": [[k, v], ...]}` for
 mappings whose keys are not all strings. The module has the `dumps`/`loads`
-pair that scrapy-redis's `SCHEDULER_SERIALIZER` setting expects.
+pair that scrapy-redis's `SCHEDULER_SERIALIZER` setting expects; a request
+is stored as `dumps(request.to_dict(spider=...))`, which is how scrapy-redis's
+queues store one with this serializer, so a stored request reads the same
+either way.
 """
 
 from __future__ import annotations
 
 import base64
+import inspect
 import json
 from typing import Any
+
+from scrapy import Request
+from scrapy.utils.request import request_from_dict
 
 
 def _encode(value: Any) -> Any:
@@ -47,3 +54,27 @@ def dumps(obj: dict[str, Any]) -> bytes:
 
 def loads(data: bytes | str) -> dict[str, Any]:
     return _decode(json.loads(data))
+
+
+def encode_request(request: Request, spider: SpiderMethods) -> bytes:
+    """A request as the frontier stores it, its callback and errback named as methods of `spider`."""
+    return dumps(request.to_dict(spider=spider))
+
+
+def decode_request(data: bytes, spider: SpiderMethods) -> Request:
+    """A stored request, its callback and errback the methods of `spider` they name."""
+    return request_from_dict(loads(data), spider=spider)
+
+
+class SpiderMethods:
+    """A spider's bound methods and nothing else, to name a request's callbacks by and find them again.
+
+    `Request.to_dict(spider=...)` names a request's callback and errback by
+    listing every member of the object it is given, and a spider's members
+    include properties (`logger` builds an adapter at each access): that
+    search cost more than encoding the request. Names resolve back to the
+    spider's own methods, so requests read the same either way.
+    """
+
+    def __init__(self, spider: Any) -> None:
+        self.__dict__.update(inspect.getmembers(spider, inspect.ismethod))

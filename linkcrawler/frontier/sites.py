@@ -32,12 +32,12 @@ is `lua/pop.lua`, the downloader's calls here `lua/release_slots.lua`,
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from linkcrawler import config
 from linkcrawler.errors import UserError
-from linkcrawler.extract.urls import split_host
+from linkcrawler.extract.urls import UrlNormalizer
 from linkcrawler.frontier import keys, scripts
 from linkcrawler.frontier.partitions import Partitions
 from linkcrawler.frontier.roundtrips import Call
@@ -155,6 +155,8 @@ class Politeness:
     crawl_delay: bool
     max_delay: float
     slot_seconds: float
+    urls: UrlNormalizer = field(compare=False, repr=False)
+    """What tells a URL's host and registered domain (`MAX_URL_LENGTH` read for it)."""
 
     @classmethod
     def from_settings(cls, settings: Any) -> Politeness:
@@ -173,10 +175,11 @@ class Politeness:
             max_delay=config.get(settings, "POLITENESS_MAX_DELAY"),
             slot_seconds=config.get(settings, "POLITENESS_SLOT_SECONDS")
             or config.get(settings, "DOWNLOAD_TIMEOUT") + 30,
+            urls=UrlNormalizer(max_length=config.get(settings, "MAX_URL_LENGTH")),
         )
 
     def site_of(self, url: str) -> str:
-        return self.site(*split_host(url))
+        return self.site(*self.urls.split_host(url))
 
     def site(self, host: str, domain: str) -> str:
         return domain if self.by_domain else host

@@ -68,7 +68,9 @@ class LocalCrawl:
     def __enter__(self) -> LocalCrawl:
         if self.redis_url is None:
             self.redis_url = self._stack.enter_context(EmbeddedRedis()).url
-        self.redis = connect_redis(self.redis_url)
+        environment = config.from_environment()  # as the workers started here read it (settings/base.py)
+        self.redis = connect_redis(self.redis_url, retries=environment["REDIS_RETRIES"],
+                                   cluster=environment["REDIS_CLUSTER"])  # fmt: skip
         kept = (keys.QUEUED_TOTAL_KEY, keys.DUPEFILTER_KEY)
         frontier = [keys.spider_key(k, keys.SPIDER_NAME) for k in kept]
         if any(self.redis.exists(key) for key in [*frontier, Partitions.count_key(keys.SPIDER_NAME)]):
