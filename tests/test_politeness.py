@@ -21,7 +21,7 @@ from linkcrawler.downloader.robots import RobotsTxtMiddleware, RobotsTxtShare
 from linkcrawler.errors import UserError
 from linkcrawler.frontier.leases import LEASE_META
 from linkcrawler.frontier.partitions import Partitions
-from linkcrawler.frontier.sites import SLOT_META
+from linkcrawler.frontier.sites import SLOT_META, Popped
 from linkcrawler.local.redis_server import EmbeddedRedis
 from tests.test_frontier import open_scheduler, queued
 
@@ -180,7 +180,7 @@ def test_a_late_request_waits_for_its_sites_delay(redis_client, redis_url):
     middleware.timer = clock
     robots = Request("http://a.com/robots.txt")
     assert Deferred.fromCoroutine(middleware.process_request(robots)).called  # the site's first request
-    late = Request("http://a.com/page", meta={SLOT_META: ("probe#1", time.monotonic() - 1)})
+    late = Request("http://a.com/page", meta={SLOT_META: Popped("probe#1", time.monotonic() - 1)})
     waiting = Deferred.fromCoroutine(middleware.process_request(late))
     clock.advance(9)
     assert not waiting.called

@@ -77,7 +77,7 @@ class PolitenessMiddleware:
         if self.politeness.crawl_delay and request.meta.get(CRAWL_DELAY_META):
             self._record_crawl_delay(site, float(request.meta[CRAWL_DELAY_META]))
         slot = request.meta.get(SLOT_META)
-        if slot is not None and self._on_time(site, slot[1]):
+        if slot is not None and self._on_time(site, slot.at):
             return
         if self.politeness.delay <= 0 and site not in self._delays:
             return

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from typing import NamedTuple
 from urllib.parse import unquote
 
 import idna
@@ -31,8 +32,18 @@ CACHE_SIZE = 50_000
 """Entries per cache: absolute hrefs, other relative hrefs, hosts, registered domains. A full cache is emptied
 and refills with what pages link to now. The href caches (these two, the per-origin ones of `urls` and the extractor's
 anchors) hold about 70 MB at their limits with hrefs of 50-60 characters (measured with tracemalloc)."""
-Site = tuple[str, str, str, str]
-"""(scheme, netloc as stored, host, registered domain): the part of a URL shared by all links to one site."""
+
+
+class Site(NamedTuple):
+    """The part of a URL shared by all links to one site."""
+
+    scheme: str
+    netloc: str
+    """As stored: the host, and the port unless it is the scheme's default."""
+    host: str
+    domain: str
+    """The host's registered domain."""
+
 
 _HOST_LABEL = re.compile(r"[a-z0-9_-]{1,63}")
 _PORT = re.compile(r"[0-9]{1,5}")
@@ -73,7 +84,7 @@ def _checked_site(scheme: str, netloc: str) -> Site | None:
         return None
     port = port.lstrip("0") or ("0" if port else "")
     stored = host if not port or port == DEFAULT_PORTS[scheme] else f"{host}:{port}"
-    return scheme, stored, host, registered_domain(host)
+    return Site(scheme, stored, host, registered_domain(host))
 
 
 def _clean_host(raw: str) -> str | None:

@@ -238,9 +238,9 @@ class _Scan:
                 if href is None:
                     continue
             target = known(href) or normalize(href)
-            url = target[0]
+            url = target.url
             if url is None:
-                skipped[target[1]] += 1
+                skipped[target.skip] += 1
                 continue
             if len(element):
                 anchor, link_type = content_anchor(element)
@@ -262,11 +262,11 @@ class _Scan:
             index = seen.get(identity)
             if index is None:
                 seen[identity] = len(links)
-                links.append(Link(url, target[2], target[3], anchor, link_type, nofollow, ugc, sponsored, follow,
+                links.append(Link(url, target.host, target.domain, anchor, link_type, nofollow, ugc, sponsored, follow,
                                   position))  # fmt: skip
             elif follow and not links[index].follow:
-                links[index] = Link(url, target[2], target[3], anchor, link_type, nofollow, ugc, sponsored, follow,
-                                    position)  # fmt: skip
+                links[index] = Link(url, target.host, target.domain, anchor, link_type, nofollow, ugc, sponsored,
+                                    follow, position)  # fmt: skip
 
     def text_anchor(self, text: str) -> str:
         """The anchor of a link's raw text, normalized once for every link that has that text."""

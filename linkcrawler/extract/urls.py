@@ -160,7 +160,7 @@ class UrlNormalizer:
         first: the one unused longest is dropped when a new one comes.
         """
         site = self.site_of(base)
-        origin = f"{site[0]}://{site[1]}" if site else base
+        origin = f"{site.scheme}://{site.netloc}" if site else base
         generations = self._origins.pop(origin, None)
         if generations is None:
             generations = [{}, {}]
@@ -208,7 +208,7 @@ class UrlNormalizer:
         """
         site = self.site_of(url)
         if site is not None:
-            return site[2], site[3]
+            return site.host, site.domain
         try:
             host = urlsplit(url).hostname or ""
         except ValueError:
@@ -239,7 +239,7 @@ class UrlNormalizer:
                 else:
                     plain = _PLAIN_NETWORK.fullmatch(href)
                     if plain is not None:
-                        target = site_of(site[0], plain.group(1))
+                        target = site_of(site.scheme, plain.group(1))
                         return self._plain(target, plain.group(2), plain.group(3)) if target else _MALFORMED
         else:
             plain = _PLAIN_ABSOLUTE.fullmatch(href)
@@ -260,7 +260,7 @@ class UrlNormalizer:
                     return self._plain(site, plain.group(1), plain.group(2))
                 path, query = _RELATIVE.match(href).groups()
                 return self._finish(site, path, query)
-            href = f"{site[0]}:{href}"
+            href = f"{site.scheme}:{href}"
         plain = _PLAIN_ABSOLUTE.fullmatch(href)
         if plain is not None:
             scheme, netloc, path, query = plain.groups()

@@ -56,7 +56,7 @@ from linkcrawler.frontier.roundtrips import Outbox, run_scripts
 from linkcrawler.frontier.runs import CrawlRuns
 from linkcrawler.frontier.seedleases import SeedLeases
 from linkcrawler.frontier.serializer import SpiderMethods
-from linkcrawler.frontier.sites import SLOT_META, Politeness, SiteClock, Slot
+from linkcrawler.frontier.sites import SLOT_META, Politeness, Popped, SiteClock, Slot
 from linkcrawler.frontier.workers import worker_id
 from linkcrawler.internals.scrapy_private import wake_engine
 
@@ -418,7 +418,7 @@ class Scheduler(BaseScheduler):
         self._not_before = 0.0
         slot = request.meta.pop(SLOT_META, None)
         if slot is not None and self.politeness.concurrency:
-            self._freed.append(Slot(self.politeness.site_of(request.url), slot[0]))
+            self._freed.append(Slot(self.politeness.site_of(request.url), slot.lease))
             self._flush_soon()
 
     def requeue_orphans(self) -> int:
@@ -460,7 +460,7 @@ class Scheduler(BaseScheduler):
     def _leased(self, lease: str, data: bytes) -> Request:
         request = serializer.decode_request(data, self._methods)
         request.meta[LEASE_META] = lease
-        request.meta[SLOT_META] = (lease, time.monotonic())
+        request.meta[SLOT_META] = Popped(lease, time.monotonic())
         request.meta[CHARGED_META] = request.url
         return request
 

@@ -18,8 +18,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-_TIME = "return redis.call('TIME')"
-"""A script, not the TIME command: a cluster client sends a keyless script to one node, and TIME to all."""
+from linkcrawler.frontier import scripts
 
 
 class SharedClock:
@@ -28,11 +27,12 @@ class SharedClock:
     def __init__(self, server: Any) -> None:
         self.server = server
         self.offset = 0.0
+        self._time = scripts.register(server, "clock")
 
     def sync(self) -> float:
         """Measure how far Redis's clock is ahead of this worker's (one round trip); the offset in seconds."""
         before = time.time()
-        seconds, microseconds = self.server.eval(_TIME, 0)
+        seconds, microseconds = self._time()
         after = time.time()
         self.offset = int(seconds) + int(microseconds) / 1_000_000 - (before + after) / 2
         return self.offset

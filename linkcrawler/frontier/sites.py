@@ -43,7 +43,7 @@ from linkcrawler.frontier.partitions import Partitions
 from linkcrawler.frontier.roundtrips import Call
 
 SLOT_META = "frontier_slot"
-"""`request.meta` key of a popped request: (lease id its site's slot is held under, `time.monotonic()` of the pop)."""
+"""`request.meta` key of a popped request: its `Popped` record."""
 SITE_DELAY_SECONDS = 86_400
 """How long a site's own delay (its robots.txt Crawl-delay) is kept after a worker last wrote it: a day, as long as
 a robots.txt is shared (`ROBOTSTXT_SHARE_SECONDS`' default). Workers write it again after half of that."""
@@ -54,6 +54,14 @@ class Slot(NamedTuple):
 
     site: str
     lease: str
+
+
+class Popped(NamedTuple):
+    """What the downloader needs of a popped request's pop: the lease id its site's slot is held under, and when
+    it was popped (`time.monotonic()`)."""
+
+    lease: str
+    at: float
 
 
 class PopLimits(NamedTuple):
