@@ -1,8 +1,9 @@
 """The backlinks spider: fetch a page, record it and every link on it, follow its links.
 
 Seeds come from the shared Redis list `backlinks:start_urls` (pushed by
-`linkcrawler seed`); followed requests go through the shared frontier
-(`linkcrawler.frontier.scheduler.Scheduler`), so any number of workers split the crawl.
+`linkcrawler seed`); followed links go to the shared frontier
+(`linkcrawler.frontier.scheduler.Scheduler`), a page's in one signal
+(`linkcrawler.frontier.following`), so any number of workers split the crawl.
 All parsing lives in `linkcrawler.extract.page`; this module only wires it to
 Scrapy. Heartbeats, taking seeds and closing when the crawl is done are the
 `linkcrawler.frontier.heartbeat.Heartbeat` extension's.
@@ -26,6 +27,7 @@ from linkcrawler.extract.items import PageItem
 from linkcrawler.extract.page import Extractor
 from linkcrawler.frontier import keys
 from linkcrawler.frontier.connection import redis_from_settings
+from linkcrawler.frontier.following import follow_pages
 from linkcrawler.frontier.leases import LEASE_META, request_done
 from linkcrawler.frontier.scope import DomainFilter
 from linkcrawler.frontier.sharedclock import SharedClock
@@ -121,7 +123,7 @@ class BacklinksSpider(RedisSpider):
         item.redirect_to = link.target_url
         item.links = [link]
         if self.domain_filter.allows(link.target_host):
-            yield self.page_request(link.target_url)
+            yield from self.follow([link.target_url], response)
 
     def follow_links(self, response: TextResponse, item: PageItem, headers: dict[str, str]) -> Iterator[Request]:
         if not is_html(item.content_type, response.body[:1024]):
@@ -132,19 +134,23 @@ class BacklinksSpider(RedisSpider):
         item.canonical = page.canonical
         item.robots = page.robots
         item.skipped = page.skipped
-        yield from self.follow_once(page.links)
+        allows = self.domain_filter.allows
+        yield from self.follow(list(dict.fromkeys(link.target_url for link in page.links if allows(link.target_host))),
+                               response)  # fmt: skip
 
-    def follow_once(self, links: list[Any]) -> Iterator[Request]:
-        """One request per URL a page links to, however often it does (logo and nav, image and text link).
+    def follow(self, urls: list[str], response: Response) -> Iterator[Request]:
+        """The pages `response` links to, each URL once however often it does (logo and nav, image and text link).
 
-        The frontier checks a page's requests against the shared seen-set
-        together (`linkcrawler.frontier.scheduler.Scheduler.flush`).
+        They go to the frontier in one signal (`follow_pages`), not as a
+        request each; a scheduler that takes no such signal gets them as
+        requests, made by `page_request`.
         """
-        followed = set()
-        for link in links:
-            if link.target_url not in followed and self.domain_filter.allows(link.target_host):
-                followed.add(link.target_url)
-                yield self.page_request(link.target_url)
+        if not urls:
+            return
+        depth = response.meta.get("depth", 0) + 1
+        taken = self.crawler.signals.send_catch_log(follow_pages, urls=urls, depth=depth)
+        if not any(result is True for _, result in taken):
+            yield from map(self.page_request, urls)
 
     def failed(self, failure: Failure) -> Iterator[PageItem]:
         """A request that failed for good: record the page with its error (robots.txt refusals are not fetches)."""

@@ -51,15 +51,26 @@ class Leased(NamedTuple):
     """A request a pop leased to this worker."""
 
     lease: str
+    site: str
+    """The site whose queue it waited in."""
+    score: float
+    """Its score there: minus its priority."""
     request: bytes
     """As the frontier stores it (`linkcrawler.frontier.serializer`)."""
+
+    @classmethod
+    def of(cls, lease: str, value: bytes) -> Leased:
+        """A lease from its id and its value in the leases hash, `site|score|request`."""
+        site, score, request = value.split(b"|", 2)
+        return cls(lease, site.decode(), float(score), request)
 
 
 class PopReply(NamedTuple):
     """What `lua/pop.lua` replies for one partition."""
 
     requests: list[bytes]
-    """Leased in the order of the lease ids asked with, until no site was ready."""
+    """The values of the leases taken (`Leased.of`), in the order of the lease ids asked with, until no site was
+    ready."""
     wait: float
     """Seconds until the partition's next site may be ready, -1 when it has none queued."""
     run: bytes

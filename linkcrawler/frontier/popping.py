@@ -123,7 +123,7 @@ class PopPlanner:
                     waits.append(popped.wait)
                     self._backlog[n] = max(1, self._backlog[n] - len(popped.requests))
                 # leased in order until no site was ready
-                got.append([Leased(*pair) for pair in zip(chunk, popped.requests, strict=False)])
+                got.append([Leased.of(*pair) for pair in zip(chunk, popped.requests, strict=False)])
                 self.leases.leased_in(n, got[-1])
                 if len(popped.requests) == len(chunk):
                     full.append(n)

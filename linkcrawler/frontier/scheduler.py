@@ -4,7 +4,10 @@ It implements Scrapy's scheduler interface (`scrapy.core.scheduler.BaseScheduler
 over the frontier's parts in Redis. What it does that stock scrapy-redis's
 scheduler does not:
 
-- requests are stored as JSON (`linkcrawler.frontier.serializer`), not pickles;
+- a page's links come in one call (`follow`, the spider's
+  `linkcrawler.frontier.following.follow_pages` signal), not a request each,
+  and wait as a URL and a depth (`linkcrawler.frontier.serializer.Page`),
+  about 40 bytes each; other requests are stored as JSON, never pickles;
 - the frontier always persists: one worker closing must never clear the queue
   or the seen-set that the other workers are still using;
 - requests wait per site, and a pop hands out only requests whose site is
@@ -47,15 +50,16 @@ from twisted.internet.base import DelayedCall
 from linkcrawler import config
 from linkcrawler.frontier import keys, serializer
 from linkcrawler.frontier.connection import Connections, redis_from_settings
+from linkcrawler.frontier.following import Following, follow_pages
 from linkcrawler.frontier.format import check_format
-from linkcrawler.frontier.leases import LEASE_META, Leases, request_done
+from linkcrawler.frontier.leases import LEASE_META, Leased, Leases, request_done
 from linkcrawler.frontier.partitions import Partitions
 from linkcrawler.frontier.popping import PopPlanner
 from linkcrawler.frontier.queueing import Checked, Entry, Queueing, SetQueueing
 from linkcrawler.frontier.roundtrips import Outbox, run_scripts
 from linkcrawler.frontier.runs import CrawlRuns
 from linkcrawler.frontier.seedleases import SeedLeases
-from linkcrawler.frontier.serializer import SpiderMethods
+from linkcrawler.frontier.serializer import Page, SpiderMethods
 from linkcrawler.frontier.sites import SLOT_META, Politeness, Popped, SiteClock, Slot
 from linkcrawler.frontier.workers import worker_id
 from linkcrawler.internals.scrapy_private import wake_engine
@@ -122,12 +126,13 @@ class Scheduler(BaseScheduler):
                  pages_per_domain: int = 0,
                  leases: Leases, seeds: SeedLeases, pops: PopPlanner, politeness: Politeness,
                  lease_requests: bool = True, renew_seconds: float = config.default("WORKER_HEARTBEAT_SECONDS"),
-                 prefetch: int = 1) -> None:  # fmt: skip
+                 prefetch: int = 1, following: Following | None = None) -> None:  # fmt: skip
         self.server = server
         self.connections = connections
         self.crawler = crawler
         self.stats = crawler.stats
         self.df = dupefilter
+        self.following = following or Following(crawler.stats)
         self.spider: Any = None
         self._methods: SpiderMethods | None = None
         self.pages_per_domain = pages_per_domain
@@ -148,7 +153,7 @@ class Scheduler(BaseScheduler):
         self.prefetch = prefetch
         self._renewal: task.LoopingCall | None = None
         self.queueing: Queueing | None = None
-        self._pending: list[Request] = []
+        self._pending: list[Request | Page] = []
         self._freed: list[Slot] = []
         self._unacked: list[str] = []
         self._over_budget_domains: set[str] = set()
@@ -191,7 +196,9 @@ class Scheduler(BaseScheduler):
             lease_requests=config.get(settings, "FRONTIER_LEASES"),
             renew_seconds=config.get(settings, "WORKER_HEARTBEAT_SECONDS"),
             prefetch=max(1, config.get(settings, "FRONTIER_PREFETCH")),
+            following=Following.from_crawler(crawler),
         )
+        crawler.signals.connect(scheduler.follow, signal=follow_pages)
         crawler.signals.connect(scheduler.ack, signal=request_done)
         crawler.signals.connect(scheduler.item_done, signal=signals.item_dropped)
         crawler.signals.connect(scheduler.item_done, signal=signals.item_error)
@@ -241,6 +248,15 @@ class Scheduler(BaseScheduler):
         if lease is not None:
             self.ack([lease])
         else:
+            self._flush_soon()
+        return True
+
+    def follow(self, urls: list[str], depth: int, **_: Any) -> bool:
+        """Handler of `follow_pages`: a page's links to follow wait as pages with the requests (`enqueue_request`),
+        made into requests by the spider's `page_request` once popped (`linkcrawler.frontier.following`)."""
+        pages = self.following.pages(urls, depth)
+        if pages:
+            self._pending += pages
             self._flush_soon()
         return True
 
@@ -299,7 +315,7 @@ class Scheduler(BaseScheduler):
         if self.downloader is not None:
             wanted = max(1, min(wanted, self.downloader.total_concurrency - len(self.downloader.active)))
         leased, wait = self.pops.pop(wanted)
-        requests = [self._leased(popped.lease, popped.request) for popped in leased]
+        requests = [self._leased(popped) for popped in leased]
         if not self.lease_requests:
             self.leases.ack([request.meta.pop(LEASE_META) for request in requests])
         self._prefetched.extend(requests)
@@ -457,25 +473,30 @@ class Scheduler(BaseScheduler):
             pipe.execute()
         return self.requeue_expired(now=0)
 
-    def _leased(self, lease: str, data: bytes) -> Request:
-        request = serializer.decode_request(data, self._methods)
+    def _leased(self, leased: Leased) -> Request:
+        page = serializer.decode_page(leased.request, leased.site)
+        if page is None:
+            request = serializer.decode_request(leased.request, self._methods)
+        else:
+            request = self._page_request(page, -int(leased.score))
+        lease = leased.lease
         request.meta[LEASE_META] = lease
         request.meta[SLOT_META] = Popped(lease, time.monotonic())
         request.meta[CHARGED_META] = request.url
         return request
 
-    def _carry_batch(self, requests: list[Request]) -> None:
-        """Queue the requests not known to be seen (see `_unknown`)."""
-        located = [self._checked(request) for request in requests]
+    def _carry_batch(self, pending: list[Request | Page]) -> None:
+        """Queue the requests and pages not known to be seen (see `_unknown`)."""
+        located = [self._checked(each) for each in pending]
         self._ask_seen(self._unknown(located))
         fresh, duplicates, entries = [], [], []
-        for request, checked in zip(requests, located, strict=True):
+        for each, checked in zip(pending, located, strict=True):
             fingerprint = checked.fingerprint
             if fingerprint in self._seen_here:
-                duplicates.append(request)
+                duplicates.append(each)
                 continue
-            fresh.append(request)
-            entries.append(self._entry(fingerprint, request))
+            fresh.append(each)
+            entries.append(self._entry(fingerprint, each))
             if fingerprint:
                 self._remember_seen(fingerprint)
         self._filtered(duplicates)
@@ -518,12 +539,12 @@ class Scheduler(BaseScheduler):
         if len(self._seen_here) > FINGERPRINT_CACHE_SIZE:
             del self._seen_here[next(iter(self._seen_here))]
 
-    def _queued(self, requests: list[Request], results: list[int]) -> None:
+    def _queued(self, requests: list[Request | Page], results: list[int]) -> None:
         self._filtered([request for request, result in zip(requests, results, strict=True) if result == 0])
         self._over_budget([request for request, result in zip(requests, results, strict=True) if result == -1])
         self._count("scheduler/enqueued/redis", results.count(1))
 
-    def _over_budget(self, requests: list[Request]) -> None:
+    def _over_budget(self, requests: list[Request | Page]) -> None:
         """Requests refused by their domain's page budget: counted, and one line the first time this worker sees
         a domain's budget reached in a run, so an operator can tell why its other pages were never fetched (each
         URL refused is a DEBUG line). No page document is written: the page was never fetched, and the link to
@@ -541,53 +562,77 @@ class Scheduler(BaseScheduler):
                             domain, self.pages_per_domain, request.url)  # fmt: skip
             logger.debug("Over the page budget of %s, not crawled: %s", domain, request.url)
 
-    def _checked(self, request: Request) -> Checked:
-        """The seen-set key of a request ("" for one never filtered) in the partition of its site (-1 then).
+    def _checked(self, pending: Request | Page) -> Checked:
+        """The seen-set key of a request or page ("" for one never filtered) in the partition of its site (-1 then).
 
         Pages of a site share most of their links (template, navigation), so
         both are remembered for the last `FINGERPRINT_CACHE_SIZE` URLs:
         canonicalizing and hashing each link again cost a few percent of a
         worker. Only scrapy-redis's own fingerprint is remembered, whose
-        inputs are the method, URL and body alone (see `DUPEFILTER_CLASS`).
+        inputs are the method, URL and body alone (see `DUPEFILTER_CLASS`);
+        a page's is its request's.
         """
-        if request.dont_filter:
+        if isinstance(pending, Page):
+            key = ("GET", pending.url, b"")
+        elif pending.dont_filter:
             return Checked(-1, "")
-        key = (request.method, request.url, request.body)
+        else:
+            key = (pending.method, pending.url, pending.body)
         checked = self._fingerprints.get(key)
         if checked is None:
-            checked = self._fingerprints[key] = Checked(self._partition(request), self.df.request_fingerprint(request))
+            request = self._request(pending)
+            partition = self.partitions.of_site(self.politeness.site_of(request.url))
+            checked = self._fingerprints[key] = Checked(partition, self.df.request_fingerprint(request))
             if len(self._fingerprints) > FINGERPRINT_CACHE_SIZE:
                 del self._fingerprints[next(iter(self._fingerprints))]
         return checked
 
-    def _partition(self, request: Request) -> int:
-        return self.partitions.of_site(self.politeness.site_of(request.url))
+    def _request(self, pending: Request | Page) -> Request:
+        if isinstance(pending, Request):
+            return pending
+        return self._page_request(pending, self.following.priority(pending))
 
-    def _entry(self, fingerprint: str, request: Request) -> Entry:
-        host, domain = self.politeness.urls.split_host(request.url)
-        charged = request.meta.pop(CHARGED_META, None) == request.url  # a retry: its page was counted already
-        budget = domain if self.pages_per_domain and not charged else ""
+    def _page_request(self, page: Page, priority: int) -> Request:
+        """A page as the spider's request for it (`page_request`), at its depth, as Scrapy's `DepthMiddleware`
+        would have made it."""
+        request = self.spider.page_request(page.url)
+        request.meta["depth"] = page.depth
+        request.priority = priority
+        return request
+
+    def _entry(self, fingerprint: str, pending: Request | Page) -> Entry:
+        host, domain = self.politeness.urls.split_host(pending.url)
+        site = self.politeness.site(host, domain)
+        if isinstance(pending, Page):
+            charged, score, data = False, -self.following.priority(pending), serializer.encode_page(pending, site)
+        else:
+            charged = pending.meta.pop(CHARGED_META, None) == pending.url  # a retry: its page was counted already
+            score, data = -pending.priority, serializer.encode_request(pending, self._methods)
         return Entry(
             fingerprint=fingerprint,
-            score=-request.priority,
-            request=serializer.encode_request(request, self._methods),
-            budget_domain=budget,
-            site=self.politeness.site(host, domain),
+            score=score,
+            request=data,
+            budget_domain=domain if self.pages_per_domain and not charged else "",
+            site=site,
         )
 
-    def _push_checked(self, request: Request) -> None:
+    def _push_checked(self, pending: Request | Page) -> None:
         """A third-party seen-set without `queueing`: asked first, then the request queued unfiltered."""
+        request = self._request(pending)
         if not request.dont_filter and self.df.request_seen(request):
-            self._filtered([request])
+            self._filtered([pending])
             return
-        (result,) = self.unfiltered.queue(self.pages_per_domain, [self._entry("", request)])
-        self._over_budget([request] if result == -1 else [])
+        (result,) = self.unfiltered.queue(self.pages_per_domain, [self._entry("", pending)])
+        self._over_budget([pending] if result == -1 else [])
         self._count("scheduler/enqueued/redis", int(result == 1))
 
-    def _filtered(self, requests: list[Request]) -> None:
-        for request in requests:
-            self.df.log(request, self.spider)
-        self._count("dupefilter/filtered", len(requests))
+    def _filtered(self, duplicates: list[Request | Page]) -> None:
+        """Duplicates counted, and shown as the seen-set shows them; a page is made a request for it only when
+        the seen-set would show it (scrapy-redis's shows the first, or all with `DUPEFILTER_DEBUG`)."""
+        for pending in duplicates:
+            if isinstance(pending, Request) or getattr(self.df, "debug", True) or getattr(self.df, "logdupes", True):
+                self.df.log(self._request(pending), self.spider)
+        self._count("dupefilter/filtered", len(duplicates))
 
     def _count(self, stat: str, count: int) -> None:
         if count:

@@ -3,7 +3,9 @@
 Infinite URL spaces (calendars, faceted search) grow by depth, by length and
 by query parameters. Depth has `DEPTH_LIMIT` and length `MAX_URL_LENGTH`
 (see `linkcrawler.extract.urls`); `QueryParamsMiddleware` bounds the third: a
-link with more parameters than `MAX_QUERY_PARAMS` is stored but not followed.
+link with more parameters than `MAX_QUERY_PARAMS` is stored but not followed
+(as are the links the spider hands the frontier in one call,
+`linkcrawler.frontier.following`).
 """
 
 from __future__ import annotations
@@ -69,11 +71,15 @@ class QueryParamsMiddleware(BaseSpiderMiddleware):
         return cls(crawler, max_params)
 
     def get_processed_request(self, request: Request, response: Response | None) -> Request | None:
-        query = urlparse_cached(request).query
-        if not query or query.count("&") < self.max_params:
-            return request
-        if sum(1 for part in query.split("&") if part) <= self.max_params:
+        if not too_many_query_params(urlparse_cached(request).query, self.max_params):
             return request
         logger.debug("not following %s: more than %d query parameters", request.url, self.max_params)
         self.crawler.stats.inc_value(SKIPPED_QUERY_PARAMS)
         return None
+
+
+def too_many_query_params(query: str, limit: int) -> bool:
+    """Whether a URL's query has more than `limit` parameters (0: no limit); empty ones (`a=1&&b=2`) not counted."""
+    if limit <= 0 or not query or query.count("&") < limit:
+        return False
+    return sum(1 for part in query.split("&") if part) > limit

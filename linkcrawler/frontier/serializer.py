@@ -1,4 +1,15 @@
-"""Request serialization for the Redis frontier: JSON, not pickle.
+"""Request serialization for the Redis frontier: a page's URL and depth, or JSON, never pickle.
+
+Most requests are pages to fetch, made by the spider's `page_request(url)`
+for the links of a page (`linkcrawler.frontier.following`): the frontier
+stores those as their depth and their URL without the scheme and site the
+queue's key names already (`encode_page`), about 40 bytes where their JSON
+took 270, and rebuilds them with the spider's `page_request` when popped;
+their priority is the queue's score. A broad crawl keeps tens of millions
+of them queued, so their size is the frontier's memory.
+
+Any other request (a seed, a retry, a request a spider made itself) is
+stored whole as JSON.
 
 scrapy-redis pickles requests by default; a pickle written by one version of
 Scrapy or Python may not load in another, and a frontier outlives upgrades.
@@ -16,7 +27,8 @@ from __future__ import annotations
 import base64
 import inspect
 import json
-from typing import Any
+import re
+from typing import Any, NamedTuple
 
 from scrapy import Request
 from scrapy.utils.request import request_from_dict
@@ -64,6 +76,38 @@ def encode_request(request: Request, spider: SpiderMethods) -> bytes:
 def decode_request(data: bytes, spider: SpiderMethods) -> Request:
     """A stored request, its callback and errback the methods of `spider` they name."""
     return request_from_dict(loads(data), spider=spider)
+
+
+PAGE_SCHEMES = ((b"s", "https://"), (b"h", "http://"))
+"""How a page's URL starts, by the letter after its depth: the scheme and the queue's site follow. `u`: the whole URL
+follows (a URL on another host than the site, with POLITENESS_BY = domain)."""
+_PAGE = re.compile(rb"([0-9]+)([shu])")
+
+
+class Page(NamedTuple):
+    """A page to fetch with the spider's `page_request`, at its depth in the crawl."""
+
+    url: str
+    depth: int
+
+
+def encode_page(page: Page, site: str) -> bytes:
+    """`page` as the queue of `site` stores it: `3s/path?query` for `https://SITE/path?query` at depth 3."""
+    for letter, scheme in PAGE_SCHEMES:
+        if page.url.startswith(scheme) and page.url.startswith(site, len(scheme)):
+            return b"%d%s%s" % (page.depth, letter, page.url[len(scheme) + len(site) :].encode())
+    return b"%du%s" % (page.depth, page.url.encode())
+
+
+def decode_page(data: bytes, site: str) -> Page | None:
+    """The page `encode_page` stored in the queue of `site`, or None for a request stored as JSON."""
+    match = _PAGE.match(data)
+    if match is None:
+        return None
+    rest = data[match.end() :].decode()
+    letter = match.group(2)
+    url = rest if letter == b"u" else next(scheme for key, scheme in PAGE_SCHEMES if key == letter) + site + rest
+    return Page(url, int(match.group(1)))
 
 
 class SpiderMethods:

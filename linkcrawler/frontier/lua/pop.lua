@@ -2,8 +2,8 @@
 --
 -- A site with a delay gets one request at a time, and the next only once its delay has passed since the previous
 -- one ended (`release_slot`). Idempotent per lease id: a retried call returns what it leased. Replies the
--- requests, the seconds until the next site may be ready (-1: no site queued) and the partition's run count
--- (`keys.RUN`).
+-- leases' values (`site|score|request`, as the leases hash holds them), the seconds until the next site may be
+-- ready (-1: no site queued) and the partition's run count (`keys.RUN`).
 local sites_key, leases_key, holders_key = KEYS[1], KEYS[2], KEYS[3]
 local deadline, holder, prefix = ARGV[1], ARGV[2], ARGV[3]
 local concurrency, default_delay, slot_seconds = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
@@ -15,8 +15,7 @@ local n = first_lease
 while n <= #ARGV do
   local held = redis.call('hget', leases_key, ARGV[n])
   if not held then break end
-  local _, _, data = lease_parts(held)
-  popped[#popped + 1] = data
+  popped[#popped + 1] = held
   n = n + 1
 end
 local retried = #popped
@@ -42,12 +41,13 @@ while n <= #ARGV do
       if #top == 0 then
         redis.call('zrem', sites_key, site)
       else
-        redis.call('hset', leases_key, ARGV[n], site .. '|' .. top[2] .. '|' .. top[1])
+        local leased = site .. '|' .. top[2] .. '|' .. top[1]
+        redis.call('hset', leases_key, ARGV[n], leased)
         if concurrency > 0 then
           redis.call('zadd', slots, now + slot_seconds, ARGV[n])
           redis.call('pexpire', slots, math.ceil(slot_seconds * 1000) + 1000)
         end
-        popped[#popped + 1] = top[1]
+        popped[#popped + 1] = leased
         n = n + 1
         progress = true
         local left = redis.call('zcard', queue)
