@@ -2,11 +2,13 @@
 
     python bench/cluster_costs.py [--urls N] [--quick] [--json]
 
-- Redis: N requests queued through scrapy-redis's priority queue with our
-  JSON serializer, exactly as the frontier stores them, and N fingerprints
-  added to the seen-set; `MEMORY USAGE` of each key (all members sampled)
-  divided by N. URLs are shaped like real ones (60-90 characters); the queue
-  cost grows with URL length, the seen-set's does not (fixed-size fingerprints).
+- Redis: N links to follow queued through the frontier's own queueing script
+  as the frontier stores them (a depth and the URL past its site,
+  `linkcrawler.frontier.serializer.encode_page`), 50 URLs a site and again
+  one URL a site, and their fingerprints added to the seen-set; `MEMORY
+  USAGE` of each key (all members sampled) divided by N. URLs are shaped like
+  real ones (60-90 characters); the queue cost grows with URL length, the
+  seen-set's does not (fixed-size fingerprints).
 - MongoDB: no server here, so this is an estimate: the BSON size of the
   `links` documents the store holds for the link-heavy corpus of
   bench/extract.py (written through the in-process emulation), plus the BSON size of each index's keys (the `_id` index
@@ -29,6 +31,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import bson
 from scrapy_redis.dupefilter import RFPDupeFilter
@@ -54,39 +57,56 @@ from spiders.backlinks import BacklinksSpider
 MILLION = 1_000_000
 
 
-URLS_PER_SITE = 50
-"""Queued URLs per site: each site's queue and its place in the heap cost about 850 bytes on top of its URLs
-(measured: 1,190 bytes per URL with one URL per site, 364 with 50)."""
+URLS_PER_SITE = (50, 1)
+"""Queued URLs per site, measured each: a site's queue and its place in the heap cost the same however many URLs
+wait there."""
+DEPTH = 3
 
 
-def _urls(count: int, rng: random.Random) -> list[str]:
-    hosts = [f"www.{rng.choice(WORDS)}-{rng.choice(WORDS)}{n}.com" for n in range(count // URLS_PER_SITE + 1)]
+def _urls(count: int, per_site: int, rng: random.Random, pad: int = 0) -> list[str]:
+    hosts = [f"www.{rng.choice(WORDS)}-{rng.choice(WORDS)}{n}.com" for n in range(count // per_site + 1)]
     return [
-        f"https://{hosts[n // URLS_PER_SITE]}/"
-        f"{rng.choice(WORDS)}/{rng.choice(WORDS)}-{rng.choice(WORDS)}-{rng.choice(WORDS)}-{n}.html"
+        f"https://{hosts[n // per_site]}/"
+        f"{rng.choice(WORDS)}/{rng.choice(WORDS)}-{rng.choice(WORDS)}-{rng.choice(WORDS)}-{n}{'-' * pad}.html"
         for n in range(count)
     ]
 
 
-def redis_costs(count: int) -> dict[str, float]:
-    """Bytes of Redis memory per queued URL and per seen URL, queued the way the frontier queues a page's links
-    (per-site queues, the heap of sites and the seen-set: linkcrawler.frontier.keys)."""
+def redis_costs(count: int, pad: int = 0, server_config: dict[str, str] | None = None) -> dict[str, Any]:
+    """Bytes of Redis memory per queued URL at each of `URLS_PER_SITE`, and per seen URL; each URL `pad`
+    characters longer, the server started with `server_config`."""
+    measured = {per_site: queue_costs(count, per_site, pad, server_config) for per_site in URLS_PER_SITE}
+    first = measured[URLS_PER_SITE[0]]
+    return {
+        "urls": count,
+        "mean_url_chars": first["mean_url_chars"],
+        "mean_request_json_bytes": first["mean_request_json_bytes"],
+        **{f"queue_bytes_per_url_{n}_per_site": costs["queue_bytes_per_url"] for n, costs in measured.items()},
+        "seen_bytes_per_url": first["seen_bytes_per_url"],
+        **{f"queue_mb_per_million_{n}_per_site": costs["queue_mb_per_million"] for n, costs in measured.items()},
+        "seen_mb_per_million": first["seen_mb_per_million"],
+        "server": first["server"],
+    }
+
+
+def queue_costs(count: int, per_site: int, pad: int = 0, server_config: dict[str, str] | None = None,
+                ) -> dict[str, Any]:  # fmt: skip
+    """Bytes of Redis memory per queued URL and per seen URL, `per_site` URLs a site, queued the way the frontier
+    queues a page's links (per-site queues, the heap of sites and the seen-set: linkcrawler.frontier.keys)."""
     spider = BacklinksSpider()
-    urls = _urls(count, random.Random(1))
-    with EmbeddedRedis() as server:
+    urls = _urls(count, per_site, random.Random(1), pad)
+    with EmbeddedRedis(config=server_config) as server:
         client = connect_redis(server.url)
         partitions = Partitions.of_crawl(client, spider.name)
         queueing = SetQueueing(client, partitions)
         seen = RFPDupeFilter(client, keys.spider_key(keys.DUPEFILTER_KEY, spider.name))
-        methods = serializer.SpiderMethods(spider)
         for start in range(0, count, 500):
             entries = []
             for url in urls[start : start + 500]:
                 request = spider.page_request(url)
-                request.meta["depth"] = 3
                 host = split_host(url)[0]
-                fingerprint, data = seen.request_fingerprint(request), serializer.encode_request(request, methods)
-                entries.append(Entry(fingerprint, 0, data, budget_domain="", site=host))
+                data = serializer.encode_page(serializer.Page(url, DEPTH), host)
+                entries.append(Entry(seen.request_fingerprint(request), DEPTH, data, budget_domain="", site=host))
             queueing.queue(0, entries)
         site_queues = list(client.scan_iter(f"{spider.name}:*:queue:*", count=10_000))
         sites = len(site_queues)
@@ -97,7 +117,7 @@ def redis_costs(count: int) -> dict[str, float]:
         seen_bytes = sum(client.memory_usage(key, samples=0) or 0 for key in seen_keys) / count
         version = client.info("server").get("valkey_version") or client.info("server")["redis_version"]
     request_json = statistics.mean(
-        len(serializer.dumps(spider.page_request(u).to_dict(spider=spider))) for u in urls[:1000]
+        len(serializer.encode_request(spider.page_request(u), serializer.SpiderMethods(spider))) for u in urls[:1000]
     )
     return {
         "urls": count,
@@ -156,11 +176,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--urls", type=int, default=100_000, help="URLs to queue and mark seen")
     parser.add_argument("--quick", action="store_true", help="20 pages of links to store and a 10-site web to crawl")
+    parser.add_argument("--pad", type=int, default=0, help="characters added to each URL's path")
+    parser.add_argument("--zset-max-listpack-value", type=int, help="the Redis server's setting (default: its own)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     started = time.monotonic()
+    listpack = args.zset_max_listpack_value
     result = {
-        "redis": redis_costs(args.urls),
+        "redis": redis_costs(args.urls, args.pad, {"zset-max-listpack-value": str(listpack)} if listpack else None),
         "mongodb_estimate": mongo_costs(20 if args.quick else 300),
         "worker": worker_rate(10, 10) if args.quick else worker_rate(),
     }

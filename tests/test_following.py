@@ -7,6 +7,7 @@ from scrapy import Request
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
+from bench import cluster_costs
 from linkcrawler.frontier import serializer
 from linkcrawler.frontier.following import follow_pages
 from linkcrawler.frontier.leases import LEASE_META
@@ -84,12 +85,12 @@ def test_followed_links_come_back_as_the_spiders_page_requests_at_their_depth(re
     assert queued_requests(redis_client, spider.name) == []
 
 
-def test_a_queued_page_costs_its_path_not_its_request(redis_url, redis_client):
-    scheduler = open_frontier(redis_url)
-    follow(scheduler, ["https://www.example.com/news/2026/a-long-article-title.html"], depth=2)
-    [raw] = queued_requests(redis_client, scheduler.spider.name)
-    whole = serializer.encode_request(scheduler.spider.page_request("https://www.example.com/"), scheduler._methods)
-    assert len(raw) < len("/news/2026/a-long-article-title.html") + 4 < len(whole) / 4
+def test_a_queued_url_costs_at_most_120_bytes_of_redis_at_50_a_site_and_300_alone():
+    """What a broad crawl's frontier needs: `MEMORY USAGE` of the site queues and the heap, the URLs 60-90
+    characters long (bench/cluster_costs.py)."""
+    costs = cluster_costs.redis_costs(5_000)
+    assert costs["queue_bytes_per_url_50_per_site"] <= 120
+    assert costs["queue_bytes_per_url_1_per_site"] <= 300
 
 
 def test_links_seen_before_are_counted_once_and_not_queued_again(redis_url, redis_client):
