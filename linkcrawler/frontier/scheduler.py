@@ -553,14 +553,14 @@ class Scheduler(BaseScheduler):
         if self._budget_run != self.runs.new_runs:
             self._budget_run = self.runs.new_runs
             self._over_budget_domains.clear()
-        for request in requests:
-            domain = self.politeness.urls.split_host(request.url)[1]
+        for refused in requests:
+            _, domain = self.politeness.urls.split_host(refused.url)
             if domain not in self._over_budget_domains:
                 self._over_budget_domains.add(domain)
                 logger.info("%s reached PAGES_PER_DOMAIN (%d pages scheduled this run): its pages not scheduled "
                             "yet are not crawled, starting with %s (counted as frontier/over_domain_budget)",
-                            domain, self.pages_per_domain, request.url)  # fmt: skip
-            logger.debug("Over the page budget of %s, not crawled: %s", domain, request.url)
+                            domain, self.pages_per_domain, refused.url)  # fmt: skip
+            logger.debug("Over the page budget of %s, not crawled: %s", domain, refused.url)
 
     def _checked(self, pending: Request | Page) -> Checked:
         """The seen-set key of a request or page ("" for one never filtered) in the partition of its site (-1 then).
