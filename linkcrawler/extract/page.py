@@ -199,6 +199,37 @@ class _Scan:
     def run(self, tree: Any) -> None:
         """Every link element of `tree`; the first `<base href>` anywhere applies to all of them, as in browsers.
 
+        The base is looked for in the head, a short walk (a search of the
+        whole tree costs a tenth of a page's extraction); a base that only
+        the body holds is met by the scan, which then starts again from the
+        page as it was before, with that base.
+        """
+        head = tree.head
+        base = head.css_first("base[href]") if head is not None else None
+        if base is not None:
+            self.rebase(base)
+        page = self.page
+        links, skipped, robots, canonical, seen = len(page.links), dict(page.skipped), len(page.robots), \
+            page.canonical, dict(self.seen)  # fmt: skip
+        elements = tree.css(LINK_ELEMENTS)
+        late_base = self.scan(elements, base is None)
+        if late_base is not None:
+            del page.links[links:], page.robots[robots:]
+            page.skipped.clear()
+            page.skipped.update(skipped)
+            page.canonical, self.seen = canonical, seen
+            self.rebase(late_base)
+            self.scan(elements, False)
+
+    def rebase(self, base: Any) -> None:
+        """Resolve the page's hrefs against the `<base href>` element `base`, when its href is a URL."""
+        resolved = self.normalize(base.attributes["href"] or "").url
+        if resolved is not None:
+            self.known, self.normalize = self.urls.page(resolved)
+
+    def scan(self, elements: list[Any], base_wanted: bool) -> Any:
+        """Every link element in order; the first `<base href>` met when `base_wanted`, to start again with, else None.
+
         The `a` case, nearly every link, is written out in full: it runs for
         every link of every page, and calls are what it would spend its time
         on. Its href is looked up among those already known for the page's
@@ -208,22 +239,21 @@ class _Scan:
         Lexbor gives a valueless attribute (`<a href>`) as None, where a
         browser reads "".
         """
-        base = tree.css_first("base[href]")
-        if base is not None:
-            resolved = self.normalize(base.attributes["href"] or "").url
-            if resolved is not None:
-                self.known, self.normalize = self.urls.page(resolved)
         normalize, known, skipped = self.normalize, self.known.get, self.page.skipped
         links, seen, regions, anchors = self.page.links, self.seen, self.regions.get, self.anchors.get
         content_anchor, text_anchor, region = self.content_anchor, self.text_anchor, self.region
         max_links = self.max_links
-        elements = tree.css(LINK_ELEMENTS)
         for count, element in enumerate(elements):
             if len(links) >= max_links:
                 skipped[SKIP_OVER_LIMIT] += len(elements) - count
                 break
-            if element.tag != "a":
-                self.other(element)
+            tag = element.tag
+            if tag != "a":
+                if tag == "base":
+                    if base_wanted and "href" in element.attributes:
+                        return element
+                else:
+                    self.other(element, tag)
                 continue
             attributes = element.attributes
             if "href" in attributes:
@@ -254,17 +284,20 @@ class _Scan:
             else:
                 nofollow = ugc = sponsored = False
                 follow = True
-            parent = element.parent
-            position = (regions(parent.mem_id) or region(parent))[0]
             identity = (url, link_type, anchor)
             index = seen.get(identity)
             if index is None:
+                parent = element.parent
+                position = (regions(parent.mem_id) or region(parent))[0]
                 seen[identity] = len(links)
                 links.append(Link(url, target.host, target.domain, anchor, link_type, nofollow, ugc, sponsored, follow,
                                   position))  # fmt: skip
             elif follow and not links[index].follow:
+                parent = element.parent
+                position = (regions(parent.mem_id) or region(parent))[0]
                 links[index] = Link(url, target.host, target.domain, anchor, link_type, nofollow, ugc, sponsored,
                                     follow, position)  # fmt: skip
+        return None
 
     def text_anchor(self, text: str) -> str:
         """The anchor of a link's raw text, normalized once for every link that has that text."""
@@ -274,8 +307,7 @@ class _Scan:
         self.anchors[text] = anchor
         return anchor
 
-    def other(self, element: Any) -> None:
-        tag = element.tag
+    def other(self, element: Any, tag: str) -> None:
         if tag == "area" or tag == "iframe" or tag == "frame":
             self.embedded(element, tag)
         elif tag == "link":
@@ -362,17 +394,17 @@ class _Scan:
         Remembered by the element's `mem_id`: selectolax gives a new node object each time a node is reached.
         """
         regions = self.regions
-        chain = [element]
-        node = element.parent
-        state = None
-        while state is None:
-            if node is None:
-                state = TOP
-            else:
-                state = regions.get(node.mem_id)
-                if state is None:
-                    chain.append(node)
-                    node = node.parent
-        for node in reversed(chain):
-            state = regions[node.mem_id] = enter(node.tag, node.attributes, state)
+        chain = []
+        node = element
+        while node is not None:
+            key = node.mem_id
+            state = regions.get(key)
+            if state is not None:
+                break
+            chain.append((node, key))
+            node = node.parent
+        else:
+            state = TOP
+        for node, key in reversed(chain):
+            state = regions[key] = enter(node.tag, node.attributes, state)
         return state
