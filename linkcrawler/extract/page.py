@@ -200,20 +200,20 @@ class _Scan:
         """Every link element of `tree`; the first `<base href>` anywhere applies to all of them, as in browsers.
 
         The base is looked for in the head, a short walk (a search of the
-        whole tree costs a tenth of a page's extraction); a base that only
-        the body holds is met by the scan, which then starts again from the
-        page as it was before, with that base.
+        whole tree cost about 90 us on a real page, 3% of its extraction); a
+        base that only the body holds is met by the scan, which then starts
+        again from the page as it was before, with that base.
         """
         head = tree.head
         base = head.css_first("base[href]") if head is not None else None
         if base is not None:
             self.rebase(base)
         page = self.page
-        links, skipped, robots, canonical, seen = len(page.links), dict(page.skipped), len(page.robots), \
-            page.canonical, dict(self.seen)  # fmt: skip
+        before = (len(page.links), dict(page.skipped), len(page.robots), page.canonical, dict(self.seen))
         elements = tree.css(LINK_ELEMENTS)
         late_base = self.scan(elements, base is None)
         if late_base is not None:
+            links, skipped, robots, canonical, seen = before
             del page.links[links:], page.robots[robots:]
             page.skipped.clear()
             page.skipped.update(skipped)
