@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-import lxml.etree
 import pytest
 
-from linkcrawler.extract.anchors import element_text, normalize_anchor
+from linkcrawler.extract.anchors import link_content, normalize_anchor
+from linkcrawler.extract.document import parse
+
+
+def content_of(markup: str) -> tuple[str, str | None]:
+    """(text, alt of the first image) of the first `a` in `markup`, parsed as the extractor parses it."""
+    text, image = link_content(parse(markup).css_first("a"))
+    return text, None if image is None else image.attributes.get("alt")
 
 
 def anchor_of(markup: str) -> str:
-    root = lxml.etree.fromstring(markup, lxml.etree.HTMLParser())
-    return element_text(next(root.iter("a")))
+    return content_of(markup)[0]
 
 
 # --- normalize_anchor
@@ -79,7 +84,7 @@ def test_no_double_decoding_of_entities():
     assert normalize_anchor("&amp;lt;") == "&amp;lt;"
 
 
-# --- element_text
+# --- link_content
 
 
 def test_inline_markup_joins_without_spaces():
@@ -104,8 +109,7 @@ def test_code_and_templates_are_not_text(tag):
 
 
 def test_comments_are_not_text():
-    root = lxml.etree.fromstring('<a href="/">Sh<!-- hidden -->op</a>', lxml.etree.HTMLParser(remove_comments=False))
-    assert element_text(next(root.iter("a"))) == "Shop"
+    assert anchor_of('<a href="/">Sh<!-- hidden -->op</a>') == "Shop"
 
 
 def test_text_after_a_nested_element_kept():
@@ -118,3 +122,11 @@ def test_the_links_own_tail_is_not_its_text():
 
 def test_image_alt_is_not_text():
     assert anchor_of('<a href="/"><img alt="Logo"></a>') == ""
+
+
+def test_the_first_image_is_found_at_any_depth():
+    assert content_of('<a href="/"><span><img alt="Deep"></span><img alt="Second"></a>') == ("", "Deep")
+
+
+def test_nesting_deeper_than_the_recursion_limit():
+    assert anchor_of('<a href="/">' + "<span>" * 5000 + "deep" + "</span>" * 5000 + " end</a>") == "deep end"

@@ -134,8 +134,9 @@ CASES = [
      {}, [L("http://b.com/1", "one"), L("http://b.com/2", "two")]),
     ("link in a table without rows", '<table><a href="http://b.com/t">t</a></table>', PAGE, {},
      [L("http://b.com/t", "t")]),
-    ("nesting deeper than the parser's limit", "<body>" + "<b>" * 3000 + '<a href="/deep">deep</a><nav>'
-     '<a href="/n">n</a></nav></body>', PAGE, {}, [L("http://site.com/deep", "deep"), L("http://site.com/n", "n")]),
+    ("nesting deeper than libxml2's limit", "<body>" + "<b>" * 3000 + '<a href="/deep">deep</a><nav>'
+     '<a href="/n">n</a></nav></body>', PAGE, {},
+     [L("http://site.com/deep", "deep"), L("http://site.com/n", "n", position="nav")]),
     ("upper-case tags and attributes", '<A HREF="HTTP://B.COM/X" REL="NOFOLLOW">Up</A>', PAGE, {},
      [L("http://b.com/X", "Up", flags=NF)]),
     ("unquoted attributes", "<a href=/q?a=1&b=2 rel=ugc>u</a>", PAGE, {},
@@ -404,3 +405,17 @@ def test_settings_configure_the_extractor():
 def test_settings_default_when_absent():
     extractor = Extractor.from_settings(Settings())
     assert extractor.normalize_url("http://b.com/?utm_source=1&k=v", PAGE) == "http://b.com/?k=v"
+
+
+def test_a_base_in_the_body_applies_to_what_was_read_before_it():
+    """The scan looks for a base in the head; one that only the body holds makes it read the page again."""
+    html = (
+        '<head><link rel="canonical" href="c.html"><meta name="robots" content="noarchive"></head><body>'
+        '<a href="javascript:x()">j</a><a href="a.html">a</a><base href="http://cdn.com/x/"><a href="b.html">b</a>'
+    )
+    page = Extractor().extract(html, PAGE, {"Link": "<h.html>; rel=canonical"})
+    assert [(link.target_url, link.link_type) for link in page.links] == [
+        ("http://site.com/dir/h.html", "canonical"), ("http://cdn.com/x/c.html", "canonical"),
+        ("http://cdn.com/x/a.html", "text"), ("http://cdn.com/x/b.html", "text"),
+    ]  # fmt: skip
+    assert (page.canonical, page.robots, page.skipped) == ("http://site.com/dir/h.html", ["noarchive"], {"scheme": 1})

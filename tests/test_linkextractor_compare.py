@@ -52,10 +52,9 @@ EXPECTED = {
                                  "LinkExtractor keeps ftp: and file: URLs; a backlink index counts web pages only."),
     "malformed hosts skipped": (set(), set(), ["http://bad host/", "http://a..b/"],
                                 "It keeps hosts with spaces or empty labels; no browser could follow them."),
-    "nesting deeper than the parser's limit": (
+    "nesting deeper than libxml2's limit": (
         {("http://site.com/deep", "deep", False), ("http://site.com/n", "n", False)}, set(), [],
-        "libxml2 stops at 2048 levels and LinkExtractor loses the rest; we parse such a document again without "
-        "its non-link tags.",
+        "libxml2 stops at 2048 levels and LinkExtractor loses the rest; Lexbor nests to any depth.",
     ),
     "svg link with xlink:href": ({("http://site.com/svg-link", "Chart", False)}, set(), [],
                                  "LinkExtractor reads href only; SVG links use xlink:href."),

@@ -1,6 +1,6 @@
 """Anchor text as users compare it: one string per link, the same however the markup spelled it.
 
-Two steps. `element_text` flattens a link element's content the way a reader
+Two steps. `link_content` flattens a link element's content the way a reader
 sees it: nested inline markup joins up (`<b>Fi</b>sh` is "Fish"), block-level
 elements and `<br>` separate words (`<h3>Title</h3><p>Text</p>` is "Title
 Text", not "TitleText"), and script, style and template content is not text.
@@ -50,24 +50,41 @@ def normalize_anchor(text: str | None, max_length: int = config.default("MAX_ANC
     return text[:max_length].rstrip() if len(text) > max_length else text
 
 
-def element_text(element: Any) -> str:
-    """The text a reader sees in an lxml element: inline markup joined, blocks and `<br>` as word breaks."""
+def link_content(element: Any) -> tuple[str, Any]:
+    """(the text a reader sees in a parsed element, the first `img` inside it or None).
+
+    Inline markup joins up, blocks and `<br>` are word breaks, script and
+    style content is no text (template content is not in the tree), nor are
+    comments. Walked with an explicit stack: a page may nest elements deeper
+    than Python's recursion limit.
+    """
     parts: list[str] = []
-    _collect_text(element, parts)
-    return "".join(parts)
-
-
-def _collect_text(element: Any, parts: list[str]) -> None:
-    if element.text:
-        parts.append(element.text)
-    for child in element:
-        tag = child.tag
-        if isinstance(tag, str) and tag not in HIDDEN_TAGS:  # comments and processing instructions are not text
-            if tag in BLOCK_TAGS:
+    image = None
+    open_elements: list[tuple[Any, bool]] = []
+    node = element.first_child
+    while node is not None:
+        if node.is_text_node:
+            parts.append(node.text_content)
+        elif node.is_element_node:
+            tag = node.tag
+            if tag not in HIDDEN_TAGS:
+                if image is None and tag == "img":
+                    image = node
+                block = tag in BLOCK_TAGS
+                if block:
+                    parts.append(" ")
+                child = node.first_child
+                if child is not None:
+                    open_elements.append((node, block))
+                    node = child
+                    continue
+                if block:
+                    parts.append(" ")
+        following = node.next
+        while following is None and open_elements:
+            node, block = open_elements.pop()
+            if block:
                 parts.append(" ")
-                _collect_text(child, parts)
-                parts.append(" ")
-            else:
-                _collect_text(child, parts)
-        if child.tail:
-            parts.append(child.tail)
+            following = node.next
+        node = following
+    return "".join(parts), image

@@ -1,6 +1,7 @@
 """Every way an HTML page links out, as `Link` records (see `linkcrawler.extract.links`).
 
-One lxml parse and one pass over the link-bearing elements, in document order:
+One parse (an HTML5 parser's tree, as a browser builds it: `linkcrawler.extract.document`) and one pass over the
+link-bearing elements, in document order:
 
 - `a[href]` (and SVG `a[xlink:href]`): type `text`, or `image` when it has no
   text but holds an `img` (anchor = that image's alt text, "" without one);
@@ -46,10 +47,8 @@ occurrence, whole (its flags and position). A page linking to a URL once
 with nofollow and once without passes authority, so its link counts as
 followed.
 
-Broken HTML still yields its links: lxml's HTML parser recovers from
-unclosed and misnested tags; a document nested deeper than libxml2's limit
-(2048 levels) is parsed again with every tag but the link-bearing ones
-removed, so its links survive (their positions are then `content`). Only the
+Broken HTML yields the links a browser sees in it: the parser recovers from
+unclosed, misnested and nested tags as browsers do, at any depth. Only the
 first `max_document_length` characters (or bytes) of a document are parsed,
 as Google reads only the first 15 MB of an HTML file; a cut document counts
 one `truncated` in `PageLinks.skipped`. A page gives at most `max_links`
@@ -65,16 +64,10 @@ import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-import lxml.etree
 from w3lib.encoding import html_to_unicode
 
 from linkcrawler import config
-from linkcrawler.extract.anchors import (
-    BLOCK_TAGS,
-    HIDDEN_TAGS,
-    element_text,
-    normalize_anchor,
-)
+from linkcrawler.extract.anchors import link_content, normalize_anchor
 from linkcrawler.extract.directives import (
     ROBOTS_META_NAMES,
     header_canonicals,
@@ -82,7 +75,7 @@ from linkcrawler.extract.directives import (
     is_noindex,
     robots_directives,
 )
-from linkcrawler.extract.document import LINK_TAGS, Parser
+from linkcrawler.extract.document import LINK_ELEMENTS, parse
 from linkcrawler.extract.links import SKIP_OVER_LIMIT, Link, PageLinks
 from linkcrawler.extract.regions import TOP, enter
 from linkcrawler.extract.urls import Normalized, UrlNormalizer
@@ -93,8 +86,6 @@ SKIP_TRUNCATED = "truncated"
 """Counted once per document cut at `max_document_length` (the other skip kinds count links)."""
 
 _REFRESH = re.compile(r"\s*[\d.]*\s*[;,]?\s*(?:url\s*=\s*)?(.*)", re.I | re.S)
-_WORD_BREAKS = BLOCK_TAGS | HIDDEN_TAGS
-_FIRST_IMAGE = lxml.etree.XPath("descendant::img[1]")
 
 
 class Extractor:
@@ -114,7 +105,6 @@ class Extractor:
         self.max_document_length = max_document_length
         self.max_links = max_links
         self.anchors: dict[str, str] = {}
-        self._parser = Parser()
 
     @classmethod
     def from_settings(cls, settings: Any) -> Extractor:
@@ -179,9 +169,9 @@ class Extractor:
             target = scan.resolve(href)
             if target is not None:
                 scan.add(target, "", "canonical", None, "content")
-        root = self._parser.parse(html)
-        if root is not None:
-            scan.run(root)
+        tree = parse(html)
+        if tree is not None:
+            scan.run(tree)
         page.nofollow = "nofollow" in page.robots or "none" in page.robots
         page.noindex = is_noindex(page.robots)
         if page.nofollow:
@@ -203,10 +193,42 @@ class _Scan:
         self.anchors = extractor.anchors
         self.page = page
         self.seen: dict[tuple[str, str, str], int] = {}
-        self.regions: dict[Any, tuple[str, bool]] = {}
+        self.regions: dict[int, tuple[str, bool]] = {}
+        """Region states by the element's `mem_id`."""
 
-    def run(self, root: Any) -> None:
-        """Every link element of `root`; the first `<base href>` anywhere applies to all of them, as in browsers.
+    def run(self, tree: Any) -> None:
+        """Every link element of `tree`; the first `<base href>` anywhere applies to all of them, as in browsers.
+
+        The base is looked for in the head, a short walk (a search of the
+        whole tree cost about 90 us on a real page, 3% of its extraction); a
+        base that only the body holds is met by the scan, which then starts
+        again from the page as it was before, with that base.
+        """
+        head = tree.head
+        base = head.css_first("base[href]") if head is not None else None
+        if base is not None:
+            self.rebase(base)
+        page = self.page
+        before = (len(page.links), dict(page.skipped), len(page.robots), page.canonical, dict(self.seen))
+        elements = tree.css(LINK_ELEMENTS)
+        late_base = self.scan(elements, base is None)
+        if late_base is not None:
+            links, skipped, robots, canonical, seen = before
+            del page.links[links:], page.robots[robots:]
+            page.skipped.clear()
+            page.skipped.update(skipped)
+            page.canonical, self.seen = canonical, seen
+            self.rebase(late_base)
+            self.scan(elements, False)
+
+    def rebase(self, base: Any) -> None:
+        """Resolve the page's hrefs against the `<base href>` element `base`, when its href is a URL."""
+        resolved = self.normalize(base.attributes["href"] or "").url
+        if resolved is not None:
+            self.known, self.normalize = self.urls.page(resolved)
+
+    def scan(self, elements: list[Any], base_wanted: bool) -> Any:
+        """Every link element in order; the first `<base href>` met when `base_wanted`, to start again with, else None.
 
         The `a` case, nearly every link, is written out in full: it runs for
         every link of every page, and calls are what it would spend its time
@@ -214,41 +236,47 @@ class _Scan:
         origin, and its anchor text among anchors already normalized, before
         anything is called: navigation and footer links repeat on every page
         of a site, and anchors such as "Home" or "Read more" on most sites.
+        Lexbor gives a valueless attribute (`<a href>`) as None, where a
+        browser reads "".
         """
-        base = next((b for b in root.iter("base") if b.get("href") is not None), None)
-        if base is not None:
-            resolved = self.normalize(base.get("href")).url
-            if resolved is not None:
-                self.known, self.normalize = self.urls.page(resolved)
         normalize, known, skipped = self.normalize, self.known.get, self.page.skipped
         links, seen, regions, anchors = self.page.links, self.seen, self.regions.get, self.anchors.get
         content_anchor, text_anchor, region = self.content_anchor, self.text_anchor, self.region
         max_links = self.max_links
-        elements = root.iter(LINK_TAGS)
-        for element in elements:
+        for count, element in enumerate(elements):
             if len(links) >= max_links:
-                skipped[SKIP_OVER_LIMIT] += 1 + sum(1 for _ in elements)
+                skipped[SKIP_OVER_LIMIT] += len(elements) - count
                 break
-            if element.tag != "a":
-                self.other(element)
+            tag = element.tag
+            if tag != "a":
+                if tag == "base":
+                    if base_wanted and "href" in element.attributes:
+                        return element
+                else:
+                    self.other(element, tag)
                 continue
-            href = element.get("href")
-            if href is None:
-                href = element.get("xlink:href")
-                if href is None:
-                    continue
+            attributes = element.attributes
+            if "href" in attributes:
+                href = attributes["href"] or ""
+            elif "xlink:href" in attributes:
+                href = attributes["xlink:href"] or ""
+            else:
+                continue
             target = known(href) or normalize(href)
             url = target.url
             if url is None:
                 skipped[target.skip] += 1
                 continue
-            if len(element):
-                anchor, link_type = content_anchor(element)
-            else:
-                text = element.text
+            child = element.first_child
+            if child is None:
+                anchor, link_type = "", "text"
+            elif child.is_text_node and child.next is None:
+                text = child.text_content
                 anchor = (anchors(text) or text_anchor(text)) if text else ""
                 link_type = "text"
-            rel = element.get("rel")
+            else:
+                anchor, link_type = content_anchor(element)
+            rel = attributes.get("rel")
             if rel:
                 tokens = rel.lower().split()
                 nofollow, ugc, sponsored = "nofollow" in tokens, "ugc" in tokens, "sponsored" in tokens
@@ -256,17 +284,20 @@ class _Scan:
             else:
                 nofollow = ugc = sponsored = False
                 follow = True
-            parent = element.getparent()
-            position = (regions(parent) or region(parent))[0]
             identity = (url, link_type, anchor)
             index = seen.get(identity)
             if index is None:
+                parent = element.parent
+                position = (regions(parent.mem_id) or region(parent))[0]
                 seen[identity] = len(links)
                 links.append(Link(url, target.host, target.domain, anchor, link_type, nofollow, ugc, sponsored, follow,
                                   position))  # fmt: skip
             elif follow and not links[index].follow:
+                parent = element.parent
+                position = (regions(parent.mem_id) or region(parent))[0]
                 links[index] = Link(url, target.host, target.domain, anchor, link_type, nofollow, ugc, sponsored,
                                     follow, position)  # fmt: skip
+        return None
 
     def text_anchor(self, text: str) -> str:
         """The anchor of a link's raw text, normalized once for every link that has that text."""
@@ -276,8 +307,7 @@ class _Scan:
         self.anchors[text] = anchor
         return anchor
 
-    def other(self, element: Any) -> None:
-        tag = element.tag
+    def other(self, element: Any, tag: str) -> None:
         if tag == "area" or tag == "iframe" or tag == "frame":
             self.embedded(element, tag)
         elif tag == "link":
@@ -314,75 +344,67 @@ class _Scan:
         return target
 
     def content_anchor(self, element: Any) -> tuple[str, str]:
-        """(anchor, link type) of an `a` with child elements.
-
-        One inline child without children of its own (`<b>`, `<span>`,
-        `<img>`), the common case, is read directly rather than serialized.
-        """
-        if len(element) == 1:
-            child = element[0]
-            if child.tag not in _WORD_BREAKS and not len(child):
-                text = f"{element.text or ''}{child.text or ''}{child.tail or ''}"
-                anchor = (self.anchors.get(text) or self.text_anchor(text)) if text else ""
-                if anchor or child.tag != "img":
-                    return anchor, "text"
-                return normalize_anchor(child.get("alt"), self.max_anchor), "image"
-        if any(child.tag in _WORD_BREAKS or len(child) for child in element):
-            text = element_text(element)
-        else:
-            text = lxml.etree.tostring(element, method="text", encoding=str, with_tail=False)
-        anchor = normalize_anchor(text, self.max_anchor)
-        if anchor:
+        """(anchor, link type) of an `a` with child elements: an image link when it has no text and holds an image."""
+        text, image = link_content(element)
+        anchor = (self.anchors.get(text) or self.text_anchor(text)) if text else ""
+        if anchor or image is None:
             return anchor, "text"
-        images = _FIRST_IMAGE(element)
-        if images:
-            return normalize_anchor(images[0].get("alt"), self.max_anchor), "image"
-        return "", "text"
+        return normalize_anchor(image.attributes.get("alt"), self.max_anchor), "image"
 
     def embedded(self, element: Any, tag: str) -> None:
         """An image-map area or a frame."""
-        href = element.get("href") if tag == "area" else element.get("src")
-        target = self.resolve(href) if href is not None else None
+        attributes = element.attributes
+        name = "href" if tag == "area" else "src"
+        target = self.resolve(attributes[name] or "") if name in attributes else None
         if target is not None:
-            anchor = normalize_anchor(element.get("alt"), self.max_anchor) if tag == "area" else ""
-            self.add(target, anchor, "area" if tag == "area" else "frame", element.get("rel"), self.position(element))
+            rel, position = attributes.get("rel"), self.position(element)
+            if tag == "area":
+                self.add(target, normalize_anchor(attributes.get("alt"), self.max_anchor), "area", rel, position)
+            else:
+                self.add(target, "", "frame", rel, position)
 
     def canonical(self, element: Any) -> None:
-        rel, href = element.get("rel"), element.get("href")
-        if rel and href is not None and "canonical" in rel.lower().split() and element.getparent().tag == "head":
-            target = self.resolve(href)
+        attributes = element.attributes
+        rel = attributes.get("rel")
+        if rel and "href" in attributes and "canonical" in rel.lower().split() and element.parent.tag == "head":
+            target = self.resolve(attributes["href"] or "")
             if target is not None:
                 self.add(target, "", "canonical", None, "content")
 
     def meta(self, element: Any) -> None:
-        name = element.get("name")
+        attributes = element.attributes
+        name = attributes.get("name")
         if name and name.strip().lower() in ROBOTS_META_NAMES:
-            self.page.robots.extend(robots_directives(element.get("content") or ""))
+            self.page.robots.extend(robots_directives(attributes.get("content") or ""))
             return
-        equiv = element.get("http-equiv")
+        equiv = attributes.get("http-equiv")
         if equiv and equiv.strip().lower() == "refresh":
-            href = _REFRESH.match(element.get("content") or "").group(1).strip().strip("'\"").strip()
+            href = _REFRESH.match(attributes.get("content") or "").group(1).strip().strip("'\"").strip()
             target = self.resolve(href) if href else None
             if target is not None:
                 self.add(target, "", "redirect", None, "content")
 
     def position(self, element: Any) -> str:
-        parent = element.getparent()
-        return (self.regions.get(parent) or self.region(parent))[0]
+        parent = element.parent
+        return (self.regions.get(parent.mem_id) or self.region(parent))[0]
 
     def region(self, element: Any) -> tuple[str, bool]:
-        """The region state inside `element`, worked out from its nearest known ancestor and remembered."""
+        """The region state inside `element`, worked out from its nearest known ancestor and remembered.
+
+        Remembered by the element's `mem_id`: selectolax gives a new node object each time a node is reached.
+        """
         regions = self.regions
-        parent = element.getparent()
-        state = regions.get(parent) if parent is not None else TOP
-        if state is None:
-            chain = []
-            node = parent
-            while node is not None and state is None:
-                chain.append(node)
-                node = node.getparent()
-                state = regions.get(node) if node is not None else TOP
-            for node in reversed(chain):
-                state = regions[node] = enter(node, state)
-        state = regions[element] = enter(element, state)
+        chain = []
+        node = element
+        while node is not None:
+            key = node.mem_id
+            state = regions.get(key)
+            if state is not None:
+                break
+            chain.append((node, key))
+            node = node.parent
+        else:
+            state = TOP
+        for node, key in reversed(chain):
+            state = regions[key] = enter(node.tag, node.attributes, state)
         return state

@@ -8,7 +8,7 @@ or footer inside an article is the article's own, content.
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Mapping
 
 from linkcrawler.extract.hosts import remember
 
@@ -34,21 +34,22 @@ _names: dict[tuple[str | None, str | None], tuple[str, ...]] = {}
 """(class, id) -> the regions they name, in order."""
 
 
-def enter(node: Any, state: tuple[str, bool]) -> tuple[str, bool]:
-    """The region state inside `node`, given the state around it."""
-    if not node.keys():
-        region = REGION_TAGS.get(node.tag)
+def enter(tag: str, attributes: Mapping[str, str | None], state: tuple[str, bool]) -> tuple[str, bool]:
+    """The region state inside an element (its tag and attributes, a valueless one as None), given the state around
+    it."""
+    if not attributes:
+        region = REGION_TAGS.get(tag)
         return state if region is None else _entered(region, state)
-    role = node.get("role")
+    role = attributes.get("role")
     if role:
         role = role.split()
         region = REGION_ROLES.get(role[0].lower()) if role else None
         if region is not None:
             return SCOPED if region == "content" else (region, state[1])
-    region = REGION_TAGS.get(node.tag)
+    region = REGION_TAGS.get(tag)
     if region is not None:
         return _entered(region, state)
-    key = (node.get("class"), node.get("id"))
+    key = (attributes.get("class"), attributes.get("id"))
     if key == (None, None):
         return state
     names = _names.get(key)
