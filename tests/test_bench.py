@@ -152,6 +152,23 @@ def test_a_slow_link_delays_each_way_and_keeps_every_byte_in_order():
         client.close()
 
 
+def test_a_slow_link_counts_one_round_trip_per_exchange_a_pipeline_included():
+    with EmbeddedRedis() as server, SlowLink(("127.0.0.1", server.port), delay=0.02) as link:
+        client = connect_redis(link.url())
+        client.ping()
+        before = link.round_trips
+        for _ in range(3):
+            client.ping()
+        with client.pipeline(transaction=False) as pipe:
+            for n in range(200):
+                pipe.set(f"k{n}", "x" * 1000)  # 200 KB: sent in many chunks before the first answer
+            pipe.execute()
+        assert link.round_trips - before == 4
+        link.delay = 0.0
+        assert client.get("k0") == b"x" * 1000
+        client.close()
+
+
 def test_a_tiled_index_loads_as_the_store_writes_it_whole():
     """The larger indexes copy their first tile's documents: the copies equal what the store writes itself."""
     web = summarize_bench.Web(sites=6, pages=4, links=8, partners=4, linked=2, tiles=3)
