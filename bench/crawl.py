@@ -62,7 +62,7 @@ from pymongo import uri_parser
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.slowlink import SlowLink, ping_ms
+from bench.slowlink import SlowLink, added_ms, ping_ms
 from linkcrawler.frontier import keys
 from linkcrawler.frontier.connection import connect_redis
 from linkcrawler.frontier.seeds import push_seeds
@@ -224,12 +224,13 @@ class CrawlBench:
             self.worker_mongo_uri = through_port(self.mongo_uri, mongo_link.port)
 
     def ping_ms(self) -> dict[str, float]:
-        """How far Redis is: a PING's median milliseconds from here, directly and through the workers' link, and
-        the delay the link was set to once calibrated."""
+        """How far Redis is: a PING's median milliseconds from here, directly and through the workers' link, what
+        the link adds to it, and the delay the link was set to once calibrated."""
         measured = {"redis_ping_ms_direct": ping_ms(self.redis)}
         if "redis" in self.links:
             client = connect_redis(self.worker_redis_url)
             measured["redis_ping_ms_link"] = ping_ms(client)
+            measured["redis_link_adds_ms"] = added_ms(self.redis, client)
             client.close()
             measured["link_delay_ms_set"] = round(1000 * self.links["redis"].delay, 3)
         return measured
@@ -352,11 +353,11 @@ class CrawlBench:
 
 
 def calibrate(link: SlowLink, delay: float, direct: Any, through: Any) -> None:
-    """Take the link's own cost (two hops through Python, its timers' wake-ups: about 0.4 ms a round trip) off
+    """Take the link's own cost (two hops through Python, its timers' wake-ups: 0.2 to 0.4 ms a round trip) off
     its delay, so that a PING through it takes `2 * delay` more than one sent directly, as it would to a server
     that far away; `direct` and `through` are Redis clients without and with the link."""
     for _ in range(CALIBRATION_STEPS):
-        excess = (ping_ms(through, CALIBRATION_PINGS) - ping_ms(direct, CALIBRATION_PINGS)) / 2000 - delay
+        excess = added_ms(direct, through, CALIBRATION_PINGS) / 2000 - delay
         link.delay = max(0.0, link.delay - excess)
 
 

@@ -8,12 +8,13 @@ what each round trip costs. `SlowLink(upstream, delay)` listens on
 trip through it costs at least `2 * delay` more. It connects only to
 `upstream`.
 
-It runs its event loop in a process of its own: in a thread of the
-benchmark's process it waited for the interpreter lock while the benchmark
-read its meters (2 ms every 0.1 s), and a client in the benchmark's process
-(`ping_ms`) traded the lock with it on every exchange. Delays of a fraction
-of a millisecond need timers finer than asyncio's default: its epoll
-selector sleeps whole milliseconds (a 0.25 ms delay cost about 1.3 ms each
+It runs its event loop in a process of its own (spawned: a script that
+opens a link guards its main code, as `bench/run.py` does): a thread of
+the benchmark's process would wait for the interpreter lock while the
+benchmark reads its meters (2 ms every 0.1 s), and trade it with a client
+in that process (`ping_ms`) on every exchange. Delays of a fraction of a
+millisecond need timers finer than asyncio's default: its epoll selector
+sleeps whole milliseconds (a 0.25 ms delay would cost about 1.3 ms each
 way, a PING through the link 2.8 ms), so the loop waits in `select`, which
 takes microseconds, with no timer slack (Linux lets a sleeping thread wake
 up to 50 us late). What is left, the two extra hops through Python and the
@@ -165,9 +166,17 @@ class _Relay:
 
 def ping_ms(client: Any, pings: int = 200) -> float:
     """The median time of a Redis PING from `client`, in milliseconds: how far its server is, the link included."""
-    times = []
-    for _ in range(pings):
-        started = time.perf_counter()
-        client.ping()
-        times.append(time.perf_counter() - started)
-    return round(1000 * statistics.median(times), 3)
+    return round(1000 * statistics.median(_ping(client) for _ in range(pings)), 3)
+
+
+def added_ms(direct: Any, through: Any, pings: int = 200) -> float:
+    """What the link adds to a Redis PING, in milliseconds: the median difference of PINGs sent in turns directly
+    and through it, so that the machine's load, which changes from one moment to the next, weighs on both alike
+    (medians taken apart moved the figure by 0.2 ms from one measure to the next on a shared machine)."""
+    return round(1000 * statistics.median(_ping(through) - _ping(direct) for _ in range(pings)), 3)
+
+
+def _ping(client: Any) -> float:
+    started = time.perf_counter()
+    client.ping()
+    return time.perf_counter() - started
