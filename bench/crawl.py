@@ -1,6 +1,6 @@
 """Crawl speed side by side: our worker against bare Scrapy and stock scrapy-redis, and two workers against one.
 
-    python bench/crawl.py [--quick] [--json] [--sides ours,bare,floor] [--rounds N]
+    python bench/crawl.py [--quick] [--json] [--sides ours,bare,floor] [--rounds N] [--link-delay-ms MS]
 
 Every side crawls the same synthetic web on loopback from its home pages, as
 real processes started the same way (`linkcrawler.local.workers`), with the same
@@ -31,6 +31,13 @@ start-up, the first idle wait and the first robots.txt fetches are over by
 then); `BENCH_STOP_AFTER` bounds it should nobody stop it. Sides alternate within a round, in a rotating order, and
 each ratio is taken within one round: the machine is shared, so only pages
 per second measured side by side are compared.
+
+Across the network (`--link-delay-ms`, `measure_network`): the workers reach
+Redis, and MongoDB where `MONGO_URI` names one on loopback, through a
+`bench.slowlink.SlowLink` that delays every byte that long each way, as
+servers on other machines would; bare Scrapy, which uses neither, is the
+same crawl as on loopback. The ratio then says what the worker's round
+trips cost it: each one blocks its reactor for the link's round trip.
 """
 
 from __future__ import annotations
@@ -40,14 +47,22 @@ import json
 import os
 import signal
 import statistics
+import sys
 import tempfile
 import time
 import uuid
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from itertools import zip_longest
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+from pymongo import uri_parser
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.slowlink import SlowLink, added_ms, ping_ms
 from linkcrawler.frontier import keys
 from linkcrawler.frontier.connection import connect_redis
 from linkcrawler.frontier.seeds import push_seeds
@@ -84,6 +99,12 @@ class Plan:
 # (0.83-0.98 and 0.99-1.15 on one day), and five could not tell 0.94 from 0.96.
 QUICK = Plan(sites=40, pages_per_site=40, warmup=50, pages=200, rounds=1)
 FULL = Plan(sites=60, pages_per_site=60, warmup=300, pages=1500, rounds=9)
+NETWORK_DELAY = 0.00025
+"""Seconds each way between a worker and its Redis and MongoDB in `measure_network`: servers in the same data
+centre, a round trip of 0.5 ms more than on loopback."""
+NETWORK_SIDES = ("ours", "bare")
+CALIBRATION_STEPS = 3
+CALIBRATION_PINGS = 500
 
 
 @dataclass
@@ -94,6 +115,9 @@ class Run:
     stats: dict[str, int] = field(default_factory=dict)
     journal: Path | None = None
     cpu_ms_per_page: float | None = None
+    round_trips_per_page: dict[str, float] = field(default_factory=dict)
+    """Per link (`redis`, `mongodb`) the side's processes used: exchanges begun through it over the whole run,
+    start-up and shutdown included, per page downloaded."""
 
 
 @dataclass(frozen=True)
@@ -154,10 +178,15 @@ def read_meter(path: Path) -> tuple[list[float], dict[str, int] | None, list[flo
 class CrawlBench:
     """A synthetic web, an embedded Redis and a work directory for the runs; a context manager."""
 
-    def __init__(self, plan: Plan, mongo_uri: str | None = None, *, latency: float = 0.0, uneven: bool = False) -> None:
-        """`latency` (seconds per response) and `uneven` (site sizes) shape the web for `bench.regimes`."""
+    def __init__(self, plan: Plan, mongo_uri: str | None = None, *, latency: float = 0.0, uneven: bool = False,
+                 link_delay: float = 0.0) -> None:  # fmt: skip
+        """`latency` (seconds per response) and `uneven` (site sizes) shape the web for `bench.regimes`;
+        `link_delay` (seconds each way) puts the workers' Redis and MongoDB across a `SlowLink`."""
         self.plan = plan
         self.mongo_uri = mongo_uri
+        self.link_delay = link_delay
+        self.links: dict[str, SlowLink] = {}
+        self._link_stack = ExitStack()
         self.database = f"linkcrawler_bench_{uuid.uuid4().hex[:8]}"
         self._tmp = tempfile.TemporaryDirectory(prefix="linkcrawler-bench-")
         self.workdir = Path(self._tmp.name)
@@ -171,12 +200,43 @@ class CrawlBench:
             self.server = self._web.start()
             self.redis_url = self._redis.start().url
             self.redis = connect_redis(self.redis_url)
+            self.worker_redis_url, self.worker_mongo_uri = self.redis_url, self.mongo_uri
+            if self.link_delay:
+                self._link_services()
         except BaseException:
             self.__exit__()
             raise
         return self
 
+    def _link_services(self) -> None:
+        """Give the workers Redis, and MongoDB if it is on loopback, through slow links (the bench itself keeps
+        its direct client: seeding and flushing are not the workers' round trips)."""
+        redis_link = self.links["redis"] = SlowLink(("127.0.0.1", self._redis.port), self.link_delay)
+        self._link_stack.enter_context(redis_link)
+        self.worker_redis_url = redis_link.url()
+        through = connect_redis(self.worker_redis_url)
+        calibrate(redis_link, self.link_delay, self.redis, through)
+        through.close()
+        node = loopback_mongodb(self.mongo_uri) if self.mongo_uri else None
+        if node is not None:  # the same relay's cost: the delay calibrated on Redis
+            mongo_link = self.links["mongodb"] = SlowLink(node, redis_link.delay)
+            self._link_stack.enter_context(mongo_link)
+            self.worker_mongo_uri = through_port(self.mongo_uri, mongo_link.port)
+
+    def ping_ms(self) -> dict[str, float]:
+        """How far Redis is: a PING's median milliseconds from here, directly and through the workers' link, what
+        the link adds to it, and the delay the link was set to once calibrated."""
+        measured = {"redis_ping_ms_direct": ping_ms(self.redis)}
+        if "redis" in self.links:
+            client = connect_redis(self.worker_redis_url)
+            measured["redis_ping_ms_link"] = ping_ms(client)
+            measured["redis_link_adds_ms"] = added_ms(self.redis, client)
+            client.close()
+            measured["link_delay_ms_set"] = round(1000 * self.links["redis"].delay, 3)
+        return measured
+
     def __exit__(self, *exc_info: object) -> None:
+        self._link_stack.close()
         self._web.stop()
         self._redis.stop()
         if self.mongo_uri:
@@ -210,6 +270,7 @@ class CrawlBench:
         ]
         if spider == keys.SPIDER_NAME:
             push_seeds(self.redis, self.server.seeds)
+        exchanges = {name: link.round_trips for name, link in self.links.items()}
         for process in processes:
             process.start()
         cpu = None
@@ -226,10 +287,15 @@ class CrawlBench:
             logs = "\n".join(p.log_tail() for p in processes)
             raise RuntimeError(f"a benchmark crawl failed (exit codes {codes}); worker logs:\n{logs}")
         stats: dict[str, int] = {}
+        downloaded = 0
         for meter in meters:
-            for key, value in (read_meter(meter)[1] or {}).items():
+            times, closing, _ = read_meter(meter)
+            downloaded += len(times)
+            for key, value in (closing or {}).items():
                 stats[key] = stats.get(key, 0) + value
-        return Run(side, rate, pages, stats, journal, cpu)
+        begun = {name: link.round_trips - exchanges[name] for name, link in self.links.items()}
+        per_page = {name: count / max(downloaded, 1) for name, count in begun.items() if count}
+        return Run(side, rate, pages, stats, journal, cpu, per_page)
 
     def _follow(self, processes: list[WorkerProcess], meters: list[Path]) -> Window:
         """Watch the meters until the window is complete; the caller then stops the workers (as Ctrl-C would)."""
@@ -258,7 +324,7 @@ class CrawlBench:
         return (len(times) - 1) / (times[-1] - times[0]), len(times)
 
     def _side(self, side: str, journal: Path | None) -> tuple[dict[str, str], dict[str, Any], str]:
-        mongo_uri = self.mongo_uri or f"journal://{journal}"
+        mongo_uri = self.worker_mongo_uri or f"journal://{journal}"
         extra = {"PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH"))))}
         if self.mongo_uri:
             extra["MONGO_DATABASE"] = self.database
@@ -268,10 +334,10 @@ class CrawlBench:
             options["BENCH_SEEDS"] = json.dumps(self.server.seeds)
             if side == "floor":
                 options["BENCH_URLS_FILE"] = self._page_list()
-            return worker_environment(self.redis_url, mongo_uri, extra), options, side
+            return worker_environment(self.worker_redis_url, mongo_uri, extra), options, side
         if side == "stock":
             options["SCHEDULER"] = STOCK_SCHEDULER
-        return worker_environment(self.redis_url, mongo_uri, extra), options, keys.SPIDER_NAME
+        return worker_environment(self.worker_redis_url, mongo_uri, extra), options, keys.SPIDER_NAME
 
     def _page_list(self) -> Path:
         """Every page a crawl of the web fetches, written once as a JSON list, one site after another in turn (as a
@@ -284,6 +350,39 @@ class CrawlBench:
             turns = zip_longest(*by_host.values())
             path.write_text(json.dumps([url for turn in turns for url in turn if url is not None]))
         return path
+
+
+def calibrate(link: SlowLink, delay: float, direct: Any, through: Any) -> None:
+    """Take the link's own cost (two hops through Python, its timers' wake-ups: 0.2 to 0.4 ms a round trip) off
+    its delay, so that a PING through it takes `2 * delay` more than one sent directly, as it would to a server
+    that far away; `direct` and `through` are Redis clients without and with the link."""
+    for _ in range(CALIBRATION_STEPS):
+        excess = added_ms(direct, through, CALIBRATION_PINGS) / 2000 - delay
+        link.delay = max(0.0, link.delay - excess)
+
+
+def loopback_mongodb(uri: str) -> tuple[str, int] | None:
+    """The address of a MongoDB URI that names one server on loopback (one a `SlowLink` can stand before); None
+    for any other (a replica set's several hosts, a DNS seed list, another machine: already far)."""
+    if not uri.startswith("mongodb://"):
+        return None
+    nodes = uri_parser.parse_uri(uri)["nodelist"]
+    if len(nodes) != 1:
+        return None
+    host, port = nodes[0]
+    host = "127.0.0.1" if host == "localhost" else host
+    return (host, int(port)) if host.startswith("127.") else None
+
+
+def through_port(uri: str, port: int) -> str:
+    """`uri` (one server on loopback) pointed at 127.0.0.1:`port`, connected directly: a driver that discovered
+    a replica set's members would connect to their own addresses, around the link."""
+    parts = urlsplit(uri)
+    userinfo = parts.netloc.rpartition("@")[0]
+    netloc = f"{userinfo}@127.0.0.1:{port}" if userinfo else f"127.0.0.1:{port}"
+    options = [option for option in parts.query.split("&") if option and not option.lower().startswith("directc")]
+    query = "&".join([*options, "directConnection=true"])
+    return parts._replace(netloc=netloc, path=parts.path or "/", query=query).geturl()
 
 
 RATIOS = {
@@ -326,8 +425,30 @@ def summarize(rounds: list[dict[str, Run]]) -> dict[str, Any]:
     for side in rounds[0]:
         result[f"{side}_pages_per_second"] = round(statistics.median(r[side].pages_per_second for r in rounds), 1)
         result[f"{side}_cpu_ms_per_page"] = round(statistics.median(r[side].cpu_ms_per_page for r in rounds), 2)
+        for link in rounds[0][side].round_trips_per_page:
+            result[f"{side}_{link}_round_trips_per_page"] = round(
+                statistics.median(r[side].round_trips_per_page.get(link, 0.0) for r in rounds), 2
+            )
     result["pages_per_run"] = round(statistics.median(next(iter(r.values())).pages for r in rounds))
     return result
+
+
+def measure_network(plan: Plan, mongo_uri: str | None = None, delay: float = NETWORK_DELAY) -> dict[str, Any]:
+    """Our worker against bare Scrapy, its Redis (and a loopback MongoDB) `delay` seconds away each way: the
+    `network_*` headline keys, and the rounds' figures as `summarize` gives them."""
+    with CrawlBench(plan, mongo_uri, link_delay=delay) as bench:
+        distance = bench.ping_ms()
+        summary = summarize(measure_rounds(bench, NETWORK_SIDES))
+        linked = sorted(bench.links)
+    if mongo_uri and "mongodb" not in linked:
+        linked.append("mongodb as given (not one server on loopback)")
+    return {
+        "network_worker_vs_bare_scrapy": summary.pop("worker_vs_bare_scrapy"),
+        "network_delay_ms_each_way": round(delay * 1000, 3),
+        "through_the_link": linked,
+        **distance,
+        **summary,
+    }
 
 
 def main() -> None:
@@ -336,6 +457,9 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--sides", default=",".join(SIDES), help=f"comma-separated, of {', '.join(SIDES)}")
     parser.add_argument("--rounds", type=int, help="rounds instead of the plan's")
+    parser.add_argument(
+        "--link-delay-ms", type=float, default=0.0, help="the workers' Redis this far away each way (a SlowLink)"
+    )
     args = parser.parse_args()
     sides = tuple(args.sides.split(","))
     if unknown := set(sides) - set(SIDES):
@@ -343,8 +467,8 @@ def main() -> None:
     plan = QUICK if args.quick else FULL
     if args.rounds:
         plan = replace(plan, rounds=args.rounds)
-    with CrawlBench(plan) as bench:
-        result = summarize(measure_rounds(bench, sides))
+    with CrawlBench(plan, link_delay=args.link_delay_ms / 1000) as bench:
+        result = {**bench.ping_ms(), **summarize(measure_rounds(bench, sides))}
     if args.json:
         print(json.dumps(result))
         return

@@ -10,6 +10,10 @@ Serves a synthetic web on loopback, starts an embedded Redis, and measures
   Scrapy fetching the same pages and parsing none, over ours and over bare
   Scrapy's), worker_vs_stock_scrapy_redis,
   two_workers_vs_one (pages per second of real `scrapy crawl` processes);
+- `bench.crawl.measure_network`: network_worker_vs_bare_scrapy, the same
+  crawl with the workers' Redis (and MongoDB, if `MONGO_URI` names one on
+  loopback) behind a proxy adding network_delay_ms_each_way (0.25 ms) each
+  way, as servers on other machines would be; bare Scrapy uses neither;
 - `bench.store`: mongo_round_trips_per_1000_links, and the store stage on
   its own when no MongoDB is given (`MONGO_URI=mongodb://...` puts a real
   one inside the worker's measurement instead);
@@ -28,8 +32,8 @@ run on the same machine, never compare them across runs. `--quick` (one
 round of small crawls) takes about five minutes on a 2-core machine, three
 of them in the regimes; the full run, nine rounds of bigger crawls (the
 CPU-bound ratios move by 0.15 from round to round even on a quiet machine,
-so the median needs many) and bigger regime webs, about 13 minutes on a
-quiet machine, more on a shared one.
+so the median needs many; as many across the network) and bigger regime
+webs, about 18 minutes on a quiet machine, more on a shared one.
 """
 
 from __future__ import annotations
@@ -52,7 +56,7 @@ from linkcrawler.store.mongo import get_database
 KEYS = (
     "worker_vs_bare_scrapy", "worker_vs_bare_scrapy_cpu", "worker_vs_floor_cpu", "bare_vs_floor_cpu",
     "worker_vs_stock_scrapy_redis", "extract_vs_lxml_parse",
-    "two_workers_vs_one",
+    "two_workers_vs_one", "network_worker_vs_bare_scrapy", "network_delay_ms_each_way",
     "bloom_bytes_per_url", "bloom_false_positive_rate", "fingerprint_set_bytes_per_url", "bloom_queueing_vs_set",
     "mongo_round_trips_per_1000_links",
     "summarize_incremental_vs_full_matched", "summarize_incremental_vs_full_seconds",
@@ -97,10 +101,12 @@ def measure(
     """Every benchmark, as one flat dict (`plan` and `regime_plans` override the crawl sizes, for tests)."""
     mongo_uri = real_mongo_uri()
     sections: dict[str, dict[str, Any]] = {}
-    with crawl.CrawlBench(plan or (crawl.QUICK if quick else crawl.FULL), mongo_uri) as bench:
+    crawl_plan = plan or (crawl.QUICK if quick else crawl.FULL)
+    with crawl.CrawlBench(crawl_plan, mongo_uri) as bench:
         rounds = crawl.measure_rounds(bench)
         sections["crawl"] = crawl.summarize(rounds)
         sections["store"] = store.measure(rounds[0]["ours"], mongo_uri)
+    sections["network"] = crawl.measure_network(crawl_plan, mongo_uri)
     sections["regimes"] = regimes.measure(regime_plans or (regimes.QUICK if quick else regimes.FULL), mongo_uri)
     for name in SECTIONS:
         sections[name.rpartition(".")[2]] = importlib.import_module(name).measure(quick)

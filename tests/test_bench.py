@@ -65,6 +65,13 @@ def test_the_suite_reports_every_headline_number_as_a_positive_number(monkeypatc
     assert result["store_stage"].startswith("measured separately")
     crawled = result["details"]["crawl"]
     assert all(crawled[f"{side}_pages_per_second"] > 0 for side in crawl.SIDES)
+    far = result["details"]["network"]
+    assert result["network_delay_ms_each_way"] == 1000 * crawl.NETWORK_DELAY
+    assert far["through_the_link"] == ["redis"]  # no MongoDB given: the workers journal
+    assert all(far[f"{side}_pages_per_second"] > 0 for side in crawl.NETWORK_SIDES)
+    assert far["ours_redis_round_trips_per_page"] > 0 and "bare_redis_round_trips_per_page" not in far
+    assert {"redis_ping_ms_direct", "redis_ping_ms_link", "redis_link_adds_ms"} <= set(far)
+    assert far["link_delay_ms_set"] >= 0
     for name in TINY_REGIMES:
         measured = result["details"]["regimes"][name]
         assert measured["bound"]["bound"] > 0
@@ -150,6 +157,37 @@ def test_a_slow_link_delays_each_way_and_keeps_every_byte_in_order():
         assert client.get("k") == value
         assert time.monotonic() - started >= 0.1  # one round trip: the delay each way
         client.close()
+
+
+def test_a_slow_link_counts_one_round_trip_per_exchange_a_pipeline_included():
+    with EmbeddedRedis() as server, SlowLink(("127.0.0.1", server.port), delay=0.02) as link:
+        client = connect_redis(link.url())
+        client.ping()
+        before = link.round_trips
+        for _ in range(3):
+            client.ping()
+        with client.pipeline(transaction=False) as pipe:
+            for n in range(200):
+                pipe.set(f"k{n}", "x" * 1000)  # 200 KB: sent in many chunks before the first answer
+            pipe.execute()
+        assert link.round_trips - before == 4
+        link.delay = 0.0
+        assert client.get("k0") == b"x" * 1000
+        client.close()
+
+
+def test_a_mongodb_on_loopback_is_reached_through_the_link_directly_and_others_as_given():
+    assert crawl.loopback_mongodb("mongodb://localhost") == ("127.0.0.1", 27017)
+    uri = "mongodb://bench:p%40ss@127.0.0.1:27018/db?authSource=admin&directConnection=false"
+    assert crawl.loopback_mongodb(uri) == ("127.0.0.1", 27018)
+    assert (
+        crawl.through_port(uri, 4000)
+        == "mongodb://bench:p%40ss@127.0.0.1:4000/db?authSource=admin&directConnection=true"
+    )
+    assert crawl.through_port("mongodb://localhost", 4000) == "mongodb://127.0.0.1:4000/?directConnection=true"
+    for elsewhere in ("mongodb://10.0.0.5:27017/", "mongodb://127.0.0.1:1,127.0.0.1:2/?replicaSet=rs",
+                      "mongodb+srv://cluster.example.com/"):  # fmt: skip
+        assert crawl.loopback_mongodb(elsewhere) is None
 
 
 def test_a_tiled_index_loads_as_the_store_writes_it_whole():
