@@ -431,6 +431,15 @@ SETTINGS: dict[str, Setting] = {
             "stored.",
         ),
         Setting(
+            "PARSE_TIMEOUT",
+            10.0,
+            float,
+            "Seconds a page's HTML may take to parse (0: no limit). A page past it keeps the page record and its "
+            "header links, loses its body's links (`linkcrawler/skipped/parse_timeout`, one WARNING line), and its "
+            "parse runs on in a thread; a worker with two such parses running closes (reason `runaway_parses`) so "
+            "that its supervisor starts a fresh one.",
+        ),
+        Setting(
             "MAX_LINKS_PER_PAGE",
             20_000,
             int,

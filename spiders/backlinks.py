@@ -16,15 +16,15 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from scrapy import Request
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy_redis.spiders import RedisSpider
 from twisted.python.failure import Failure
 
 from linkcrawler import config
-from linkcrawler.extract.document import is_html
+from linkcrawler.extract.document import RUNAWAY_LIMIT, is_html
 from linkcrawler.extract.items import PageItem
-from linkcrawler.extract.page import Extractor
+from linkcrawler.extract.page import SKIP_PARSE_TIMEOUT, Extractor
 from linkcrawler.frontier import keys
 from linkcrawler.frontier.connection import redis_from_settings
 from linkcrawler.frontier.following import follow_pages
@@ -115,6 +115,9 @@ class BacklinksSpider(RedisSpider):
         elif response.status == 200 and isinstance(response, TextResponse):
             yield from self.follow_links(response, item, headers)
         yield item
+        if self.extractor.parser.runaway() >= RUNAWAY_LIMIT:
+            # Each given-up parse holds a core until it ends, maybe never: a fresh process ends them.
+            raise CloseSpider("runaway_parses")
 
     def follow_redirect(self, response: Response, item: PageItem, location: str | None) -> Iterator[Request]:
         link = self.extractor.redirect_link(location, response.url) if location else None
@@ -129,7 +132,7 @@ class BacklinksSpider(RedisSpider):
         if not is_html(item.content_type, response.body[:1024]):
             return
         page = self.extractor.extract(response.text, response.url, headers)
-        item.parsed = True
+        item.parsed = not page.skipped[SKIP_PARSE_TIMEOUT]
         item.links = page.links
         item.canonical = page.canonical
         item.robots = page.robots

@@ -31,6 +31,13 @@ HUGE = (
     + "<p>" + "filler " * 20_000 + "</p>"
     + '<a href="http://after-the-cut.example/">late</a></body></html>'
 )  # fmt: skip
+RUNAWAY = (
+    '<html><body><a href="http://before-the-runaway.example/">early</a>'
+    + "".join(f"<b {i}>" for i in range(3000)) + "".join(f"<i {i}>" for i in range(3000)) + "x</b>" * 3000
+    + "</body></html>"
+)  # fmt: skip
+"""Formatting elements left open with attributes of their own (lexbor issue 340): cut at MAX_DOCUMENT_LENGTH, about
+10 s of parsing, growing with the cube of the page."""
 SETTINGS = {
     "DEPTH_LIMIT": 6,
     "MAX_QUERY_PARAMS": 3,
@@ -40,6 +47,7 @@ SETTINGS = {
     "DOWNLOAD_TIMEOUT": 2,
     "RETRY_TIMES": 1,
     "MAX_DOCUMENT_LENGTH": 50_000,
+    "PARSE_TIMEOUT": 1,
 }
 
 
@@ -64,10 +72,10 @@ def outcome(redis_url):
     redis.flushdb()
     with LocalCrawl(redis_url, REAL_MONGO_URI, database=database) as crawl:
         with WebServer(web) as server:
-            loop_a, loop_b, calendar, bomb, binary, encoding, slow, hang, huge = pick_pages(server.web, 9)
+            loop_a, loop_b, calendar, bomb, binary, encoding, slow, hang, huge, runaway = pick_pages(server.web, 10)
             robots_site = next(site for site in server.web.sites if site.has_robots and not site.disallow)
             pages = {"loop_a": loop_a, "loop_b": loop_b, "calendar": calendar, "bomb": bomb, "binary": binary,
-                     "encoding": encoding, "slow": slow, "hang": hang, "huge": huge,
+                     "encoding": encoding, "slow": slow, "hang": hang, "huge": huge, "runaway": runaway,
                      "robots": server.url(robots_site.host, "/robots.txt")}  # fmt: skip
             server.set_behaviour(loop_a, "redirect", location=loop_b)
             server.set_behaviour(loop_b, "redirect", location=loop_a)
@@ -78,6 +86,7 @@ def outcome(redis_url):
             server.set_behaviour(slow, "slow", seconds=6)
             server.set_behaviour(hang, "hang")
             server.set_behaviour(huge, "body", text=HUGE)
+            server.set_behaviour(runaway, "body", text=RUNAWAY)
             server.set_behaviour(pages["robots"], "body", text=MALFORMED_ROBOTS, content_type="text/plain")
             result = crawl.crawl(server.seeds, server.hosts, workers=2, timeout=240, settings=SETTINGS)
             hits = server.hits()
@@ -168,6 +177,17 @@ def test_an_oversized_document_is_cut_at_max_document_length(outcome):
     targets = {link["target_url"] for link in outcome["links"] if link["source_url"] == url}
     assert targets == {"http://before-the-cut.example/"}
     assert "'linkcrawler/skipped/truncated'" in outcome["logs"]
+
+
+def test_a_page_whose_parse_runs_away_is_given_up_and_recorded(outcome):
+    """Injects: markup crafted against the HTML5 tree builder, about 10 s of parsing, with PARSE_TIMEOUT 1.
+    Proves: the page is stored, its body's links are not, one warning names it, and the crawl goes on (the
+    crawl test above: it ends by itself with clean workers)."""
+    url = outcome["bad"]["runaway"]
+    assert outcome["stored"][url]["parsed"] is False
+    assert not [link for link in outcome["links"] if link["source_url"] == url]
+    assert outcome["logs"].count(f"gave up parsing {url}") == 1
+    assert "'linkcrawler/skipped/parse_timeout': 1" in outcome["logs"]
 
 
 def test_a_malformed_robots_txt_does_not_break_the_crawl_of_its_site(outcome):

@@ -23,18 +23,28 @@ crafted for it (lexbor issue 340) 2 s at 29 KB, growing as the cube of its
 size. lxml parsed each of these in milliseconds, and has its own (50,000
 attributes on one tag, 438 KB: 3.4 s). Counting tags before parsing would
 cost about a tenth of an extraction and a crafted page defeats the count, so
-no pre-check is made here: a bound on a page's extraction time belongs to
-the worker.
+the parse is bounded in time instead (`DeadlineParser`): the worker gives up
+on such a page after `PARSE_TIMEOUT` seconds and serves the others.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
+
 from selectolax.lexbor import LexborDocumentOptions, LexborHTMLParser
+
+from linkcrawler import config
 
 LINK_TAGS = ("a", "area", "iframe", "frame", "link", "meta", "base")
 """The elements that can link out (`base` changes how the others resolve)."""
 LINK_ELEMENTS = ", ".join(LINK_TAGS)
 """A selector of every link element: Lexbor finds them in document order, in C."""
+INLINE_LENGTH = 16 * 1024
+"""Documents shorter than this are parsed in the calling thread: the worst markup known takes about 0.3 s at this
+length (the cubic case above), and a thread hand-off would cost more than most such parses."""
+RUNAWAY_LIMIT = 2
+"""Given-up parses still running past which a worker should stop (`DeadlineParser.runaway`): each holds a core."""
 _BINARY_SIGNATURES = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"RIFF", b"\x1f\x8b", b"OggS")
 
 
@@ -67,3 +77,83 @@ def parse(html: str) -> LexborHTMLParser | None:
     if not html or html.isspace():
         return None
     return LexborHTMLParser(html, options=LexborDocumentOptions.WO_EVENTS)
+
+
+class ParseTimeout(Exception):
+    """A parse went past its deadline; it goes on in a thread of its own, whose result nobody reads."""
+
+
+class DeadlineParser:
+    """`parse` with a deadline, so that one crafted page cannot stall a worker (see the module's docstring).
+
+    Long documents are parsed in a daemon thread while the caller waits up to
+    `timeout` seconds; Lexbor releases the GIL while it parses. A parse past
+    its deadline cannot be interrupted (it is C), so its thread is left to
+    finish alone and the next long document gets a new one. `runaway` counts
+    those still running: a worker holding `RUNAWAY_LIMIT` of them should be
+    restarted, which ends them.
+    """
+
+    def __init__(self, timeout: float = config.default("PARSE_TIMEOUT")) -> None:
+        self.timeout = timeout
+        self._thread: _ParseThread | None = None
+        self._abandoned: list[_ParseThread] = []
+
+    def parse(self, html: str) -> LexborHTMLParser | None:
+        """`parse(html)`; raises `ParseTimeout` when a long document takes more than `timeout` seconds."""
+        if len(html) < INLINE_LENGTH or self.timeout <= 0:
+            return parse(html)
+        if self._thread is None:
+            self._thread = _ParseThread()
+        job = self._thread.submit(html)
+        if not job.done.wait(self.timeout):
+            self._thread.abandon()
+            self._abandoned.append(self._thread)
+            self._thread = None
+            raise ParseTimeout(f"no tree after {self.timeout:g} s")
+        return job.outcome()
+
+    def runaway(self) -> int:
+        """Given-up parses whose threads are still running."""
+        self._abandoned = [thread for thread in self._abandoned if thread.is_alive()]
+        return len(self._abandoned)
+
+
+class _Job:
+    def __init__(self, html: str) -> None:
+        self.html = html
+        self.done = threading.Event()
+        self.tree: LexborHTMLParser | None = None
+        self.error: BaseException | None = None
+
+    def outcome(self) -> LexborHTMLParser | None:
+        if self.error is not None:
+            raise self.error
+        return self.tree
+
+
+class _ParseThread(threading.Thread):
+    """Parses the documents it is given, one at a time, until it is abandoned."""
+
+    def __init__(self) -> None:
+        super().__init__(name="lexbor-parse", daemon=True)
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self.start()
+
+    def submit(self, html: str) -> _Job:
+        job = _Job(html)
+        self._jobs.put(job)
+        return job
+
+    def abandon(self) -> None:
+        """Stop after the document in hand."""
+        self._jobs.put(None)
+
+    def run(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            try:
+                job.tree = parse(job.html)
+            except BaseException as error:  # handed to the caller, who raises it
+                job.error = error
+            job.html = ""
+            job.done.set()

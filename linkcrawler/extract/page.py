@@ -54,11 +54,14 @@ as Google reads only the first 15 MB of an HTML file; a cut document counts
 one `truncated` in `PageLinks.skipped`. A page gives at most `max_links`
 links: a link farm of 300,000 links in 9 MB, under every size limit, would
 otherwise hold hundreds of megabytes in one worker; the link elements left
-unread are counted as `over_link_limit`.
+unread are counted as `over_link_limit`. A parse that takes longer than
+`parse_timeout` (markup crafted against the HTML5 tree builder) is given up:
+the page keeps its header links and counts one `parse_timeout`.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
@@ -75,15 +78,19 @@ from linkcrawler.extract.directives import (
     is_noindex,
     robots_directives,
 )
-from linkcrawler.extract.document import LINK_ELEMENTS, parse
+from linkcrawler.extract.document import LINK_ELEMENTS, DeadlineParser, ParseTimeout
 from linkcrawler.extract.links import SKIP_OVER_LIMIT, Link, PageLinks
 from linkcrawler.extract.regions import TOP, enter
 from linkcrawler.extract.urls import Normalized, UrlNormalizer
 
 ANCHOR_CACHE_SIZE = 20_000
 """Raw link texts remembered with their normalized anchors; a full cache is emptied and refills."""
+logger = logging.getLogger(__name__)
+
 SKIP_TRUNCATED = "truncated"
 """Counted once per document cut at `max_document_length` (the other skip kinds count links)."""
+SKIP_PARSE_TIMEOUT = "parse_timeout"
+"""Counted once per document given up at `parse_timeout` (`linkcrawler.extract.document.DeadlineParser`)."""
 
 _REFRESH = re.compile(r"\s*[\d.]*\s*[;,]?\s*(?:url\s*=\s*)?(.*)", re.I | re.S)
 
@@ -99,8 +106,10 @@ class Extractor:
         max_anchor_length: int = config.default("MAX_ANCHOR_LENGTH"),
         max_document_length: int = config.default("MAX_DOCUMENT_LENGTH"),
         max_links: int = config.default("MAX_LINKS_PER_PAGE"),
+        parse_timeout: float = config.default("PARSE_TIMEOUT"),
     ) -> None:
         self.urls = UrlNormalizer(tracking_params, max_url_length)
+        self.parser = DeadlineParser(parse_timeout)
         self.max_anchor_length = max_anchor_length
         self.max_document_length = max_document_length
         self.max_links = max_links
@@ -118,6 +127,8 @@ class Extractor:
         - `MAX_ANCHOR_LENGTH` (default 300): anchors are cut to this many characters.
         - `MAX_DOCUMENT_LENGTH` (default 15 MiB): characters (or bytes) of a
           document parsed; the rest is ignored and counted as `linkcrawler/skipped/truncated`.
+        - `PARSE_TIMEOUT` (default 10 s): a longer parse is given up, counted as
+          `linkcrawler/skipped/parse_timeout` (see `DeadlineParser`).
         """
         return cls(
             tracking_params=config.get(settings, "TRACKING_PARAMS"),
@@ -125,6 +136,7 @@ class Extractor:
             max_anchor_length=config.get(settings, "MAX_ANCHOR_LENGTH"),
             max_document_length=config.get(settings, "MAX_DOCUMENT_LENGTH"),
             max_links=config.get(settings, "MAX_LINKS_PER_PAGE"),
+            parse_timeout=config.get(settings, "PARSE_TIMEOUT"),
         )
 
     def normalize_url(self, href: str, base: str) -> str | None:
@@ -169,7 +181,12 @@ class Extractor:
             target = scan.resolve(href)
             if target is not None:
                 scan.add(target, "", "canonical", None, "content")
-        tree = parse(html)
+        try:
+            tree = self.parser.parse(html)
+        except ParseTimeout as timeout:
+            logger.warning("gave up parsing %s (%d characters): %s; its links are not read", url, len(html), timeout)
+            page.skipped[SKIP_PARSE_TIMEOUT] += 1
+            tree = None
         if tree is not None:
             scan.run(tree)
         page.nofollow = "nofollow" in page.robots or "none" in page.robots
