@@ -78,7 +78,7 @@ def decode_request(data: bytes, spider: SpiderMethods) -> Request:
     return request_from_dict(loads(data), spider=spider)
 
 
-PAGE_SCHEMES = ((b"s", "https://"), (b"h", "http://"))
+PAGE_SCHEMES = {b"s": "https://", b"h": "http://"}
 """How a page's URL starts, by the letter after its depth: the scheme and the queue's site follow. `u`: the whole URL
 follows (a URL on another host than the site, with POLITENESS_BY = domain)."""
 _PAGE = re.compile(rb"([0-9]+)([shu])")
@@ -93,7 +93,7 @@ class Page(NamedTuple):
 
 def encode_page(page: Page, site: str) -> bytes:
     """`page` as the queue of `site` stores it: `3s/path?query` for `https://SITE/path?query` at depth 3."""
-    for letter, scheme in PAGE_SCHEMES:
+    for letter, scheme in PAGE_SCHEMES.items():
         if page.url.startswith(scheme) and page.url.startswith(site, len(scheme)):
             return b"%d%s%s" % (page.depth, letter, page.url[len(scheme) + len(site) :].encode())
     return b"%du%s" % (page.depth, page.url.encode())
@@ -106,7 +106,7 @@ def decode_page(data: bytes, site: str) -> Page | None:
         return None
     rest = data[match.end() :].decode()
     letter = match.group(2)
-    url = rest if letter == b"u" else next(scheme for key, scheme in PAGE_SCHEMES if key == letter) + site + rest
+    url = rest if letter == b"u" else PAGE_SCHEMES[letter] + site + rest
     return Page(url, int(match.group(1)))
 
 
