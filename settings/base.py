@@ -73,6 +73,9 @@ DOWNLOADER_MIDDLEWARES = {
 # Infinite URL spaces (linkcrawler.frontier.scope).
 SPIDER_MIDDLEWARES = {"linkcrawler.frontier.scope.QueryParamsMiddleware": 750}
 
+# Scrapy's per-page DEBUG lines are not made when LOG_LEVEL discards them (linkcrawler.logformatter).
+LOG_FORMATTER = "linkcrawler.logformatter.LevelLogFormatter"
+
 # Storage (pipelines.store).
 ITEM_PIPELINES = {
     "pipelines.normalize.NormalizePipeline": 100,
