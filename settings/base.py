@@ -73,8 +73,11 @@ DOWNLOADER_MIDDLEWARES = {
 # Infinite URL spaces (linkcrawler.frontier.scope).
 SPIDER_MIDDLEWARES = {"linkcrawler.frontier.scope.QueryParamsMiddleware": 750}
 
-# Scrapy's per-page DEBUG lines are not made when LOG_LEVEL discards them (linkcrawler.logformatter).
+# Scrapy's per-page DEBUG lines are not made when LOG_LEVEL discards them (linkcrawler.logformatter), and its stats
+# are kept without the wrapping of every access that warns of a deprecated argument
+# (linkcrawler.internals.scrapy_private).
 LOG_FORMATTER = "linkcrawler.logformatter.LevelLogFormatter"
+STATS_CLASS = "linkcrawler.internals.scrapy_private.StatsCollector"
 
 # Storage (pipelines.store).
 ITEM_PIPELINES = {

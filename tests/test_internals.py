@@ -15,6 +15,7 @@ from mongomock.collection import BulkOperationBuilder, Collection
 from scrapy import Request, Spider
 from scrapy.core.engine import ExecutionEngine, _Slot
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.test import get_crawler
 
 from linkcrawler.internals import mongomock_private, scrapy_private
@@ -58,6 +59,20 @@ def test_scrapy_robots_middleware_still_keeps_parsers_and_user_agents():
         pytest.fail(moved("RobotsTxtMiddleware's user agent attributes", "scrapy_private.robots_user_agent"))
     assert scrapy_private.pending_robots_parser(middleware, "example.com") is None
     assert scrapy_private.robots_user_agent(middleware, Request("https://example.com/")) == b"probe-agent"
+
+
+def test_the_stats_collector_keeps_scrapys_methods_and_stats():
+    """Scrapy's own collector wraps its methods at each access; ours keeps every method and value it has."""
+    if "__getattribute__" not in vars(MemoryStatsCollector.__mro__[1]):
+        pytest.fail(moved("StatsCollector.__getattribute__ (gone: drop ours)", "scrapy_private.StatsCollector"))
+    stats = scrapy_private.StatsCollector(get_crawler(Probe))
+    stats.inc_value("pages")
+    stats.inc_value("pages", 2)
+    stats.max_value("depth", 3)
+    stats.max_value("depth", 1)
+    stats.set_value("reason", "finished")
+    assert stats.get_stats() == {"pages": 3, "depth": 3, "reason": "finished"}
+    assert stats.get_value("missing", 0) == 0
 
 
 def test_mongomock_still_stores_documents_by_key_and_scans_them_in_one_place():

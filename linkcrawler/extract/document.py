@@ -32,7 +32,7 @@ from __future__ import annotations
 import queue
 import threading
 
-from selectolax.lexbor import LexborDocumentOptions, LexborHTMLParser
+from selectolax.lexbor import LexborCSSSelector, LexborDocumentOptions, LexborHTMLParser, LexborNode
 
 from linkcrawler import config
 
@@ -77,6 +77,30 @@ def parse(html: str) -> LexborHTMLParser | None:
     if not html or html.isspace():
         return None
     return LexborHTMLParser(html, options=LexborDocumentOptions.WO_EVENTS)
+
+
+class Selector:
+    """CSS selection with one Lexbor selector engine per thread, kept from one document to the next.
+
+    `tree.css` builds a CSS parser and a selector engine for each document:
+    on a 2 KB page that took as long as finding its link elements. An
+    engine is not safe to share between threads, hence one per thread.
+    """
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def select(self, query: str, node: LexborNode) -> list[LexborNode]:
+        """The elements under `node` (itself included) that `query` matches, in document order."""
+        engine = getattr(self._local, "engine", None)
+        if engine is None:
+            engine = self._local.engine = LexborCSSSelector()
+        return engine.find(query, node)
+
+    def first(self, query: str, node: LexborNode) -> LexborNode | None:
+        """The first element under `node` that `query` matches, or None."""
+        found = self.select(query, node)
+        return found[0] if found else None
 
 
 class ParseTimeout(Exception):

@@ -78,7 +78,7 @@ from linkcrawler.extract.directives import (
     is_noindex,
     robots_directives,
 )
-from linkcrawler.extract.document import LINK_ELEMENTS, DeadlineParser, ParseTimeout
+from linkcrawler.extract.document import LINK_ELEMENTS, DeadlineParser, ParseTimeout, Selector
 from linkcrawler.extract.links import SKIP_OVER_LIMIT, Link, PageLinks
 from linkcrawler.extract.regions import TOP, enter
 from linkcrawler.extract.urls import Normalized, UrlNormalizer
@@ -110,6 +110,7 @@ class Extractor:
     ) -> None:
         self.urls = UrlNormalizer(tracking_params, max_url_length)
         self.parser = DeadlineParser(parse_timeout)
+        self.selector = Selector()
         self.max_anchor_length = max_anchor_length
         self.max_document_length = max_document_length
         self.max_links = max_links
@@ -203,7 +204,7 @@ class _Scan:
     def __init__(
         self, extractor: Extractor, page: PageLinks, known: dict[str, Normalized], resolve: Callable[[str], Normalized]
     ) -> None:
-        self.urls = extractor.urls
+        self.urls, self.selector = extractor.urls, extractor.selector
         self.known, self.normalize = known, resolve
         self.max_anchor = extractor.max_anchor_length
         self.max_links = extractor.max_links or sys.maxsize
@@ -221,13 +222,13 @@ class _Scan:
         base that only the body holds is met by the scan, which then starts
         again from the page as it was before, with that base.
         """
-        head = tree.head
-        base = head.css_first("base[href]") if head is not None else None
+        head, select = tree.head, self.selector
+        base = select.first("base[href]", head) if head is not None else None
         if base is not None:
             self.rebase(base)
         page = self.page
         before = (len(page.links), dict(page.skipped), len(page.robots), page.canonical, dict(self.seen))
-        elements = tree.css(LINK_ELEMENTS)
+        elements = select.select(LINK_ELEMENTS, tree.root)
         late_base = self.scan(elements, base is None)
         if late_base is not None:
             links, skipped, robots, canonical, seen = before
