@@ -1,6 +1,6 @@
 """The benchmark suite: our crawler against what users would run instead, measured side by side in one run.
 
-    python bench/run.py [--quick] [--json]
+    python bench/run.py [--quick] [--json] [--sections crawl,network,...]
 
 Serves a synthetic web on loopback, starts an embedded Redis, and measures
 (see each module's docstring for exactly what runs on each side):
@@ -33,7 +33,10 @@ round of small crawls) takes about five minutes on a 2-core machine, three
 of them in the regimes; the full run, nine rounds of bigger crawls (the
 CPU-bound ratios move by 0.15 from round to round even on a quiet machine,
 so the median needs many; as many across the network) and bigger regime
-webs, about 18 minutes on a quiet machine, more on a shared one.
+webs, about 18 minutes on a quiet machine, more on a shared one, and the
+summarize section's full sizes (up to 400,000 links in the emulation) about
+as long again. `--sections` runs some of them only (`crawl` includes the
+store); the keys of the others are null.
 """
 
 from __future__ import annotations
@@ -69,6 +72,9 @@ KEYS = (
 SECTIONS = ("bench.extract", "bench.bloom", "bench.summarize", "bench.explorer")
 """Modules with a `measure(quick) -> dict` besides the crawl and the store; add a module here to report its keys."""
 
+SECTION_NAMES = ("crawl", "network", "regimes", *(name.rpartition(".")[2] for name in SECTIONS))
+"""What `--sections` chooses from."""
+
 REAL_MONGO_SCHEMES = ("mongodb://", "mongodb+srv://")
 
 
@@ -96,20 +102,27 @@ def real_mongo_uri() -> str | None:
 
 
 def measure(
-    quick: bool = False, plan: crawl.Plan | None = None, regime_plans: dict[str, regimes.Regime] | None = None
+    quick: bool = False,
+    plan: crawl.Plan | None = None,
+    regime_plans: dict[str, regimes.Regime] | None = None,
+    only: tuple[str, ...] = SECTION_NAMES,
 ) -> dict[str, Any]:
-    """Every benchmark, as one flat dict (`plan` and `regime_plans` override the crawl sizes, for tests)."""
+    """The benchmarks `only` names, as one flat dict (`plan` and `regime_plans` override the crawl sizes, for tests)."""
     mongo_uri = real_mongo_uri()
     sections: dict[str, dict[str, Any]] = {}
     crawl_plan = plan or (crawl.QUICK if quick else crawl.FULL)
-    with crawl.CrawlBench(crawl_plan, mongo_uri) as bench:
-        rounds = crawl.measure_rounds(bench)
-        sections["crawl"] = crawl.summarize(rounds)
-        sections["store"] = store.measure(rounds[0]["ours"], mongo_uri)
-    sections["network"] = crawl.measure_network(crawl_plan, mongo_uri)
-    sections["regimes"] = regimes.measure(regime_plans or (regimes.QUICK if quick else regimes.FULL), mongo_uri)
+    if "crawl" in only:
+        with crawl.CrawlBench(crawl_plan, mongo_uri) as bench:
+            rounds = crawl.measure_rounds(bench)
+            sections["crawl"] = crawl.summarize(rounds)
+            sections["store"] = store.measure(rounds[0]["ours"], mongo_uri)
+    if "network" in only:
+        sections["network"] = crawl.measure_network(crawl_plan, mongo_uri)
+    if "regimes" in only:
+        sections["regimes"] = regimes.measure(regime_plans or (regimes.QUICK if quick else regimes.FULL), mongo_uri)
     for name in SECTIONS:
-        sections[name.rpartition(".")[2]] = importlib.import_module(name).measure(quick)
+        if name.rpartition(".")[2] in only:
+            sections[name.rpartition(".")[2]] = importlib.import_module(name).measure(quick)
     result: dict[str, Any] = dict.fromkeys(KEYS)
     details: dict[str, dict[str, Any]] = {}
     for section, values in sections.items():
@@ -117,7 +130,7 @@ def measure(
         details[section] = {key: value for key, value in values.items() if key not in KEYS}
     return {
         **result,
-        "store_stage": details["store"].pop("store_stage"),
+        "store_stage": details["store"].pop("store_stage") if "store" in details else None,
         "details": details,
         "machine": machine(),
         "mongodb": mask_uri(mongo_uri) if mongo_uri else None,
@@ -128,9 +141,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one round of small crawls (under a minute)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--sections",
+        default=",".join(SECTION_NAMES),
+        help=f"comma-separated, of {', '.join(SECTION_NAMES)} (default: all)",
+    )
     args = parser.parse_args()
+    only = tuple(name.strip() for name in args.sections.split(",") if name.strip())
+    unknown = sorted(set(only) - set(SECTION_NAMES))
+    if unknown:
+        parser.error(f"unknown section {', '.join(unknown)}: choose from {', '.join(SECTION_NAMES)}")
     try:
-        result = measure(args.quick)
+        result = measure(args.quick, only=only)
     except UserError as exc:
         print(f"bench/run.py: error: {exc}", file=sys.stderr)
         sys.exit(2)

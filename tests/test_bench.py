@@ -101,6 +101,21 @@ def test_every_script_runs_and_prints_one_json_object(script, monkeypatch):
             assert result[key] > 0, (key, result)
 
 
+def test_the_suite_runs_the_sections_asked_for_and_leaves_the_others_keys_null(monkeypatch):
+    monkeypatch.delenv("MONGO_URI", raising=False)
+    script = str(Path(run.__file__))
+    done = subprocess.run([sys.executable, script, "--quick", "--json", "--sections", "bloom"],
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+
+    assert done.returncode == 0, done.stderr[-4000:]
+    result = json.loads(done.stdout)
+    assert result["bloom_bytes_per_url"] > 0 and list(result["details"]) == ["bloom"]
+    assert result["worker_vs_floor_cpu"] is None and result["store_stage"] is None
+
+    refused = subprocess.run([sys.executable, script, "--sections", "crawl,nope"], capture_output=True, text=True)
+    assert refused.returncode == 2 and "unknown section nope" in refused.stderr
+
+
 def test_a_dead_mongodb_fails_in_one_line_before_any_crawl(monkeypatch):
     monkeypatch.setenv("MONGO_URI", "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=200")
     script = Path(run.__file__)
