@@ -73,10 +73,10 @@ DOWNLOADER_MIDDLEWARES = {
 # Infinite URL spaces (linkcrawler.frontier.scope).
 SPIDER_MIDDLEWARES = {"linkcrawler.frontier.scope.QueryParamsMiddleware": 750}
 
-# Scrapy's per-page DEBUG lines are not made when LOG_LEVEL discards them (linkcrawler.logformatter), and its stats
+# Scrapy's per-page DEBUG lines are not made when LOG_LEVEL discards them (linkcrawler.logs), and its stats
 # are kept without the wrapping of every access that warns of a deprecated argument
 # (linkcrawler.internals.scrapy_private).
-LOG_FORMATTER = "linkcrawler.logformatter.LevelLogFormatter"
+LOG_FORMATTER = "linkcrawler.logs.LevelLogFormatter"
 STATS_CLASS = "linkcrawler.internals.scrapy_private.StatsCollector"
 
 # Storage (pipelines.store).

@@ -9,7 +9,7 @@ from scrapy import Request, Spider
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
-from linkcrawler.logformatter import LevelLogFormatter
+from linkcrawler.logs import LevelLogFormatter
 
 URL = "http://site.example.com/a"
 
