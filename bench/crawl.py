@@ -444,6 +444,7 @@ def measure_network(plan: Plan, mongo_uri: str | None = None, delay: float = NET
         linked.append("mongodb as given (not one server on loopback)")
     return {
         "network_worker_vs_bare_scrapy": summary.pop("worker_vs_bare_scrapy"),
+        "network_worker_vs_bare_scrapy_cpu": summary.pop("worker_vs_bare_scrapy_cpu"),
         "network_delay_ms_each_way": round(delay * 1000, 3),
         "through_the_link": linked,
         **distance,

@@ -70,6 +70,7 @@ def test_the_suite_reports_every_headline_number_as_a_positive_number(monkeypatc
     assert far["through_the_link"] == ["redis"]  # no MongoDB given: the workers journal
     assert all(far[f"{side}_pages_per_second"] > 0 for side in crawl.NETWORK_SIDES)
     assert far["ours_redis_round_trips_per_page"] > 0 and "bare_redis_round_trips_per_page" not in far
+    assert far["network_worker_vs_bare_scrapy_cpu"] > 0  # the network's, kept apart from the crawl's headline
     assert {"redis_ping_ms_direct", "redis_ping_ms_link", "redis_link_adds_ms"} <= set(far)
     assert far["link_delay_ms_set"] >= 0
     for name in TINY_REGIMES:
