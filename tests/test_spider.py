@@ -5,9 +5,11 @@ from __future__ import annotations
 from scrapy import Request
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
+from scrapy_redis.dupefilter import RFPDupeFilter
 
 from bench.extract import real_pages
 from linkcrawler.extract.items import PageItem
+from linkcrawler.frontier.queueing import page_fingerprint
 from spiders.backlinks import BacklinksSpider
 from tests.test_extract_corpus import CASES
 
@@ -41,13 +43,30 @@ ODD_HREFS = """<a href="/a b/ä?q=ü&x=[1]|^`{}">spaces and more</a><a href="htt
 <a href="http://[::1]:81/p;params?x#f">ipv6</a><a href="/ '\\"<>/">quotes</a>"""
 
 
-def test_the_spider_requests_every_link_at_the_url_scrapy_would_make_of_it(redis_url):
-    """Page requests take their URL verbatim (Scrapy's making it safe again cost about 2% of a worker): every
-    normalized URL must already be what Scrapy would send, on the hand-written cases, odd hrefs and real pages."""
-    spider = BacklinksSpider.from_crawler(get_crawler(BacklinksSpider, {"REDIS_URL": redis_url}))
+def corpus_urls(spider: BacklinksSpider) -> set[str]:
+    """Every URL the spider's extractor gives on the hand-written cases, odd hrefs and the shared corpus's pages."""
     pages = [(html, url) for _, html, url, _, _ in CASES] + [(ODD_HREFS, "http://site.example.com/dir/page")]
     pages += [(html, url) for url, html in real_pages()]
-    urls = {link.target_url for html, url in pages for link in spider.extractor.extract(html, url).links}
+    return {link.target_url for html, url in pages for link in spider.extractor.extract(html, url).links}
+
+
+def test_the_spider_requests_every_link_at_the_url_scrapy_would_make_of_it(redis_url):
+    """Page requests take their URL verbatim (Scrapy's making it safe again cost about 2% of a worker): every
+    normalized URL must already be what Scrapy would send, or be made safe as before."""
+    spider = BacklinksSpider.from_crawler(get_crawler(BacklinksSpider, {"REDIS_URL": redis_url}))
+    urls = corpus_urls(spider)
 
     assert len(urls) > 100
     assert [url for url in sorted(urls) if spider.page_request(url).url != Request(url).url] == []
+
+
+def test_a_page_is_fingerprinted_from_its_url_as_scrapy_redis_fingerprints_its_request(redis_url):
+    """The frontier fingerprints a page without making its request or canonicalizing its URL again: the seen-set
+    key must be the one scrapy-redis gives the page's request, or a URL queued both ways would be fetched twice."""
+    spider = BacklinksSpider.from_crawler(get_crawler(BacklinksSpider, {"REDIS_URL": redis_url}))
+    dupefilter = RFPDupeFilter(server=None, key="seen")
+    urls = corpus_urls(spider)
+
+    assert len(urls) > 100
+    assert [url for url in sorted(urls)
+            if page_fingerprint(url) != dupefilter.request_fingerprint(spider.page_request(url))] == []  # fmt: skip

@@ -55,7 +55,7 @@ from linkcrawler.frontier.format import check_format
 from linkcrawler.frontier.leases import LEASE_META, Leased, Leases, request_done
 from linkcrawler.frontier.partitions import Partitions
 from linkcrawler.frontier.popping import PopPlanner
-from linkcrawler.frontier.queueing import Checked, Entry, Queueing, SetQueueing
+from linkcrawler.frontier.queueing import Checked, Entry, Queueing, SetQueueing, page_fingerprint
 from linkcrawler.frontier.roundtrips import Outbox, run_scripts
 from linkcrawler.frontier.runs import CrawlRuns
 from linkcrawler.frontier.seedleases import SeedLeases
@@ -132,6 +132,8 @@ class Scheduler(BaseScheduler):
         self.crawler = crawler
         self.stats = crawler.stats
         self.df = dupefilter
+        self._pages_fingerprinted_here = type(dupefilter).request_fingerprint is RFPDupeFilter.request_fingerprint
+        """Whether a page's fingerprint is scrapy-redis's, worked out without a request (`page_fingerprint`)."""
         self.following = following or Following(crawler.stats)
         self.spider: Any = None
         self._methods: SpiderMethods | None = None
@@ -570,7 +572,8 @@ class Scheduler(BaseScheduler):
         canonicalizing and hashing each link again cost a few percent of a
         worker. Only scrapy-redis's own fingerprint is remembered, whose
         inputs are the method, URL and body alone (see `DUPEFILTER_CLASS`);
-        a page's is its request's.
+        a page's is its request's, worked out from its URL alone when the
+        seen-set fingerprints as scrapy-redis does.
         """
         if isinstance(pending, Page):
             key = ("GET", pending.url, b"")
@@ -580,9 +583,12 @@ class Scheduler(BaseScheduler):
             key = (pending.method, pending.url, pending.body)
         checked = self._fingerprints.get(key)
         if checked is None:
-            request = self._request(pending)
-            partition = self.partitions.of_site(self.politeness.site_of(request.url))
-            checked = self._fingerprints[key] = Checked(partition, self.df.request_fingerprint(request))
+            partition = self.partitions.of_site(self.politeness.site_of(pending.url))
+            if isinstance(pending, Page) and self._pages_fingerprinted_here:
+                fingerprint = page_fingerprint(pending.url)
+            else:
+                fingerprint = self.df.request_fingerprint(self._request(pending))
+            checked = self._fingerprints[key] = Checked(partition, fingerprint)
             if len(self._fingerprints) > FINGERPRINT_CACHE_SIZE:
                 del self._fingerprints[next(iter(self._fingerprints))]
         return checked
