@@ -233,6 +233,17 @@ def test_a_robots_txt_one_worker_fetched_answers_the_others_but_a_server_error_d
     assert second.process_request(robots("http://c.com/robots.txt")).status == 404
 
 
+def test_with_redis_unreachable_a_worker_fetches_robots_txt_itself_and_keeps_its_answer(caplog):
+    """A Redis error must not fail the robots.txt request: Scrapy would then obey no rule for that site."""
+    share = RobotsTxtShare(redis.Redis(port=1, socket_connect_timeout=0.5), "robots", 86_400)
+    request = Request("http://a.com/robots.txt", meta={"dont_obey_robotstxt": True})
+    rules = Response("http://a.com/robots.txt", body=b"User-agent: *\nDisallow: /private/\n")
+
+    assert share.process_request(request) is None
+    assert share.process_response(request, rules) is rules
+    assert [record.levelname for record in caplog.records] == ["WARNING", "WARNING"]
+
+
 def test_robots_txt_sharing_can_be_turned_off(redis_url):
     settings = {"REDIS_URL": redis_url, "ROBOTSTXT_OBEY": True, "ROBOTSTXT_SHARE_SECONDS": 0}
     with pytest.raises(NotConfigured):

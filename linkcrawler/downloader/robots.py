@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from redis.exceptions import RedisError
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as ScrapyRobotsTxtMiddleware
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
@@ -108,6 +109,11 @@ class RobotsTxtShare:
     error is not, so each worker tries again. Two workers that ask for the
     same robots.txt at the same moment both fetch it. 0 turns sharing off.
     Only what is read of it (`robots_head`) is stored.
+
+    Sharing is a saving, never a condition: with Redis unreachable, the
+    worker fetches robots.txt itself and keeps its answer to itself (a
+    warning says so). An error here would fail the robots.txt request, and
+    Scrapy then obeys no rule for that site for the rest of the run.
     """
 
     def __init__(self, server: Any, prefix: str, seconds: int) -> None:
@@ -127,7 +133,11 @@ class RobotsTxtShare:
     def process_request(self, request: Any) -> Response | None:
         if not is_robots_request(request):
             return None
-        stored = self.server.get(self._key(request.url))
+        try:
+            stored = self.server.get(self._key(request.url))
+        except RedisError as exc:
+            logger.warning("%s: not read from the shared robots.txt answers, fetched instead: %s", request.url, exc)
+            return None
         if stored is None:
             return None
         status, _, body = stored.partition(b"\n")
@@ -136,7 +146,10 @@ class RobotsTxtShare:
     def process_response(self, request: Any, response: Response) -> Response:
         if is_robots_request(request) and SHARED_FLAG not in response.flags and response.status < 500:
             body = robots_head(response.body)  # this runs before RobotsTxtMiddleware's process_response cuts it
-            self.server.set(self._key(request.url), b"%d\n" % response.status + body, ex=self.seconds)
+            try:
+                self.server.set(self._key(request.url), b"%d\n" % response.status + body, ex=self.seconds)
+            except RedisError as exc:
+                logger.warning("%s: not shared with the other workers: %s", request.url, exc)
         return response
 
     def _key(self, url: str) -> str:
