@@ -53,3 +53,10 @@ def finish(crawl: LocalCrawl, workers: list[WorkerProcess], timeout: float) -> l
 
 def page_hits(hits: dict[str, int]) -> dict[str, int]:
     return {url: n for url, n in hits.items() if not url.endswith("/robots.txt")}
+
+
+def log_report(log: str) -> str:
+    """A failing worker's log from the lines before its last traceback to the end: a fixed-size tail cut the
+    traceback's first frames off, and they say which call failed."""
+    start = log.rfind("Traceback (most recent call last)")
+    return log[max(0, start - 1500) :][-12000:] if start >= 0 else log[-3000:]

@@ -12,7 +12,7 @@ from linkcrawler.local.redis_server import EmbeddedRedis
 from linkcrawler.local.synthweb import WebServer, fetchable_pages, generate_web, ground_truth, identity
 from linkcrawler.local.workers import WorkerProcess
 from tests.conftest import local_crawl
-from tests.crawlfaults import finish, leased, page_hits, wait_for
+from tests.crawlfaults import finish, leased, log_report, page_hits, wait_for
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
@@ -110,7 +110,7 @@ def test_acks_that_meet_redis_down_are_sent_once_it_is_back(redis_server):
         hits = page_hits(server.hits())
         logs = [w.log_path.read_text(errors="replace") for w in workers]
 
-    assert closed and codes == [0, 0], [log[-3000:] for log in logs]
+    assert closed and codes == [0, 0], [log_report(log) for log in logs]
     assert still_leased == 0
     assert any("acknowledgement(s) wait in this worker" in log for log in logs)  # the outage did meet acks
     assert set(hits) == expected
@@ -149,4 +149,4 @@ def test_an_idle_worker_that_cannot_see_redis_waits_instead_of_closing(redis_ser
         [code] = finish(crawl, [worker], timeout=10)
         log = worker.log_path.read_text(errors="replace")
 
-    assert running_through_the_outage and closed and code == 0, log[-3000:]
+    assert running_through_the_outage and closed and code == 0, log_report(log)

@@ -8,7 +8,7 @@ import pytest
 
 from linkcrawler.local.synthweb import WebServer, fetchable_pages, generate_web
 from tests.conftest import local_crawl
-from tests.crawlfaults import finish, leased, page_hits
+from tests.crawlfaults import finish, leased, log_report, page_hits
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
@@ -39,7 +39,7 @@ def test_retried_pages_of_a_domain_at_its_budget_are_all_stored(redis_client, re
         logs = [w.log_path.read_text(errors="replace") for w in workers]
         still_leased = leased(crawl)
 
-    assert codes == [0, 0], [log[-3000:] for log in logs]
+    assert codes == [0, 0], [log_report(log) for log in logs]
     assert sorted(url for url in flaky if hits.get(url, 0) < 2) == []  # the 503, then the retry
     assert sorted(flaky - set(stored))[:10] == []
     assert [url for url in flaky if stored[url].get("error") or stored[url].get("status") == 503] == []
