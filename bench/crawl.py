@@ -258,7 +258,10 @@ class CrawlBench:
         journal = None if self.mongo_uri else rundir / "journal"
         env, options, spider = self._side(side, journal)
         options.update(settings or {})
-        options["EXTENSIONS"] = json.dumps({**EXTENSIONS, "bench.meter.PageMeter": 0})  # the project's, and the meter
+        # The meter on every side; the project's own extensions on our worker's sides only: bare Scrapy and the
+        # floor are Scrapy as it comes (its cycle collector untuned, linkcrawler.garbage).
+        project = EXTENSIONS if spider == keys.SPIDER_NAME else {}
+        options["EXTENSIONS"] = json.dumps({**project, "bench.meter.PageMeter": 0})
         if not to_the_end:
             # Only a bound for a run nobody stops: generous, because a second worker joins up to one engine idle
             # poll (5 s) after the first, which must not have stopped by then.

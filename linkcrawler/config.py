@@ -318,6 +318,14 @@ SETTINGS: dict[str, Setting] = {
             "one item a page, and the project's pipelines are synchronous: more only cost time).",
         ),
         Setting(
+            "GC_THRESHOLD",
+            10_000,
+            int,
+            "Net allocations between two young-generation runs of Python's cycle collector (Python's own is 700; "
+            "0 leaves the collector untouched). Objects built before the spider opens are frozen out of its "
+            "sight (`linkcrawler.garbage`).",
+        ),
+        Setting(
             "DOWNLOAD_TIMEOUT",
             30,
             int,

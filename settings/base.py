@@ -27,9 +27,10 @@ REDIS_PARAMS = {
 }
 
 # The shared frontier (linkcrawler.frontier.scheduler), and each worker's heartbeat: it reports the worker, takes
-# seeds and closes the spider once the whole crawl is done (linkcrawler.frontier.heartbeat).
+# seeds and closes the spider once the whole crawl is done (linkcrawler.frontier.heartbeat). Python's cycle
+# collector runs less often than its default, and never over start-up's objects (linkcrawler.garbage).
 SCHEDULER = "linkcrawler.frontier.scheduler.Scheduler"
-EXTENSIONS = {"linkcrawler.frontier.heartbeat.Heartbeat": 500}
+EXTENSIONS = {"linkcrawler.frontier.heartbeat.Heartbeat": 500, "linkcrawler.garbage.CollectorTuning": 0}
 # Deeper requests get a lower priority, so each site's queue is crawled breadth first: its home page and hubs
 # before deep pages (Scrapy's DepthMiddleware).
 DEPTH_PRIORITY = 1
