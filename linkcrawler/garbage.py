@@ -4,7 +4,8 @@ CPython runs a young-generation collection every 700 net container
 allocations. A worker allocates thousands a page (each link a record, its
 tuples and dicts) that reference counting frees anyway, and every collection
 walks those still alive: on the bench web (`bench/crawl.py`) collections
-took about a tenth of a worker's CPU, against 3% for bare Scrapy. Here the
+took about a tenth of a worker's CPU, against 3% of the floor's (Scrapy
+fetching pages and parsing none). Here the
 threshold is `GC_THRESHOLD` allocations instead, and when the spider opens
 everything built so far (modules, settings, the components) is moved out of
 the collector's sight with `gc.freeze()`: it lives as long as the process,
