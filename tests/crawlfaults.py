@@ -59,4 +59,7 @@ def log_report(log: str) -> str:
     """A failing worker's log from the lines before its last traceback to the end: a fixed-size tail cut the
     traceback's first frames off, and they say which call failed."""
     start = log.rfind("Traceback (most recent call last)")
-    return log[max(0, start - 1500) :][-12000:] if start >= 0 else log[-3000:]
+    if start < 0:
+        return log[-3000:]
+    excerpt = log[max(0, start - 1500) :]
+    return excerpt if len(excerpt) <= 12000 else f"{excerpt[:9000]}\n...\n{excerpt[-3000:]}"
