@@ -23,8 +23,10 @@ from scrapy_redis.spiders import RedisSpider
 from twisted.python.failure import Failure
 
 from linkcrawler import config
+from linkcrawler.extract.directives import header_values
 from linkcrawler.extract.document import RUNAWAY_LIMIT, is_html
 from linkcrawler.extract.items import PageItem
+from linkcrawler.extract.links import PageLinks
 from linkcrawler.extract.page import SKIP_PARSE_TIMEOUT, Extractor
 from linkcrawler.frontier import keys
 from linkcrawler.frontier.connection import redis_from_settings
@@ -112,25 +114,40 @@ class BacklinksSpider(RedisSpider):
         return Request(url, errback=self.failed, meta={"dont_redirect": True, "verbatim_url": verbatim})
 
     def parse(self, response: Response) -> Iterator[Any]:
-        headers = response.headers.to_unicode_dict()
+        """The page's item, with the requests for its links.
+
+        Its headers are decoded once, for the item and the extractor (see
+        `header_values`: a header that is not UTF-8 does not cost the page),
+        and an HTML page's URL is the one its extraction normalized.
+        """
+        headers = header_values(response.headers)
+        page = self.extract(response, headers)
         item = PageItem(
-            url=self.extractor.normalize_url(response.url, response.url) or response.url,
+            url=page.url if page else self.extractor.normalize_url(response.url, response.url) or response.url,
             fetched_at=self.shared_clock.now(),
             status=response.status,
-            content_type=headers.get("Content-Type"),
+            content_type=headers.get("content-type"),
             ip=str(response.ip_address) if response.ip_address else None,
             size=len(response.body),
             depth=response.meta.get("depth", 0),
             lease=response.meta.get(LEASE_META),
         )
         if 300 <= response.status < 400:
-            yield from self.follow_redirect(response, item, headers.get("Location"))
-        elif response.status == 200 and isinstance(response, TextResponse):
-            yield from self.follow_links(response, item, headers)
+            yield from self.follow_redirect(response, item, headers.get("location"))
+        elif page is not None:
+            yield from self.follow_links(response, item, page)
         yield item
         if self.extractor.parser.runaway() >= RUNAWAY_LIMIT:
             # Each given-up parse holds a core until it ends, maybe never: a fresh process ends them.
             raise CloseSpider("runaway_parses")
+
+    def extract(self, response: Response, headers: dict[str, Any]) -> PageLinks | None:
+        """The links of an HTML page fetched whole (status 200), or None for any other response."""
+        if response.status != 200 or not isinstance(response, TextResponse):
+            return None
+        if not is_html(headers.get("content-type"), response.body[:1024]):
+            return None
+        return self.extractor.extract(response.text, response.url, headers)
 
     def follow_redirect(self, response: Response, item: PageItem, location: str | None) -> Iterator[Request]:
         link = self.extractor.redirect_link(location, response.url) if location else None
@@ -141,10 +158,7 @@ class BacklinksSpider(RedisSpider):
         if self.domain_filter.allows(link.target_host):
             yield from self.follow([link.target_url], response)
 
-    def follow_links(self, response: TextResponse, item: PageItem, headers: dict[str, str]) -> Iterator[Request]:
-        if not is_html(item.content_type, response.body[:1024]):
-            return
-        page = self.extractor.extract(response.text, response.url, headers)
+    def follow_links(self, response: TextResponse, item: PageItem, page: PageLinks) -> Iterator[Request]:
         item.parsed = not page.skipped[SKIP_PARSE_TIMEOUT]
         item.links = page.links
         item.canonical = page.canonical

@@ -25,6 +25,8 @@ BROKEN_UTF8 = (
     '<html><head><meta charset="utf-8"></head><body>caf\xe9 \xff\xfe\xc3('
     '<a href="http://invalid-encoding-target.example/landing">d\xe9j\xe0 vu \xff</a></body></html>'
 )
+LATIN1_LOCATION = "http://latin1-location.example/caf\xe9"
+"""Sent as one byte 0xE9, not UTF-8: servers that write Latin-1 into headers exist."""
 MALFORMED_ROBOTS = "\x00\xff\xfeUser-agent *\nDisallow\n::::\n<html>not robots</html>\nCrawl-delay: soon\n" * 50
 HUGE = (
     '<html><body><a href="http://before-the-cut.example/">early</a>'
@@ -72,10 +74,13 @@ def outcome(redis_url):
     redis.flushdb()
     with LocalCrawl(redis_url, REAL_MONGO_URI, database=database) as crawl:
         with WebServer(web) as server:
-            loop_a, loop_b, calendar, bomb, binary, encoding, slow, hang, huge, runaway = pick_pages(server.web, 10)
+            loop_a, loop_b, calendar, bomb, binary, encoding, slow, hang, huge, runaway, latin1 = pick_pages(
+                server.web, 11
+            )
             robots_site = next(site for site in server.web.sites if site.has_robots and not site.disallow)
             pages = {"loop_a": loop_a, "loop_b": loop_b, "calendar": calendar, "bomb": bomb, "binary": binary,
                      "encoding": encoding, "slow": slow, "hang": hang, "huge": huge, "runaway": runaway,
+                     "latin1": latin1,
                      "robots": server.url(robots_site.host, "/robots.txt")}  # fmt: skip
             server.set_behaviour(loop_a, "redirect", location=loop_b)
             server.set_behaviour(loop_b, "redirect", location=loop_a)
@@ -87,6 +92,7 @@ def outcome(redis_url):
             server.set_behaviour(hang, "hang")
             server.set_behaviour(huge, "body", text=HUGE)
             server.set_behaviour(runaway, "body", text=RUNAWAY)
+            server.set_behaviour(latin1, "redirect", location=LATIN1_LOCATION)
             server.set_behaviour(pages["robots"], "body", text=MALFORMED_ROBOTS, content_type="text/plain")
             result = crawl.crawl(server.seeds, server.hosts, workers=2, timeout=240, settings=SETTINGS)
             hits = server.hits()
@@ -156,6 +162,15 @@ def test_invalid_encoding_still_yields_its_links(outcome):
     assert link["target_url"] == "http://invalid-encoding-target.example/landing"
     assert link["anchor"].startswith("d") and "vu" in link["anchor"]
     assert outcome["stored"][url]["parsed"] is True
+
+
+def test_a_header_that_is_not_utf8_is_read_as_a_browser_reads_it(outcome):
+    """Injects: a redirect whose Location holds a Latin-1 byte. Proves: the page is stored with its redirect link,
+    the byte percent-encoded as browsers and Scrapy's redirect middleware write it."""
+    url = outcome["bad"]["latin1"]
+    [link] = [link for link in outcome["links"] if link["source_url"] == url]
+    assert link["target_url"] == "http://latin1-location.example/caf%E9"
+    assert outcome["stored"][url]["redirect_to"] == "http://latin1-location.example/caf%E9"
 
 
 def test_slow_and_hanging_servers_hit_the_download_timeout_and_are_recorded(outcome):

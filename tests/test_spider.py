@@ -9,6 +9,8 @@ from scrapy_redis.dupefilter import RFPDupeFilter
 
 from bench.extract import real_pages
 from linkcrawler.extract.items import PageItem
+from linkcrawler.extract.links import Link
+from linkcrawler.extract.urls import split_host
 from linkcrawler.frontier.queueing import page_fingerprint
 from spiders.backlinks import BacklinksSpider
 from tests.test_extract_corpus import CASES
@@ -43,11 +45,15 @@ ODD_HREFS = """<a href="/a b/ä?q=ü&x=[1]|^`{}">spaces and more</a><a href="htt
 <a href="http://[::1]:81/p;params?x#f">ipv6</a><a href="/ '\\"<>/">quotes</a>"""
 
 
-def corpus_urls(spider: BacklinksSpider) -> set[str]:
-    """Every URL the spider's extractor gives on the hand-written cases, odd hrefs and the shared corpus's pages."""
+def corpus_links(spider: BacklinksSpider) -> list[Link]:
+    """Every link the spider's extractor gives on the hand-written cases, odd hrefs and the shared corpus's pages."""
     pages = [(html, url) for _, html, url, _, _ in CASES] + [(ODD_HREFS, "http://site.example.com/dir/page")]
     pages += [(html, url) for url, html in real_pages()]
-    return {link.target_url for html, url in pages for link in spider.extractor.extract(html, url).links}
+    return [link for html, url in pages for link in spider.extractor.extract(html, url).links]
+
+
+def corpus_urls(spider: BacklinksSpider) -> set[str]:
+    return {link.target_url for link in corpus_links(spider)}
 
 
 def test_the_spider_requests_every_link_at_the_url_scrapy_would_make_of_it(redis_url):
@@ -70,3 +76,25 @@ def test_a_page_is_fingerprinted_from_its_url_as_scrapy_redis_fingerprints_its_r
     assert len(urls) > 100
     assert [url for url in sorted(urls)
             if page_fingerprint(url) != dupefilter.request_fingerprint(spider.page_request(url))] == []  # fmt: skip
+
+
+def test_the_frontier_reads_the_host_of_every_link_as_it_is_stored(redis_url):
+    """Politeness and the frontier's partitions take a link's site from its URL (`split_host`), reading a
+    normalized URL's origin without normalizing it again: it must be the host and domain stored with the link."""
+    spider = BacklinksSpider.from_crawler(get_crawler(BacklinksSpider, {"REDIS_URL": redis_url}))
+    links = corpus_links(spider)
+
+    assert len(links) > 100
+    assert [link for link in links if split_host(link.target_url) != (link.target_host, link.target_domain)] == []
+
+
+def test_a_page_with_a_header_that_is_not_utf8_is_recorded_with_its_links(redis_url):
+    """Scrapy's `Headers.to_unicode_dict` raises on such a header, which would lose the page."""
+    spider = BacklinksSpider.from_crawler(get_crawler(BacklinksSpider, {"REDIS_URL": redis_url}))
+    url = "http://site.example.com/a"
+    headers = {"Content-Type": "text/html", "Content-Disposition": b"inline; filename=caf\xe9.html"}
+    response = HtmlResponse(url, body=PAGE, headers=headers, request=Request(url))
+
+    [item] = [i for i in spider.parse(response) if isinstance(i, PageItem)]
+
+    assert (item.url, item.content_type, item.parsed, len(item.links)) == (url, "text/html", True, 5)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 ROBOTS_META_NAMES = frozenset(("robots", "googlebot"))
 ROBOTS_AGENTS = frozenset(("googlebot",))
@@ -12,6 +13,7 @@ ROBOTS_AGENTS = frozenset(("googlebot",))
 
 _LINK_HEADER = re.compile(r"<([^>]*)>([^,<]*)")
 _LINK_REL = re.compile(r"""rel\s*=\s*(?:"([^"]*)"|([^\s;"]+))""", re.I)
+_PRINTABLE = bytes(range(0x20, 0x7F))
 _VALUE_DIRECTIVES = frozenset(("unavailable_after", "max-snippet", "max-image-preview", "max-video-preview"))
 
 
@@ -47,7 +49,13 @@ def is_noindex(robots: list[str]) -> bool:
 
 
 def header_values(headers: Mapping[Any, Any] | None) -> dict[str, Any]:
-    """Lower-cased header names to text: X-Robots-Tag as a list of values, others joined."""
+    """Lower-cased header names to text: X-Robots-Tag as a list of values, others joined.
+
+    Values in bytes are read as UTF-8; a value that is not UTF-8 keeps its
+    ASCII and has its other bytes percent-encoded, as a browser reads such a
+    `Location` (a server that writes Latin-1 into a header must not cost the
+    page).
+    """
     values: dict[str, Any] = {}
     for name, value in (headers or {}).items():
         key = (name.decode("latin-1") if isinstance(name, bytes) else name).lower()
@@ -57,7 +65,12 @@ def header_values(headers: Mapping[Any, Any] | None) -> dict[str, Any]:
 
 
 def _text(value: Any) -> str:
-    return value.decode("latin-1") if isinstance(value, bytes) else str(value)
+    if not isinstance(value, bytes):
+        return str(value)
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return quote(value, safe=_PRINTABLE)
 
 
 def header_canonicals(value: str) -> list[str]:
